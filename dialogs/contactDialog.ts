@@ -1,0 +1,50 @@
+/** Contact rung: a ticket with order number, payment time, product type and the symptom. */
+import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
+import { say } from '../src/replies/index.js';
+import { DIALOG, FlowDialog } from './base.js';
+
+interface State {
+  stage: 'proof' | 'symptom';
+}
+
+export class ContactDialog extends FlowDialog<State> {
+  constructor(desk: ConstructorParameters<typeof FlowDialog>[1]) {
+    super(DIALOG.contact, desk);
+  }
+
+  override async beginDialog(dc: DialogContext, options?: { needProof?: boolean }): Promise<DialogTurnResult> {
+    const sess = this.session(dc);
+    const t = this.turn(dc);
+    if (options?.needProof) {
+      this.state(dc).stage = 'proof';
+      t.outcome.step = 'contact';
+      await this.desk.send(dc.context, say.askPaymentProof(), ['没有']);
+      return Dialog.EndOfTurn;
+    }
+    if (!sess.current && !sess.slots.orderNo && !sess.symptom) {
+      this.state(dc).stage = 'symptom';
+      t.outcome.step = 'contact';
+      await this.desk.send(dc.context, say.askSymptom());
+      return Dialog.EndOfTurn;
+    }
+    await this.desk.createTicket(dc.context);
+    return dc.endDialog();
+  }
+
+  override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
+    const { u } = this.turn(dc);
+    const sess = this.session(dc);
+    if (this.state(dc).stage === 'proof') {
+      const txn = u.identifiers.find((i) => i.kind === 'wechat_pay_txn' || i.kind === 'alipay_txn' || i.kind === 'order_no');
+      await this.desk.createTicket(dc.context, txn ? `付款交易单号 ${txn.value}` : u.signals.no ? '买家暂无交易单号' : `买家补充：${u.text}`);
+      return dc.endDialog();
+    }
+    if (!u.text) {
+      await this.desk.send(dc.context, say.askSymptom());
+      return Dialog.EndOfTurn;
+    }
+    sess.symptom = u.text;
+    await this.desk.createTicket(dc.context);
+    return dc.endDialog();
+  }
+}

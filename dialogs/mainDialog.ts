@@ -1,0 +1,133 @@
+/**
+ * The root: interruptions first (转人工, 重新开始/取消, 帮助), then the active dialog, then routing
+ * by intent. It decides what happens next; the work is done by the desk and the child dialogs.
+ */
+import type { StatePropertyAccessor, TurnContext } from 'botbuilder';
+import { type DialogContext, type DialogState, DialogSet, DialogTurnStatus } from 'botbuilder-dialogs';
+import type { Desk } from '../src/bot/desk.js';
+import { session } from '../src/bot/desk.js';
+import { newSession, turnData } from '../src/bot/types.js';
+import { nextStep } from '../src/diagnosis/index.js';
+import { BUTTONS, say } from '../src/replies/index.js';
+import { DIALOG } from './base.js';
+import { ContactDialog } from './contactDialog.js';
+import { EscalateDialog } from './escalateDialog.js';
+import { FindOrderDialog } from './findOrderDialog.js';
+import { OrderStatusDialog } from './orderStatusDialog.js';
+import { RightsDialog } from './rightsDialog.js';
+import { SelfCheckDialog } from './selfCheckDialog.js';
+import { VerifyOwnerDialog } from './verifyOwnerDialog.js';
+
+const TICKET_REQUEST = /提交工单|提工单|留个?工单|开工单|^工单$/;
+
+export class MainDialog {
+  private readonly dialogs: DialogSet;
+
+  constructor(dialogState: StatePropertyAccessor<DialogState>, private readonly desk: Desk) {
+    this.dialogs = new DialogSet(dialogState);
+    for (const D of [OrderStatusDialog, FindOrderDialog, VerifyOwnerDialog, SelfCheckDialog, ContactDialog, EscalateDialog, RightsDialog]) {
+      this.dialogs.add(new D(desk));
+    }
+  }
+
+  async run(ctx: TurnContext): Promise<void> {
+    const dc = await this.dialogs.createContext(ctx);
+    const { u } = turnData(ctx);
+
+    // Interruptions work at any point of any dialog.
+    if (u.signals.restart) {
+      await dc.cancelAllDialogs();
+      Object.assign(session(ctx), newSession());
+      await this.desk.send(ctx, say.restarted(), BUTTONS.menu);
+      return;
+    }
+    if (u.signals.help) {
+      await this.desk.send(ctx, say.help(), BUTTONS.menu);
+      return;
+    }
+    if (u.intent === 'human_agent') {
+      await dc.cancelAllDialogs();
+      await dc.beginDialog(DIALOG.escalate, { reason: 'buyer_request' });
+      return;
+    }
+
+    if (dc.activeDialog) {
+      const result = await dc.continueDialog();
+      if (result.status !== DialogTurnStatus.complete || !(result.result as { reroute?: boolean } | undefined)?.reroute) return;
+    }
+    await this.route(dc);
+  }
+
+  private async route(dc: DialogContext): Promise<void> {
+    const ctx = dc.context;
+    const t = turnData(ctx);
+    const { u } = t;
+    const sess = session(ctx);
+
+    if (TICKET_REQUEST.test(u.text)) {
+      await dc.beginDialog(DIALOG.contact);
+      return;
+    }
+    if (u.intent === 'complaint') {
+      await this.desk.send(ctx, say.complaint());
+      await dc.beginDialog(DIALOG.escalate, { reason: 'complaint' });
+      return;
+    }
+    // "Still not solved" climbs the ladder for the order we talked about.
+    if (u.signals.notResolved && !u.signals.question && u.identifiers.length === 0 && sess.current) {
+      const step = nextStep(sess.current.step === 'answered' ? 'self_check' : sess.current.step);
+      sess.current.step = step;
+      const id = step === 'contact' ? DIALOG.contact : step === 'escalate' ? DIALOG.escalate : DIALOG.rights;
+      await dc.beginDialog(id);
+      return;
+    }
+    if (u.signals.rights && u.identifiers.length === 0 && u.intent !== 'faq') {
+      await dc.beginDialog(DIALOG.rights);
+      return;
+    }
+    switch (u.intent) {
+      case 'card_code':
+        if (sess.current && u.identifiers.length === 0) {
+          await dc.beginDialog(DIALOG.verifyOwner, { orderNo: sess.current.orderNo });
+          return;
+        }
+        await dc.beginDialog(DIALOG.orderStatus);
+        return;
+      case 'order_status':
+      case 'payment_issue':
+      case 'refund':
+      case 'provide_info':
+        await dc.beginDialog(DIALOG.orderStatus);
+        return;
+      case 'greeting':
+        await this.desk.send(ctx, say.greeting(), BUTTONS.menu);
+        return;
+      case 'thanks':
+        await this.desk.send(ctx, say.thanks());
+        return;
+      case 'goodbye':
+        await this.desk.send(ctx, say.goodbye());
+        return;
+      case 'faq':
+      case 'unknown':
+      default: {
+        if (u.signals.noOrderNo) {
+          await dc.beginDialog(DIALOG.findOrder);
+          return;
+        }
+        const hit = u.text ? this.desk.s.knowledge.search(u.text, 1)[0] : undefined;
+        if (hit) {
+          await this.desk.send(ctx, say.faqAnswer(hit.article.title, hit.article.body));
+          t.outcome.step = 'answered';
+          return;
+        }
+        if (u.intent === 'faq') {
+          await this.desk.send(ctx, say.faqNone(), BUTTONS.menu);
+          t.outcome.step = 'self_check';
+          return;
+        }
+        await this.desk.send(ctx, u.text ? say.unknown() : say.empty(), BUTTONS.menu);
+      }
+    }
+  }
+}

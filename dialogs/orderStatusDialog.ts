@@ -1,0 +1,60 @@
+/**
+ * Order status: asks only for what is missing (the order number, or the way to find it), accepts
+ * it in any message, re-prompts at most twice, then offers a way out. The answer itself and the
+ * next rung come from the desk.
+ */
+import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
+import { say, slotLabels } from '../src/replies/index.js';
+import type { Understanding } from '../src/understanding/index.js';
+import { DIALOG, FlowDialog } from './base.js';
+
+interface State {
+  attempts: number;
+}
+
+const MAX_REPROMPTS = 2;
+const LEAVE_FOR: ReadonlyArray<Understanding['intent']> = ['faq', 'greeting', 'thanks', 'goodbye', 'complaint'];
+
+export class OrderStatusDialog extends FlowDialog<State> {
+  constructor(desk: ConstructorParameters<typeof FlowDialog>[1]) {
+    super(DIALOG.orderStatus, desk);
+  }
+
+  override async beginDialog(dc: DialogContext): Promise<DialogTurnResult> {
+    this.state(dc).attempts = 0;
+    return this.step(dc, true);
+  }
+
+  override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
+    const { u } = this.turn(dc);
+    if (u.identifiers.length === 0 && LEAVE_FOR.includes(u.intent)) return this.reroute(dc);
+    return this.step(dc, false);
+  }
+
+  private async step(dc: DialogContext, first: boolean): Promise<DialogTurnResult> {
+    const t = this.turn(dc);
+    const sess = this.session(dc);
+    // A new number, or a new question about the order we already looked up.
+    const id = t.u.identifiers[0] ?? (sess.current && !t.u.signals.noOrderNo ? { value: sess.current.orderNo, kind: 'order_no' as const, format: 'current' } : undefined);
+    if (id) return this.toRung(dc, await this.desk.answer(dc.context, id, { maskOrderNo: !t.u.identifiers[0] && sess.current?.masked }));
+    if (t.u.signals.noOrderNo || (t.buyer && t.u.paymentTime)) return dc.replaceDialog(DIALOG.findOrder);
+
+    const state = this.state(dc);
+    if (!first) state.attempts++;
+    t.outcome.step = 'collecting';
+    if (state.attempts > MAX_REPROMPTS) {
+      await this.desk.send(dc.context, say.askOrderNoGiveUp(), ['没有订单号', '提交工单', '转人工']);
+      return dc.endDialog();
+    }
+    const rc = this.desk.replyContext(t);
+    const got: string[] = [];
+    if (t.u.paymentTime && sess.slots.paymentTime) got.push(slotLabels.paymentTime(new Date(sess.slots.paymentTime.at), rc));
+    if (t.u.productType) got.push(slotLabels.productType(t.u.productType));
+    const text = got.length ? say.gotInfoNeedOrderNo(got) : say.askOrderNo(state.attempts);
+    const prefix = first && t.u.intent === 'payment_issue' ? `${say.paymentIssueIntro()}\n` : first && t.u.intent === 'refund' ? `${say.refundGeneral()}\n` : '';
+    await this.desk.send(dc.context, prefix + text, state.attempts === 0 ? ['没有订单号'] : ['没有订单号', '转人工']);
+    return Dialog.EndOfTurn;
+  }
+
+}
+

@@ -1,0 +1,89 @@
+/**
+ * Verify the owner before revealing codes or keys: a second factor (checkout contact or e-mail,
+ * plus the query password when the order has one). Failures count per order; five lock it.
+ */
+import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
+import { say } from '../src/replies/index.js';
+import { DIALOG, FlowDialog } from './base.js';
+
+interface State {
+  orderNo: string;
+  prompts: number;
+}
+
+const PASSWORD = /(?:查询)?密码\s*(?:是|为|:)?\s*([A-Za-z0-9!@#$%^&*._\-]{3,32})/;
+
+export class VerifyOwnerDialog extends FlowDialog<State> {
+  constructor(desk: ConstructorParameters<typeof FlowDialog>[1]) {
+    super(DIALOG.verifyOwner, desk);
+  }
+
+  override async beginDialog(dc: DialogContext, options?: { orderNo?: string }): Promise<DialogTurnResult> {
+    const t = this.turn(dc);
+    const orderNo = options?.orderNo ?? this.session(dc).current?.orderNo;
+    if (!orderNo) return dc.replaceDialog(DIALOG.orderStatus);
+    Object.assign(this.state(dc), { orderNo, prompts: 0 });
+    if (await this.locked(dc, orderNo)) return dc.endDialog();
+    // A logged-in owner, or someone who already proved it in this conversation, needs nothing more.
+    const sess = this.session(dc);
+    if (t.buyer && (await this.desk.s.orders.verifyOwnership(orderNo, { userId: t.buyer.id }))) return this.reveal(dc, { userId: t.buyer.id });
+    if (sess.verified.includes(orderNo) && sess.contact) return this.reveal(dc, { contact: sess.contact, email: sess.contact });
+    const order = await this.desk.s.orders.findByOrderNo(orderNo);
+    if (!order) return dc.endDialog();
+    await this.desk.send(dc.context, say.askVerify(order), ['不用了']);
+    return Dialog.EndOfTurn;
+  }
+
+  override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
+    const t = this.turn(dc);
+    const state = this.state(dc);
+    if (t.u.signals.no) {
+      await this.desk.send(dc.context, say.verifyCanceled());
+      return dc.endDialog();
+    }
+    if (await this.locked(dc, state.orderNo)) return dc.endDialog();
+    const password = t.u.text.match(PASSWORD)?.[1];
+    const contact = t.u.contact?.value;
+    if (!contact) {
+      if (t.u.identifiers.length > 0 || (t.u.intent !== 'provide_info' && t.u.intent !== 'unknown')) return this.reroute(dc);
+      if (++state.prompts > 2) {
+        await this.desk.send(dc.context, say.verifyCanceled());
+        return dc.endDialog();
+      }
+      await this.desk.send(dc.context, say.askContactAgain());
+      return Dialog.EndOfTurn;
+    }
+    const proof = { contact, email: contact, queryPassword: password };
+    if (await this.desk.s.orders.verifyOwnership(state.orderNo, proof)) {
+      this.desk.s.verifyGuard.reset(state.orderNo);
+      const sess = this.session(dc);
+      sess.contact = contact;
+      if (!sess.verified.includes(state.orderNo)) sess.verified.push(state.orderNo);
+      return this.reveal(dc, proof);
+    }
+    const left = this.desk.s.verifyGuard.fail(state.orderNo, t.now);
+    if (left === 0) {
+      await this.locked(dc, state.orderNo);
+      return dc.endDialog();
+    }
+    const order = await this.desk.s.orders.findByOrderNo(state.orderNo);
+    await this.desk.send(dc.context, order?.buyer.hasQueryPassword && !password ? say.verifyNeedPassword() : say.verifyFailed(left), ['不用了']);
+    return Dialog.EndOfTurn;
+  }
+
+  private async locked(dc: DialogContext, orderNo: string): Promise<boolean> {
+    const t = this.turn(dc);
+    const until = this.desk.s.verifyGuard.lockedUntil(orderNo, t.now);
+    if (!until) return false;
+    await this.desk.send(dc.context, say.verifyLocked(until, this.desk.replyContext(t)), ['转人工']);
+    return true;
+  }
+
+  private async reveal(dc: DialogContext, proof: Parameters<typeof this.desk.s.orders.revealDelivery>[1]): Promise<DialogTurnResult> {
+    const t = this.turn(dc);
+    const delivery = await this.desk.s.orders.revealDelivery(this.state(dc).orderNo, proof);
+    t.outcome.step = 'answered';
+    await this.desk.send(dc.context, delivery ? say.revealed(delivery) : say.nothingToReveal());
+    return dc.endDialog();
+  }
+}

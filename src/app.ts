@@ -1,0 +1,86 @@
+/**
+ * Composition root: configuration → database → order adapter → services → bot. Everything that
+ * runs the bot (server, terminal, evaluation, tests, benchmarks) builds it here.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConversationState } from 'botbuilder';
+import pino from 'pino';
+import { OrderBot } from './bot/orderBot.js';
+import { TranscriptMiddleware } from './bot/transcript.js';
+import type { BotServices } from './bot/types.js';
+import { InProcessAdapter } from './channels/inprocess.js';
+import type { Config } from './config.js';
+import { HandoffService, TranscriptStore } from './handoff/index.js';
+import { KnowledgeBase } from './knowledge/index.js';
+import { DemoOrderService, type DemoOrderRecord } from './orders/demo/demoOrderService.js';
+import { demoOrders } from './orders/demo/seedOrders.js';
+import { RateLimiter, VerifyGuard } from './orders/guards.js';
+import { type Db, openDatabase } from './storage/db.js';
+import { SqliteStorage } from './storage/sqliteStorage.js';
+import { TicketService } from './tickets/index.js';
+import { type Clock, systemClock } from './time.js';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppOptions {
+  config: Config;
+  clock?: Clock;
+  /** Orders to load instead of the demo seed (evaluation, tests). */
+  orders?: DemoOrderRecord[];
+  knowledgeDir?: string;
+}
+
+export interface App {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  services: BotServices;
+  orders: DemoOrderService;
+  bot: OrderBot;
+  adapter: InProcessAdapter;
+  logger: pino.Logger;
+  /** Runs one turn through the middleware and the bot. */
+  logic: (ctx: import('botbuilder').TurnContext) => Promise<void>;
+  close(): void;
+}
+
+export function createApp(opts: AppOptions): App {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const logger = pino({ level: config.logLevel });
+  const db = openDatabase(config.databaseFile);
+  const orders = new DemoOrderService(db);
+  if (opts.orders) orders.upsert(opts.orders);
+  else if (config.demoSeed && orders.count() === 0) {
+    orders.upsert(demoOrders(clock.now()));
+    logger.info({ orders: orders.count() }, 'demo shop seeded');
+  }
+  const knowledge = new KnowledgeBase(db);
+  knowledge.index(opts.knowledgeDir ?? path.join(PROJECT_ROOT, 'knowledge'));
+
+  const services: BotServices = {
+    config,
+    clock,
+    orders,
+    tickets: new TicketService(db, { timeZone: config.timeZone, responseHours: config.ticketResponseHours }),
+    handoffs: new HandoffService(db),
+    transcript: new TranscriptStore(db),
+    knowledge,
+    verifyGuard: new VerifyGuard(db, config.verify),
+    lookupLimiter: new RateLimiter(config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
+  };
+  const conversationState = new ConversationState(new SqliteStorage(db));
+  const bot = new OrderBot(services, conversationState);
+  const adapter = new InProcessAdapter();
+  adapter.use(new TranscriptMiddleware(services.transcript, clock));
+  adapter.onTurnError = async (ctx, err) => {
+    logger.error({ err, conversation: ctx.activity.conversation?.id }, 'turn failed');
+    await ctx.sendActivity('抱歉，我这边出了点问题，请再发一次，或者回复“转人工”。');
+  };
+  return {
+    config, db, clock, services, orders, bot, adapter, logger,
+    logic: (ctx) => bot.run(ctx),
+    close: () => db.close(),
+  };
+}

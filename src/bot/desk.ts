@@ -1,0 +1,163 @@
+/**
+ * The work a dialog asks for in one call: look an order up, diagnose it, tell the buyer; file a
+ * ticket; request a handoff. Dialogs decide when; the desk knows how (and owns no wording).
+ */
+import { MessageFactory, TurnContext, type Activity } from 'botbuilder';
+import { diagnose, type Diagnosis, type Lookup } from '../diagnosis/index.js';
+import { lookupIdentifier } from '../orders/lookup.js';
+import { maskSecret } from '../orders/masking.js';
+import type { UnifiedOrder } from '../orders/model.js';
+import { type ReplyContext, BUTTONS, deliveredHowTo, explain, maskedDelivery, say, selfCheckSteps, timeline } from '../replies/index.js';
+import { toShopIso } from '../time.js';
+import type { Identifier } from '../understanding/index.js';
+import { type BotServices, type Session, type TurnData, SESSION_KEY, turnData } from './types.js';
+
+export type NextRung = 'self_check' | 'contact' | 'escalate' | 'rights' | 'verify' | 'answered';
+
+export function session(ctx: TurnContext): Session {
+  const s = ctx.turnState.get(SESSION_KEY) as Session | undefined;
+  if (!s) throw new Error('session missing');
+  return s;
+}
+
+export class Desk {
+  constructor(readonly s: BotServices) {}
+
+  replyContext(t: TurnData): ReplyContext {
+    return { now: t.now, tz: this.s.config.timeZone, shopName: this.s.config.shopName };
+  }
+
+  async send(ctx: TurnContext, text: string, buttons?: string[]): Promise<void> {
+    const activity = buttons?.length ? MessageFactory.suggestedActions(buttons, text) : MessageFactory.text(text);
+    activity.locale = 'zh-CN';
+    await ctx.sendActivity(activity);
+  }
+
+  /** Lookup + diagnosis + the answer. Returns the rung the conversation should move to. */
+  async answer(ctx: TurnContext, id: Identifier, opts: { maskOrderNo?: boolean } = {}): Promise<NextRung | 'rate_limited' | 'error'> {
+    const t = turnData(ctx);
+    const sess = session(ctx);
+    const rc = this.replyContext(t);
+    const key = t.buyer?.id ? `u:${t.buyer.id}` : `c:${ctx.activity.conversation?.id}`;
+    if (!this.s.lookupLimiter.take(key, t.now)) {
+      await this.send(ctx, say.rateLimited(this.s.lookupLimiter.retryAfterMinutes(key, t.now)));
+      return 'rate_limited';
+    }
+    let lookup: Lookup;
+    try {
+      lookup = await lookupIdentifier(this.s.orders, id, { userId: t.buyer?.id, contact: sess.contact ?? t.buyer?.contact });
+    } catch {
+      await this.send(ctx, say.lookupFailed());
+      return 'error';
+    }
+    const d = diagnose({ lookup, claims: sess.claims, now: t.now, policy: this.s.config.policy });
+    t.outcome.lookup = lookup.found ? { found: true, status: lookup.order.status, holdReasons: lookup.order.holdReasons } : { found: false };
+    t.outcome.cause = d.cause;
+    t.outcome.step = d.step;
+
+    if (!lookup.found) {
+      sess.current = undefined;
+      await this.send(ctx, [explain(d, undefined, { given: lookup.given, closeMatches: lookup.closeMatches }, rc), selfCheckSteps(d.cause)].filter(Boolean).join('\n\n'));
+      return 'self_check';
+    }
+    const order = lookup.order;
+    const shownNo = opts.maskOrderNo ? maskSecret(order.orderNo) : order.orderNo;
+    sess.slots.orderNo = order.orderNo;
+    sess.slots.productType = order.productType;
+    if (order.paidAt && !sess.slots.paymentTime) sess.slots.paymentTime = { at: order.paidAt, from: order.paidAt, to: order.paidAt };
+    sess.current = { orderNo: order.orderNo, cause: d.cause, step: d.step, masked: opts.maskOrderNo };
+    if (d.step !== 'answered') sess.ladder.push({ step: d.step, at: t.now.toISOString(), orderNo: order.orderNo });
+
+    const header = say.orderHeader({ ...order, orderNo: shownNo }, rc);
+    const parts = [header, explain(d, order, { given: lookup.given }, rc)];
+    if (order.delivery && ['delivered', 'code_not_tracking', 'logistics_pending', 'logistics_problem', 'out_of_stock', 'upstream_failed', 'refunded', 'wrong_identifier'].includes(d.cause)) {
+      if (order.delivery.kind !== 'topup_receipt' || order.status !== 'processing') parts.push(maskedDelivery(order.delivery, rc));
+    }
+    parts.push(timeline(order, t.now, rc.tz));
+    const hasSecrets = order.delivery && (order.delivery.kind === 'card_codes' || order.delivery.kind === 'license_key') && order.delivery.items.length > 0;
+    if (d.step === 'self_check') {
+      const steps = selfCheckSteps(d.cause);
+      if (steps) parts.push(steps);
+    }
+    if (hasSecrets && (d.cause === 'delivered' || d.cause === 'code_not_tracking')) parts.push(deliveredHowTo(order));
+    await this.send(ctx, parts.join('\n\n'), d.step === 'self_check' ? BUTTONS.afterSelfCheck : undefined);
+
+    if (hasSecrets && (t.u.signals.wantsReveal || (t.u.intent === 'card_code' && t.u.signals.wantsCode)) && !t.u.signals.wantsTracking) return 'verify';
+    return d.step === 'collecting' ? 'answered' : d.step;
+  }
+
+  async createTicket(ctx: TurnContext, extra?: string): Promise<string> {
+    const t = turnData(ctx);
+    const sess = session(ctx);
+    const existing = this.s.tickets.openFor(ctx.activity.conversation.id, sess.current?.orderNo ?? sess.slots.orderNo);
+    if (existing && !extra) {
+      t.outcome.ticketId = existing.id;
+      sess.ticketId = existing.id;
+      await this.send(ctx, say.ticketExists(existing.id), ['转人工']);
+      return existing.id;
+    }
+    const ticket = this.s.tickets.create(
+      {
+        conversationId: ctx.activity.conversation.id,
+        channelId: ctx.activity.channelId,
+        userId: ctx.activity.from?.id ?? 'anonymous',
+        orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
+        paymentTime: sess.slots.paymentTime?.at,
+        productType: sess.slots.productType,
+        cause: sess.current?.cause,
+        symptom: [sess.symptom, extra].filter(Boolean).join('；') || t.u.text || '（买家未描述）',
+      },
+      t.now,
+    );
+    sess.ticketId = ticket.id;
+    if (sess.current) sess.current.step = 'contact';
+    sess.ladder.push({ step: 'contact', at: t.now.toISOString(), orderNo: ticket.orderNo });
+    t.outcome.ticketId = ticket.id;
+    t.outcome.step = 'contact';
+    await this.send(ctx, say.ticketCreated(ticket.id, new Date(ticket.dueAt), this.replyContext(t)), ['转人工']);
+    return ticket.id;
+  }
+
+  async requestHandoff(ctx: TurnContext, reason: string, diag?: Pick<Diagnosis, 'priority'>): Promise<void> {
+    const t = turnData(ctx);
+    const sess = session(ctx);
+    t.outcome.handoff = true;
+    t.outcome.step = 'escalate';
+    const active = this.s.handoffs.active(ctx.activity.conversation.id);
+    if (active) {
+      await this.send(ctx, say.handoffAlready());
+      return;
+    }
+    let order: UnifiedOrder | null = null;
+    if (sess.current?.orderNo) order = await this.s.orders.findByOrderNo(sess.current.orderNo).catch(() => null);
+    sess.ladder.push({ step: 'escalate', at: t.now.toISOString(), orderNo: sess.current?.orderNo });
+    if (sess.current) sess.current.step = 'escalate';
+    const priority = reason === 'complaint' ? 3 : diag?.priority ?? (sess.current?.cause === 'risk_hold' || sess.current?.cause === 'overdue' ? 3 : 1);
+    const req = this.s.handoffs.request(
+      {
+        conversationId: ctx.activity.conversation.id,
+        channelId: ctx.activity.channelId,
+        userId: ctx.activity.from?.id ?? 'anonymous',
+        priority,
+        conversationRef: TurnContext.getConversationReference(ctx.activity as Activity),
+        context: {
+          reason,
+          orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
+          paymentTime: sess.slots.paymentTime ? toShopIso(new Date(sess.slots.paymentTime.at), this.s.config.timeZone) : undefined,
+          productType: sess.slots.productType,
+          cause: sess.current?.cause,
+          step: sess.current?.step,
+          order,
+          ladder: sess.ladder.map((l) => ({ step: l.step, at: l.at })),
+          ticketId: sess.ticketId,
+          buyer: t.buyer ? { id: t.buyer.id } : undefined,
+          transcript: this.s.transcript.recent(ctx.activity.conversation.id),
+        },
+      },
+      t.now,
+    );
+    sess.handoffId = req.id;
+    await this.send(ctx, say.handoffQueued(this.s.handoffs.ahead(req)));
+  }
+}
+

@@ -1,0 +1,93 @@
+/**
+ * The ActivityHandler: welcome, one understanding per message, the main dialog, and exactly one
+ * `turnOutcome` trace for every turn the bot answers (DESIGN §5).
+ */
+import { ActivityHandler, ActivityTypes, type ConversationState, type TurnContext } from 'botbuilder';
+import type { DialogState } from 'botbuilder-dialogs';
+import { MainDialog } from '../../dialogs/mainDialog.js';
+import { BUTTONS, say } from '../replies/index.js';
+import { toShopIso } from '../time.js';
+import { understand } from '../understanding/index.js';
+import { Desk } from './desk.js';
+import { type BotServices, type KnownBuyer, type Session, type TurnData, type TurnOutcome, SESSION_KEY, TURN_KEY, newSession } from './types.js';
+
+export const TURN_OUTCOME = 'turnOutcome';
+
+/**
+ * The buyer the *channel* vouches for. Channels must set channelData.buyer only from their own
+ * authentication (a token minted for a logged-in user), never pass through what a client sent.
+ */
+function knownBuyer(ctx: TurnContext): KnownBuyer | undefined {
+  const b = (ctx.activity.channelData as { buyer?: { id?: unknown; contact?: unknown } } | undefined)?.buyer;
+  if (!b || typeof b.id !== 'string' || !b.id) return undefined;
+  return { id: b.id, contact: typeof b.contact === 'string' ? b.contact : undefined };
+}
+
+export class OrderBot extends ActivityHandler {
+  private readonly main: MainDialog;
+  private readonly sessionAccessor;
+
+  constructor(private readonly s: BotServices, private readonly conversationState: ConversationState) {
+    super();
+    this.sessionAccessor = conversationState.createProperty<Session>('session');
+    const desk = new Desk(s);
+    this.main = new MainDialog(conversationState.createProperty<DialogState>('dialogState'), desk);
+
+    this.onMembersAdded(async (ctx, next) => {
+      for (const m of ctx.activity.membersAdded ?? []) {
+        if (m.id !== ctx.activity.recipient?.id) await desk.send(ctx, say.welcome(s.config.shopName), BUTTONS.menu);
+      }
+      await next();
+    });
+
+    this.onMessage(async (ctx, next) => {
+      await this.handleMessage(ctx, desk);
+      await next();
+    });
+  }
+
+  override async run(ctx: TurnContext): Promise<void> {
+    await super.run(ctx);
+    await this.conversationState.saveChanges(ctx, false);
+  }
+
+  private async handleMessage(ctx: TurnContext, desk: Desk): Promise<void> {
+    const now = this.s.clock.now();
+    const raw = typeof ctx.activity.text === 'string' ? ctx.activity.text : '';
+    const max = this.s.config.maxMessageChars;
+    const u = understand(raw.slice(0, max), { now, timeZone: this.s.config.timeZone });
+    const turn: TurnData = { u, outcome: {}, buyer: knownBuyer(ctx), now, truncated: raw.length > max };
+    ctx.turnState.set(TURN_KEY, turn);
+
+    const sess = await this.sessionAccessor.get(ctx, newSession());
+    ctx.turnState.set(SESSION_KEY, sess);
+    // Slots accumulate across the conversation.
+    if (u.orderNo) sess.slots.orderNo = u.orderNo;
+    if (u.paymentTime) sess.slots.paymentTime = { at: u.paymentTime.at.toISOString(), from: u.paymentTime.from.toISOString(), to: u.paymentTime.to.toISOString() };
+    if (u.productType) sess.slots.productType = u.productType;
+    if (u.contact) sess.contact ??= u.contact.value;
+    if (u.signals.moneyTaken || u.intent === 'payment_issue') sess.claims.moneyTaken = true;
+    if (u.signals.wantsTracking) sess.claims.wantsTracking = true;
+    if (!sess.symptom && ['order_status', 'card_code', 'payment_issue', 'refund'].includes(u.intent)) sess.symptom = u.text.slice(0, 200);
+
+    let sent = 0;
+    ctx.onSendActivities(async (_c, activities, nextSend) => {
+      sent += activities.filter((a) => a.type === ActivityTypes.Message).length;
+      return nextSend();
+    });
+    if (turn.truncated) await desk.send(ctx, say.tooLong(max));
+    await this.main.run(ctx);
+    if (sent === 0) await desk.send(ctx, say.unknown(), BUTTONS.menu);
+
+    const value: TurnOutcome = {
+      intent: u.intent,
+      slots: {
+        orderNo: sess.slots.orderNo,
+        paymentTime: sess.slots.paymentTime ? toShopIso(new Date(sess.slots.paymentTime.at), this.s.config.timeZone) : undefined,
+        productType: sess.slots.productType,
+      },
+      ...turn.outcome,
+    };
+    await ctx.sendActivity({ type: ActivityTypes.Trace, name: TURN_OUTCOME, label: 'Turn outcome', valueType: 'https://schemas.kamen.dev/turnOutcome', value });
+  }
+}

@@ -1,0 +1,78 @@
+/** What every part of a turn shares: services, the turn's understanding, its outcome, the session. */
+import type { TurnContext } from 'botbuilder';
+import type { Config } from '../config.js';
+import type { Cause, Step } from '../diagnosis/index.js';
+import type { HandoffService, TranscriptStore } from '../handoff/index.js';
+import type { KnowledgeBase } from '../knowledge/index.js';
+import type { RateLimiter, VerifyGuard } from '../orders/guards.js';
+import type { OrderStatus, HoldReason, ProductType } from '../orders/model.js';
+import type { OrderService } from '../orders/port.js';
+import type { TicketService } from '../tickets/index.js';
+import type { Clock } from '../time.js';
+import type { Intent, Understanding } from '../understanding/index.js';
+
+export interface BotServices {
+  config: Config;
+  clock: Clock;
+  orders: OrderService;
+  tickets: TicketService;
+  handoffs: HandoffService;
+  transcript: TranscriptStore;
+  knowledge: KnowledgeBase;
+  verifyGuard: VerifyGuard;
+  lookupLimiter: RateLimiter;
+}
+
+/** DESIGN §5: the value of the `turnOutcome` trace. */
+export interface TurnOutcome {
+  intent: Intent;
+  slots: { orderNo?: string; paymentTime?: string; productType?: ProductType };
+  lookup?: { found: boolean; status?: OrderStatus; holdReasons?: HoldReason[] };
+  cause?: Cause;
+  step?: Step;
+  handoff?: boolean;
+  ticketId?: string;
+}
+
+/** The buyer as the channel knows them (a logged-in shop user), from channelData.buyer. */
+export interface KnownBuyer {
+  id: string;
+  contact?: string;
+}
+
+export interface TurnData {
+  u: Understanding;
+  outcome: Partial<TurnOutcome>;
+  buyer?: KnownBuyer;
+  now: Date;
+  /** The raw text was cut to this many characters. */
+  truncated: boolean;
+}
+
+/** Conversation memory (ConversationState property). Plain JSON. */
+export interface Session {
+  slots: { orderNo?: string; paymentTime?: { at: string; from: string; to: string }; productType?: ProductType };
+  claims: { moneyTaken: boolean; wantsTracking: boolean };
+  /** The order the conversation is about and where on the ladder it stands. */
+  current?: { orderNo: string; cause: Cause; step: Step; masked?: boolean };
+  ladder: Array<{ step: Step; at: string; orderNo?: string }>;
+  verified: string[];
+  contact?: string;
+  symptom?: string;
+  ticketId?: string;
+  handoffId?: string;
+}
+
+export function newSession(): Session {
+  return { slots: {}, claims: { moneyTaken: false, wantsTracking: false }, ladder: [], verified: [] };
+}
+
+export const TURN_KEY = Symbol('turnData');
+export const SERVICES_KEY = Symbol('services');
+export const SESSION_KEY = Symbol('session');
+
+export function turnData(ctx: TurnContext): TurnData {
+  const t = ctx.turnState.get(TURN_KEY) as TurnData | undefined;
+  if (!t) throw new Error('turn data missing: the bot must set it before dialogs run');
+  return t;
+}

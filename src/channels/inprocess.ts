@@ -1,0 +1,95 @@
+/**
+ * An in-process channel: hand it an activity, get back everything the bot sent in that turn
+ * (messages and traces). The terminal REPL, the HTTP JSON endpoint, the evaluation runner and
+ * tests all use it; wire-format channels (Direct Line, WeChat) have adapters of their own.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Activity,
+  ActivityTypes,
+  BotAdapter,
+  type ConversationReference,
+  type ResourceResponse,
+  TurnContext,
+} from 'botbuilder';
+
+const COLLECTOR = Symbol('collector');
+
+export interface InboundMessage {
+  conversationId: string;
+  userId: string;
+  text: string;
+  channelId?: string;
+  channelData?: Record<string, unknown>;
+}
+
+export class InProcessAdapter extends BotAdapter {
+  constructor(private readonly channelId = 'inprocess') {
+    super();
+  }
+
+  async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const sink = context.turnState.get(COLLECTOR) as Partial<Activity>[] | undefined;
+    return activities.map((a) => {
+      const id = randomUUID();
+      sink?.push({ ...a, id });
+      return { id };
+    });
+  }
+
+  async updateActivity(): Promise<void> {
+    throw new Error('updateActivity is not supported by the in-process channel');
+  }
+
+  async deleteActivity(): Promise<void> {
+    throw new Error('deleteActivity is not supported by the in-process channel');
+  }
+
+  async continueConversation(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
+    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'ContinueConversation' }, reference, true);
+    await this.runMiddleware(new TurnContext(this, activity), logic);
+  }
+
+  /** Runs one turn and returns the bot's activities of that turn, in order. */
+  async process(activity: Partial<Activity>, logic: (ctx: TurnContext) => Promise<void>): Promise<Partial<Activity>[]> {
+    const ctx = new TurnContext(this, {
+      id: randomUUID(),
+      timestamp: new Date(),
+      channelId: this.channelId,
+      serviceUrl: 'inprocess://',
+      recipient: { id: 'bot', name: 'bot' },
+      locale: 'zh-CN',
+      ...activity,
+    } as Activity);
+    const sink: Partial<Activity>[] = [];
+    ctx.turnState.set(COLLECTOR, sink);
+    await this.runMiddleware(ctx, logic);
+    return sink;
+  }
+
+  message(m: InboundMessage, logic: (ctx: TurnContext) => Promise<void>): Promise<Partial<Activity>[]> {
+    return this.process(
+      {
+        type: ActivityTypes.Message,
+        text: m.text,
+        channelId: m.channelId ?? this.channelId,
+        conversation: { id: m.conversationId, isGroup: false, conversationType: 'personal', name: '' },
+        from: { id: m.userId, name: m.userId },
+        channelData: m.channelData,
+      },
+      logic,
+    );
+  }
+
+  conversationStart(conversationId: string, userId: string, logic: (ctx: TurnContext) => Promise<void>): Promise<Partial<Activity>[]> {
+    return this.process(
+      {
+        type: ActivityTypes.ConversationUpdate,
+        conversation: { id: conversationId, isGroup: false, conversationType: 'personal', name: '' },
+        from: { id: userId, name: userId },
+        membersAdded: [{ id: userId, name: userId }],
+      },
+      logic,
+    );
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Environment → typed configuration. A bad value stops start-up with one line naming the variable.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { PRODUCT_TYPES, type ProductType } from './orders/model.js';
+
+export type PerProduct = Record<ProductType, number>;
+
+/** "game_card=15,phone_topup=30" → a full per-product table (missing types keep the default). */
+function perProduct(defaults: PerProduct) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const out: PerProduct = { ...defaults };
+      if (!raw || !raw.trim()) return out;
+      for (const part of raw.split(',')) {
+        const [key, value] = part.split('=').map((s) => s.trim());
+        const n = Number(value);
+        if (!key || !(PRODUCT_TYPES as readonly string[]).includes(key) || !Number.isFinite(n) || n <= 0) {
+          ctx.addIssue({ code: 'custom', message: `expected "type=minutes" pairs with types ${PRODUCT_TYPES.join('|')}, got "${part}"` });
+          return z.NEVER;
+        }
+        out[key as ProductType] = n;
+      }
+      return out;
+    });
+}
+
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const timeZone = z.string().default('Asia/Shanghai').refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not an IANA time zone such as Asia/Shanghai');
+
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_FILE: z.string().min(1).default('data/bot.sqlite'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHOP_NAME: z.string().min(1).default('演示卡盟'),
+  SHOP_TIMEZONE: timeZone,
+  ORDER_ADAPTER: z.enum(['demo']).default('demo'),
+  DEMO_SEED: bool(true),
+  MAX_MESSAGE_CHARS: positiveInt(2000),
+  /** Buyer should wait this long after payment before worrying (self-check window). */
+  POLICY_NORMAL_WAIT_MIN: perProduct({ game_card: 15, phone_topup: 30, software_license: 15, physical_card: 2880, other: 15 }),
+  /** Paid, no hold, nothing delivered after this long: overdue, escalate. */
+  POLICY_OVERDUE_MIN: perProduct({ game_card: 120, phone_topup: 240, software_license: 120, physical_card: 4320, other: 120 }),
+  /** Supplier / top-up interface SLA. */
+  POLICY_SUPPLIER_SLA_MIN: perProduct({ game_card: 30, phone_topup: 120, software_license: 60, physical_card: 2880, other: 60 }),
+  POLICY_REVIEW_MIN: positiveInt(120),
+  POLICY_FIRST_SCAN_HOURS: positiveInt(72),
+  TICKET_RESPONSE_HOURS: positiveInt(4),
+  VERIFY_MAX_FAILURES: positiveInt(5),
+  VERIFY_LOCK_MIN: positiveInt(10),
+  LOOKUP_RATE_LIMIT: positiveInt(12),
+  LOOKUP_RATE_WINDOW_SEC: positiveInt(600),
+});
+
+export interface Policy {
+  normalWaitMin: PerProduct;
+  overdueMin: PerProduct;
+  supplierSlaMin: PerProduct;
+  reviewMin: number;
+  firstScanHours: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseFile: string;
+  logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
+  shopName: string;
+  timeZone: string;
+  orderAdapter: 'demo';
+  demoSeed: boolean;
+  maxMessageChars: number;
+  policy: Policy;
+  ticketResponseHours: number;
+  verify: { maxFailures: number; lockMinutes: number };
+  lookupRateLimit: { max: number; windowSec: number };
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
+  // Empty strings mean "unset" so that a copied .env.example with blanks works.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseFile: e.DATABASE_FILE === ':memory:' ? ':memory:' : path.resolve(cwd, e.DATABASE_FILE),
+    logLevel: e.LOG_LEVEL,
+    shopName: e.SHOP_NAME,
+    timeZone: e.SHOP_TIMEZONE,
+    orderAdapter: e.ORDER_ADAPTER,
+    demoSeed: e.DEMO_SEED,
+    maxMessageChars: e.MAX_MESSAGE_CHARS,
+    policy: {
+      normalWaitMin: e.POLICY_NORMAL_WAIT_MIN,
+      overdueMin: e.POLICY_OVERDUE_MIN,
+      supplierSlaMin: e.POLICY_SUPPLIER_SLA_MIN,
+      reviewMin: e.POLICY_REVIEW_MIN,
+      firstScanHours: e.POLICY_FIRST_SCAN_HOURS,
+    },
+    ticketResponseHours: e.TICKET_RESPONSE_HOURS,
+    verify: { maxFailures: e.VERIFY_MAX_FAILURES, lockMinutes: e.VERIFY_LOCK_MIN },
+    lookupRateLimit: { max: e.LOOKUP_RATE_LIMIT, windowSec: e.LOOKUP_RATE_WINDOW_SEC },
+  };
+}

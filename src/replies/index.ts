@@ -1,0 +1,248 @@
+/**
+ * Every sentence the buyer reads (zh-CN). Logic elsewhere picks which; wording lives here only.
+ */
+import type { Cause, Diagnosis } from '../diagnosis/index.js';
+import { maskContact } from '../orders/masking.js';
+import type { Delivery, ProductType, UnifiedOrder } from '../orders/model.js';
+import { duration, money, when } from './format.js';
+import { HOLD_LABEL, PRODUCT_LABEL, STATUS_LABEL } from './labels.js';
+import { timeline } from './timeline.js';
+
+export { timeline } from './timeline.js';
+export { PRODUCT_LABEL, STATUS_LABEL } from './labels.js';
+
+export interface ReplyContext {
+  now: Date;
+  tz: string;
+  shopName: string;
+}
+
+/** Buttons the channel may render (suggested actions); the text still works without them. */
+export const BUTTONS = {
+  menu: ['查订单', '没有订单号', '卡密在哪看', '转人工'],
+  afterSelfCheck: ['已经好了', '还是没到', '转人工'],
+  yesNo: ['好的', '不用了'],
+  contact: ['提交工单', '转人工'],
+};
+
+export const say = {
+  welcome: (shop: string) =>
+    `你好，这里是${shop}的订单助手。付款后查不到订单号、卡密没收到、话费没到账、快递没消息，都可以问我。\n发我订单号最快；没有订单号的话，告诉我大概的付款时间和买的什么，我帮你找。随时说“转人工”可以找客服。`,
+  help: () =>
+    '我可以帮你：\n1. 查订单进度，说明为什么还没到、大概什么时候到\n2. 找回订单号（按付款时间和商品找）\n3. 核实身份后查看完整卡密/激活码\n4. 提交工单、转人工客服\n直接发订单号就行；想重新开始说“重新开始”。',
+  restarted: () => '好的，已经重新开始。有什么订单问题，直接发订单号给我就行。',
+  greeting: () => '你好！有什么订单问题吗？发我订单号，我马上帮你查。',
+  thanks: () => '不客气！还有别的问题随时找我。',
+  goodbye: () => '好的，祝你购物愉快，有问题随时回来找我。',
+  empty: () => '没看到内容哦。有订单问题的话，直接发订单号给我就行。',
+  tooLong: (max: number) => `消息有点长，我只看了前 ${max} 个字。订单号、付款时间这些关键信息，单独发我会更准确。`,
+  unknown: () => '抱歉，这句我没太明白。我主要帮你查订单：发我订单号，或者说说付款时间和买了什么。也可以说“转人工”。',
+  unknownMenu: () => '你可以试试这样说：“查订单 + 订单号”、“没有订单号”、“卡密在哪里看”、“转人工”。',
+
+  askOrderNo: (attempt: number) =>
+    attempt === 0
+      ? '请发一下订单号（在订单中心、付款成功页或下单邮件/短信里）。找不到订单号也没关系，告诉我大概几点付的款、买的什么，我帮你找。'
+      : '还没拿到订单号哦。订单号一般是一串字母和数字，比如 16 位的字母数字组合或 18 位数字。没有的话回复“没有订单号”。',
+  askOrderNoGiveUp: () =>
+    '好像一直对不上订单号。可以这样：\n1. 回复“没有订单号”，按付款时间帮你找\n2. 回复“提交工单”，把情况留给客服\n3. 回复“转人工”直接找客服',
+  gotInfoNeedOrderNo: (parts: string[]) => `好的，记下了：${parts.join('，')}。再发我订单号就能查了；没有订单号回复“没有订单号”。`,
+
+  // Finding an order without its number.
+  askContactForSearch: () =>
+    '为了保护你的订单信息，先核对一下身份：请发下单时填写的手机号、邮箱或QQ。',
+  askContactAgain: () => '没认出联系方式。请发下单时填的手机号（11位）、邮箱，或“QQ+号码”。',
+  askTimeForSearch: () => '大概什么时候付的款？比如“昨晚八点左右”“今天下午3点”“十分钟前”。买的是什么（点卡、话费、激活码、实体卡）也可以一起说。',
+  askTimeAgain: () => '没听懂时间。可以说“今天下午3点”“昨天晚上9点半”“1小时前”这样的。',
+  searchGiveUp: () => '时间一直没对上，我先帮你把情况交给客服吧：回复“提交工单”或“转人工”。',
+  candidates: (orders: UnifiedOrder[], ctx: ReplyContext) =>
+    `找到 ${orders.length} 笔可能的订单：\n${orders
+      .map((o, i) => `${i + 1}. ${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${o.paidAt ? when(new Date(o.paidAt), ctx.now, ctx.tz) + '付款' : '未付款'}｜${STATUS_LABEL[o.status]}`)
+      .join('\n')}\n回复序号，我帮你查详细情况。`,
+  pickCandidateAgain: (n: number) => `回复 1 到 ${n} 之间的序号就行，或者直接发订单号。`,
+  noCandidates: (window: string) =>
+    `在${window}附近没找到用这个身份下的订单。可能是用别的手机号/邮箱下的单，或者付款时间记得有偏差。你可以换个联系方式再试，或回复“提交工单”让客服帮你查。`,
+  searchWindow: (from: Date, to: Date, ctx: ReplyContext) => `${when(from, ctx.now, ctx.tz)} 到 ${when(to, ctx.now, ctx.tz)}`,
+
+  rateLimited: (minutes: number) => `查询有点频繁了，为了保护订单安全，请 ${minutes} 分钟后再试。着急的话可以回复“转人工”。`,
+  lookupFailed: () => '订单系统暂时没有响应，我这边查不了。稍等几分钟再发一次订单号，或者回复“转人工”。',
+
+  orderHeader: (o: UnifiedOrder, ctx: ReplyContext) =>
+    `订单 ${o.orderNo}｜${o.title || PRODUCT_LABEL[o.productType]}${o.quantity > 1 ? ` ×${o.quantity}` : ''}｜${money(o.amount, o.currency)}`,
+
+  // Self-check steps for each cause, shown with the diagnosis when the step is self_check.
+  selfCheckHint: () => '按上面的试过还是不行，回复“还是没到”，我帮你提交给客服。',
+
+  // Verification.
+  askVerify: (o: UnifiedOrder) =>
+    `为了防止卡密被别人看到，查看完整内容前需要核对身份：请发下单时填写的${o.buyer.email ? '邮箱或' : ''}手机号/QQ。${o.buyer.hasQueryPassword ? '这笔订单设置了查询密码，请一起发上（例如：13812345678 密码1234）。' : ''}`,
+  verifyLocked: (until: Date, ctx: ReplyContext) => `验证失败次数太多，已暂时锁定，请 ${when(until, ctx.now, ctx.tz)} 之后再试，或回复“转人工”。`,
+  verifyFailed: (left: number) => `信息没对上。${left > 0 ? `还可以再试 ${left} 次。` : ''}请确认是下单时填写的手机号/邮箱${left > 0 ? '' : '，或回复“转人工”'}。`,
+  verifyNeedPassword: () => '这笔订单设置了查询密码，请把下单时的联系方式和查询密码一起发我，例如“13812345678 密码1234”。',
+  verifyCanceled: () => '好的，不看完整内容了。需要时再说“查看卡密”就行。',
+  revealed: (d: Delivery) => `身份核对通过。${revealLines(d)}\n请尽快使用，不要截图发给别人；客服也不会向你索要卡密。`,
+  nothingToReveal: () => '身份核对通过，不过这笔订单还没有可以查看的卡密或激活码。',
+
+  // Contact rung: tickets.
+  askSymptom: () => '好的，我帮你提交工单。请用一句话说说具体哪里不对（比如“付款15分钟了订单还是待支付”“卡密提示已使用”）。',
+  askPaymentProof: () =>
+    '请把付款记录里的“交易单号”发我（微信：我-服务-钱包-账单-点开这笔；支付宝：我的-账单-点开这笔）。没有的话回复“没有”，我照样提交。',
+  ticketCreated: (id: string, due: Date, ctx: ReplyContext) =>
+    `已提交工单 ${id}，客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你（订单号、付款时间、商品和问题都已附上，不用重复说明）。着急可以回复“转人工”。`,
+  ticketExists: (id: string) => `这个问题已经有工单 ${id} 在处理了。还想加快的话可以回复“转人工”。`,
+
+  // Escalate rung: handoff.
+  handoffQueued: (position: number) =>
+    `已为你转接人工客服，你前面还有 ${position} 位。客服接入后会直接在这里回复你，订单情况我已经转给客服，不用重复说明。你也可以先离开，回复不会丢。`,
+  handoffAlready: () => '已经在排队等人工客服了，客服接入后会在这里回复你。不想等了可以回复“不用了”。',
+  escalateOffer: () => '这种情况需要人工处理，我帮你转人工客服吗？回复“好的”或“不用了”。',
+  escalateDeclined: () => '好的，先不转。需要时随时回复“转人工”。',
+
+  // Rights rung.
+  rights: () =>
+    '如果商家一直没解决，你可以这样维权：\n1. 订单已取消或无法发货却不退款：依据《电子商务法》要求商家退款，保留聊天和付款记录\n2. 向支付渠道申请交易纠纷：微信支付或支付宝的账单详情里有投诉入口，附上订单截图和付款凭证\n3. 拨打 12315 或在全国12315平台投诉\n4. 商家失联、疑似跑路：带上付款凭证到公安机关报案',
+
+  faqAnswer: (title: string, body: string) => `【${title}】\n${body}`,
+  faqNone: () => '这个问题我的知识库里暂时没有答案。如果是某笔订单的问题，发我订单号我帮你查；也可以回复“提交工单”或“转人工”。',
+  faqMore: () => '还有疑问的话，发订单号我帮你查具体订单。',
+
+  complaint: () => '非常抱歉让你有不好的体验。我先把你的问题转给人工客服处理。',
+  refundAsk: () => '退款需要先看订单情况。请发一下订单号；没有订单号回复“没有订单号”。',
+  refundGeneral: () => '退款一般原路退回：微信、支付宝通常即时到 1–3 个工作日，银行卡最长约 7 个工作日。',
+  paymentIssueIntro: () => '扣了款但订单不对，这种情况要核对付款记录。先发一下订单号吧。',
+
+  alreadyVerified: () => '你已经核对过身份了。',
+  notResolvedNoOrder: () => '还没帮你查到具体订单。发我订单号，我看看卡在哪一步。',
+  resolvedThanks: () => '太好了，问题解决就好！还有别的需要随时找我。',
+};
+
+function revealLines(d: Delivery): string {
+  switch (d.kind) {
+    case 'card_codes':
+      return `卡密：\n${d.items.map((it, i) => `${i + 1}. ${it.plaintext ?? it.masked}`).join('\n')}`;
+    case 'license_key':
+      return `激活码：\n${d.items.map((it, i) => `${i + 1}. ${it.plaintext ?? it.masked}`).join('\n')}`;
+    case 'topup_receipt':
+      return `充值账号：${d.account ?? '—'}${d.voucherUrl ? `，充值凭证：${d.voucherUrl}` : ''}`;
+    case 'tracking_number':
+      return `${d.carrierName ?? '快递'}单号：${d.trackingNo}`;
+  }
+}
+
+/** What was delivered, masked. */
+export function maskedDelivery(d: Delivery, ctx: ReplyContext): string {
+  switch (d.kind) {
+    case 'card_codes':
+    case 'license_key': {
+      const what = d.kind === 'card_codes' ? '卡密' : '激活码';
+      const list = d.items.map((it, i) => `${i + 1}. ${it.masked ?? '****'}`).join('\n');
+      return `已发放${what}（部分打码）：\n${list || '（暂无）'}`;
+    }
+    case 'topup_receipt':
+      return `充值账号 ${d.account ?? '—'}${d.faceValue ? `，面值 ${d.faceValue} 元` : ''}${d.chargedAmount ? `，已到账 ${d.chargedAmount} 元` : ''}${d.finishedAt ? `，完成于 ${when(new Date(d.finishedAt), ctx.now, ctx.tz)}` : ''}。`;
+    case 'tracking_number':
+      return `${d.carrierName ?? '快递'}单号：${d.trackingNo}${d.lastEvent ? `\n最新物流（${when(new Date(d.lastEvent.at), ctx.now, ctx.tz)}）：${d.lastEvent.text}` : ''}`;
+  }
+}
+
+const etaText = (d: Diagnosis, ctx: ReplyContext) => (d.eta ? when(d.eta, ctx.now, ctx.tz) : '');
+
+const SELF_CHECK: Partial<Record<Cause, string>> = {
+  not_paid: '自查：\n1. 看看微信/支付宝账单里有没有这笔扣款\n2. 没扣款就回到订单页重新支付\n3. 已经扣款了请告诉我“钱扣了”，我帮你核对',
+  sync_delay: '自查：\n1. 刷新订单中心或退出重新登录再看\n2. 充值订单和发货订单可能在不同页面，两个都看看\n3. 看看下单邮箱的垃圾箱，卡密邮件有时被拦截',
+  upstream_pending: '自查：\n1. 确认充值账号/手机号填写无误\n2. 充值中请不要重复下单，以免重复扣款\n3. 到账后运营商或游戏会有短信/邮件通知',
+  manual_review: '审核期间不需要你操作，也不要重复下单。审核结果会通过下单时的联系方式通知你。',
+  logistics_pending: '自查：\n1. 快递揽收前查不到物流是正常的\n2. 用快递单号在快递公司官网或小程序上查\n3. 顺丰、中通等可能需要收件手机号后4位',
+  order_not_found: '自查：\n1. 核对订单号有没有多输、少输或输错字母（O和0、I和1）\n2. 微信/支付宝账单里的“交易单号”不是商城订单号\n3. 找不到订单号可以回复“没有订单号”，按付款时间帮你找',
+  wrong_identifier: '',
+  expired_or_canceled: '这笔订单已经关闭，需要的话重新下单即可。如果钱已经扣了，回复“钱扣了”，我帮你处理退款。',
+};
+
+/** The explanation of a diagnosis for one order (or a failed lookup). */
+export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { given?: string; closeMatches?: string[] }, ctx: ReplyContext): string {
+  const eta = etaText(d, ctx);
+  const waited = d.waitedMin !== undefined ? duration(d.waitedMin) : '';
+  const type = order?.productType;
+  switch (d.cause) {
+    case 'not_paid':
+      return `这笔订单还没有收到付款，所以不会生成卡密/单号。${eta ? `订单会在 ${eta} 自动关闭，在那之前可以继续支付。` : ''}`;
+    case 'payment_unconfirmed':
+      return d.holdReason === 'payment_mismatch'
+        ? '这笔订单收到的付款金额和订单金额对不上，系统没有自动发货，需要客服核对付款记录后处理。'
+        : '你说已经扣款，但订单这边还显示没收到付款。这通常是支付回调没送达，需要客服拿付款记录核对后补单或退款。';
+    case 'expired_or_canceled':
+      return `这笔订单已${order?.status === 'canceled' ? '取消' : '超时关闭'}，不会再发货。`;
+    case 'manual_review':
+      return d.pastWindow
+        ? `这笔订单在人工审核，已经等了 ${waited}，超过了正常的审核时间，我帮你转人工催一下。`
+        : `这笔订单金额较大，需要人工审核，审核通过才会发货。一般 ${eta} 前会有结果，结果会通知你。`;
+    case 'sync_delay': {
+      const thing = type === 'physical_card' ? '发货' : type === 'phone_topup' ? '充值' : '卡密/单号';
+      return d.step === 'self_check'
+        ? `付款已经收到（${waited}前），${thing}正在生成，系统同步需要一点时间，正常 ${eta} 前会好，一般不用担心。`
+        : `付款已经收到 ${waited} 了，${thing}还没生成，比正常慢了一些。一般 ${eta} 前能恢复，我先帮你提交给客服跟进。`;
+    }
+    case 'upstream_pending':
+      return d.step === 'self_check'
+        ? `${type === 'phone_topup' ? '话费' : '订单'}已经提交给供货方，正在充值中（已 ${waited}），正常 ${eta} 前到账。`
+        : `${type === 'phone_topup' ? '话费' : '订单'}在供货方那边处理了 ${waited}，已经超过正常时间（应在 ${eta} 前完成），我帮你转人工核查。`;
+    case 'upstream_failed':
+      return order?.status === 'partially_delivered'
+        ? '这笔充值只成功了一部分，剩下的需要客服处理补充或退差价。'
+        : '供货方那边处理失败了，这笔订单不会自动到账。可以重新充值或退款，需要客服帮你处理。';
+    case 'out_of_stock':
+      return order?.status === 'partially_delivered'
+        ? '这笔订单只发了一部分，剩下的暂时缺货，需要客服补货或退差价。'
+        : '付款时商品刚好缺货，卡密没能发出来。需要客服给你补发或退款。';
+    case 'logistics_pending':
+      return order?.delivery?.kind === 'tracking_number' && order.delivery.lastEvent
+        ? '包裹已经在路上了，物流信息如下。'
+        : `已经发货了，但快递还没有揽收扫描（发货 ${waited}前），这段时间查不到物流是正常的，一般 ${eta} 前会有记录。`;
+    case 'logistics_problem':
+      return d.holdReason === 'logistics_exception'
+        ? '快递那边出现了异常（如疑难件、退回或拒收），需要人工联系快递处理。'
+        : d.holdReason === 'logistics_api_error'
+          ? '物流查询接口出了问题，暂时查不到轨迹，需要人工核查。'
+          : `已经发货 ${waited} 了，快递还没有任何扫描记录，超过了正常时间，需要人工核查。`;
+    case 'risk_hold':
+      return '这笔订单被风控系统暂时冻结了（显示“待处理”），需要人工核实后才能放行，这一步没法自己解除。';
+    case 'order_not_found':
+      return `没有查到订单号 ${extra.given ?? ''} 的订单。${extra.closeMatches?.length ? `你是不是要找：${extra.closeMatches.join('、')}？` : ''}`;
+    case 'wrong_identifier':
+      return extra.given && order
+        ? `你发的是${/^\d{28}$/.test(extra.given) ? '付款账单里的交易单号' : '其他单号'}，不是商城订单号。它对应的订单号是 ${order.orderNo}，以后查询用这个就行。`
+        : `你发的 ${extra.given ?? ''} 看起来是快递单号或付款交易单号，不是商城订单号。订单号在订单中心或下单邮件里，一般是字母数字组合或18位数字。`;
+    case 'code_not_tracking':
+      return `这是虚拟商品，不走快递，所以没有快递单号。商品是以${order?.productType === 'software_license' ? '激活码' : order?.productType === 'phone_topup' ? '直接充值到账' : '卡密（卡号+密码）'}的形式发放的，已经发货了。`;
+    case 'delivered':
+      return type === 'phone_topup' ? '这笔充值已经成功到账了。' : type === 'physical_card' ? '包裹已经签收了。' : '这笔订单已经发货了。';
+    case 'refunded':
+      return `这笔订单已${order?.status === 'partially_refunded' ? '部分' : ''}退款，原路退回。微信、支付宝一般即时到 1–3 个工作日${eta ? `（最晚约 ${eta}）` : ''}，银行卡最长约 7 个工作日。`;
+    case 'overdue':
+      return `付款已经 ${waited} 了还没发货，明显超过了正常时间，我帮你转人工处理。`;
+  }
+}
+
+export function selfCheckSteps(cause: Cause): string | undefined {
+  return SELF_CHECK[cause] || undefined;
+}
+
+export function deliveredHowTo(o: UnifiedOrder): string {
+  const where = o.productType === 'software_license' ? '激活码' : '卡密';
+  return `完整${where}可以在订单中心或下单邮件里查看；要在这里看，回复“查看${where}”，核对身份后发给你。`;
+}
+
+export function holdLabel(o: UnifiedOrder): string {
+  return o.holdReasons.map((r) => HOLD_LABEL[r]).join('、');
+}
+
+export function productLabel(t: ProductType): string {
+  return PRODUCT_LABEL[t];
+}
+
+export const slotLabels = {
+  paymentTime: (at: Date, ctx: ReplyContext) => `付款时间 ${when(at, ctx.now, ctx.tz)}`,
+  productType: (t: ProductType) => `商品 ${PRODUCT_LABEL[t]}`,
+  contact: (c: string) => `联系方式 ${maskContact(c)}`,
+};
+
+export { when, duration } from './format.js';

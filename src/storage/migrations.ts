@@ -1,0 +1,107 @@
+/** Versioned schema. Append only: never edit a migration that has shipped. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'bot state',
+    sql: `
+      CREATE TABLE bot_state (
+        key TEXT PRIMARY KEY,
+        etag TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );`,
+  },
+  {
+    version: 2,
+    name: 'demo shop orders',
+    sql: `
+      CREATE TABLE demo_orders (
+        order_no TEXT PRIMARY KEY,
+        buyer_user_id TEXT,
+        buyer_contact TEXT,
+        buyer_email TEXT,
+        query_password_hash TEXT,
+        product_type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        paid_at INTEGER,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX demo_orders_user ON demo_orders (buyer_user_id, paid_at);
+      CREATE INDEX demo_orders_contact ON demo_orders (buyer_contact, paid_at);
+      CREATE INDEX demo_orders_email ON demo_orders (buyer_email, paid_at);
+      CREATE TABLE demo_order_alt_nos (
+        alt_no TEXT PRIMARY KEY,
+        order_no TEXT NOT NULL REFERENCES demo_orders(order_no) ON DELETE CASCADE
+      );`,
+  },
+  {
+    version: 3,
+    name: 'tickets, handoffs, transcript, verification attempts',
+    sql: `
+      CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        order_no TEXT,
+        payment_time TEXT,
+        product_type TEXT,
+        cause TEXT,
+        symptom TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        created_at TEXT NOT NULL,
+        due_at TEXT NOT NULL
+      );
+      CREATE INDEX tickets_conversation ON tickets (conversation_id);
+      CREATE TABLE handoff_requests (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        context TEXT NOT NULL,
+        conversation_ref TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX handoff_state ON handoff_requests (state, priority, created_at);
+      CREATE TABLE transcript (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX transcript_conversation ON transcript (conversation_id, seq);
+      CREATE TABLE verify_attempts (
+        order_no TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        locked_until INTEGER,
+        updated_at INTEGER NOT NULL
+      );`,
+  },
+  {
+    version: 4,
+    name: 'knowledge index',
+    sql: `
+      CREATE TABLE knowledge_articles (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        keywords TEXT NOT NULL,
+        causes TEXT NOT NULL,
+        body TEXT NOT NULL,
+        file TEXT NOT NULL
+      );
+      CREATE VIRTUAL TABLE knowledge_fts USING fts5 (id UNINDEXED, title, keywords, body, tokenize = 'trigram');`,
+  },
+];

@@ -1,0 +1,58 @@
+/** Support tickets: the "contact" rung. A ticket holds everything an agent needs to answer once. */
+import type { Db } from '../storage/db.js';
+import { HOUR, localFields, toShopIso } from '../time.js';
+
+export interface NewTicket {
+  conversationId: string;
+  channelId: string;
+  userId: string;
+  orderNo?: string;
+  paymentTime?: string;
+  productType?: string;
+  cause?: string;
+  symptom: string;
+}
+
+export interface Ticket extends NewTicket {
+  id: string;
+  status: 'open' | 'answered' | 'closed';
+  createdAt: string;
+  dueAt: string;
+}
+
+export class TicketService {
+  constructor(private readonly db: Db, private readonly opts: { timeZone: string; responseHours: number }) {}
+
+  create(t: NewTicket, now: Date): Ticket {
+    const f = localFields(now, this.opts.timeZone);
+    const day = `${String(f.year).slice(2)}${String(f.month).padStart(2, '0')}${String(f.day).padStart(2, '0')}`;
+    const due = new Date(now.getTime() + this.opts.responseHours * HOUR);
+    return this.db.transaction(() => {
+      const n = (this.db.prepare("SELECT COUNT(*) FROM tickets WHERE id LIKE ?").pluck().get(`T${day}%`) as number) + 1;
+      const ticket: Ticket = { ...t, id: `T${day}${String(n).padStart(4, '0')}`, status: 'open', createdAt: toShopIso(now, this.opts.timeZone), dueAt: toShopIso(due, this.opts.timeZone) };
+      this.db
+        .prepare(`INSERT INTO tickets (id, conversation_id, channel_id, user_id, order_no, payment_time, product_type, cause, symptom, status, created_at, due_at)
+                  VALUES (@id, @conversationId, @channelId, @userId, @orderNo, @paymentTime, @productType, @cause, @symptom, @status, @createdAt, @dueAt)`)
+        .run({ orderNo: null, paymentTime: null, productType: null, cause: null, ...ticket });
+      return ticket;
+    })();
+  }
+
+  get(id: string): Ticket | undefined {
+    const row = this.db.prepare('SELECT * FROM tickets WHERE id = ?').get(id) as Record<string, string> | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id!, conversationId: row.conversation_id!, channelId: row.channel_id!, userId: row.user_id!,
+      orderNo: row.order_no ?? undefined, paymentTime: row.payment_time ?? undefined, productType: row.product_type ?? undefined,
+      cause: row.cause ?? undefined, symptom: row.symptom!, status: row.status as Ticket['status'], createdAt: row.created_at!, dueAt: row.due_at!,
+    };
+  }
+
+  openFor(conversationId: string, orderNo?: string): Ticket | undefined {
+    const id = this.db
+      .prepare("SELECT id FROM tickets WHERE conversation_id = ? AND status = 'open' AND COALESCE(order_no, '') = COALESCE(?, '') ORDER BY created_at DESC LIMIT 1")
+      .pluck()
+      .get(conversationId, orderNo ?? null) as string | undefined;
+    return id ? this.get(id) : undefined;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * text → intent + slots + signals, by rules (no LLM). Pure apart from the clock handed in.
+ */
+import type { ProductType } from '../orders/model.js';
+import { type Contact, type Identifier, extractContact, extractIdentifiers } from './identifiers.js';
+import { type Intent, SIGNALS, classifyIntent } from './intent.js';
+import { normalizeText } from './normalize.js';
+import { type PaymentTime, extractPaymentTime } from './time.js';
+import { detectProductType } from './productType.js';
+
+export type { Intent } from './intent.js';
+export type { Identifier, Contact } from './identifiers.js';
+export type { PaymentTime } from './time.js';
+
+export interface Understanding {
+  text: string;
+  intent: Intent;
+  /** First shop order number in the text. */
+  orderNo?: string;
+  /** Every identifier found, classified. */
+  identifiers: Identifier[];
+  paymentTime?: PaymentTime;
+  productType?: ProductType;
+  contact?: Contact;
+  signals: {
+    yes: boolean;
+    no: boolean;
+    notResolved: boolean;
+    question: boolean;
+    resolved: boolean;
+    noOrderNo: boolean;
+    restart: boolean;
+    help: boolean;
+    moneyTaken: boolean;
+    saysPaid: boolean;
+    wantsTracking: boolean;
+    wantsCode: boolean;
+    wantsReveal: boolean;
+    rights: boolean;
+  };
+}
+
+export interface UnderstandOptions {
+  now: Date;
+  timeZone: string;
+}
+
+export function understand(raw: unknown, opts: UnderstandOptions): Understanding {
+  const text = normalizeText(raw);
+  const identifiers = extractIdentifiers(text);
+  const contact = extractContact(text);
+  // Times are looked for only outside the identifiers, so digits of a number are not read as a date.
+  let timeText = text;
+  for (const id of identifiers) timeText = timeText.split(id.value).join(' ');
+  if (contact) timeText = timeText.split(contact.value).join(' ');
+  const paymentTime = extractPaymentTime(timeText, opts.now, opts.timeZone);
+  const productType = detectProductType(text);
+  const orderNo = identifiers.find((i) => i.kind === 'order_no')?.value;
+  const intent = classifyIntent({
+    text,
+    hasIdentifier: identifiers.length > 0,
+    hasTime: !!paymentTime,
+    hasProductType: !!productType,
+    hasContact: !!contact,
+  });
+  const s = SIGNALS;
+  return {
+    text,
+    intent,
+    orderNo,
+    identifiers,
+    paymentTime,
+    productType,
+    contact,
+    signals: {
+      yes: s.yes.test(text),
+      no: s.no.test(text),
+      notResolved: s.notResolved.test(text),
+      question: s.question.test(text),
+      resolved: s.resolved.test(text) && !s.notResolved.test(text) && !/没|不/.test(text.replace(/没问题/, '')),
+      noOrderNo: s.noOrderNo.test(text),
+      restart: s.restart.test(text),
+      help: s.help.test(text),
+      moneyTaken: s.moneyTaken.test(text),
+      saysPaid: s.saysPaid.test(text) || s.moneyTaken.test(text),
+      wantsTracking: s.wantsTracking.test(text),
+      wantsCode: s.wantsCode.test(text),
+      wantsReveal: s.wantsReveal.test(text),
+      rights: s.rights.test(text),
+    },
+  };
+}

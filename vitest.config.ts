@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Payment times must not depend on the server's zone: tests run in a zone far from the shop's.
+    env: { TZ: 'America/Los_Angeles', LOG_LEVEL: 'silent' },
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
