@@ -1,6 +1,7 @@
 /**
  * Environment → typed configuration. A bad value stops start-up with one line naming the variable.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { PRODUCT_TYPES, type ProductType } from './orders/model.js';
@@ -94,6 +95,15 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** Loads ./.env into process.env when present (Node's own parser; real environment wins). */
+export function loadDotEnv(cwd = process.cwd()): void {
+  const file = path.join(cwd, '.env');
+  if (!fs.existsSync(file)) return;
+  const before = { ...process.env };
+  process.loadEnvFile(file);
+  Object.assign(process.env, before);
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   // Empty strings mean "unset" so that a copied .env.example with blanks works.

@@ -43,6 +43,8 @@ export interface Diagnosis {
   pastWindow: boolean;
   /** Agents see higher numbers first (risk holds, overdue, complaints). */
   priority: number;
+  /** For wrong_identifier that still mapped to an order: that order's own diagnosis. */
+  underlying?: Diagnosis;
 }
 
 const minutesBetween = (a: Date, b: Date) => Math.max(0, Math.round((b.getTime() - a.getTime()) / MINUTE));
@@ -147,7 +149,7 @@ export function diagnose({ lookup, claims, now, policy }: DiagnoseInput): Diagno
   const order = lookup.order;
   const base = diagnoseOrder(order, claims, now, policy);
   // A payment or courier number that maps to an order: first explain the mix-up, then the order.
-  if (lookup.via === 'alt_no' && lookup.givenAs !== 'order_no') return { ...base, cause: 'wrong_identifier', step: base.step === 'answered' ? 'self_check' : base.step };
+  if (lookup.via === 'alt_no' && lookup.givenAs !== 'order_no') return { ...base, cause: 'wrong_identifier', step: base.step === 'answered' ? 'self_check' : base.step, underlying: base };
   return base;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Retrieval over knowledge/*.md with SQLite FTS5 (trigram tokenizer). Chinese has no spaces, so a
- * query becomes the OR of its character trigrams; candidates are re-scored by keyword hits and
- * trigram coverage, and a minimum score keeps weak matches out ("I don't know" beats a wrong answer).
+ * query's trigrams rank articles through FTS5, and character bigrams (most Chinese words are two
+ * characters) measure coverage; an article must match in its title or keywords and cover half the
+ * question, which keeps weak matches out ("I don't know" beats a wrong answer).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,7 @@ export interface Hit {
   score: number;
 }
 
-const FILLER = /请问|你好|您好|我想问|想问一下|一下|怎么办|怎么样|为什么|是什么|什么|怎么|如何|怎样|多久|吗|呢|啊|呀|吧|了|的|是|我|你们|你|这个|那个|一般|可以|能不能|能|会|要|有没有|有/g;
+const FILLER = /请问|你好|您好|我想问|想问一下|一下|怎么办|怎么样|为什么|是什么|什么|怎么|如何|怎样|吗|呢|啊|呀|吧|了|的|是|我|你们|你|这个|那个|一般|可以|能不能|有没有|意思/g;
 
 export function loadArticles(dir: string): Article[] {
   if (!fs.existsSync(dir)) return [];
@@ -44,11 +45,11 @@ export function loadArticles(dir: string): Article[] {
     });
 }
 
-function trigrams(s: string): string[] {
+function ngrams(s: string, n: number): string[] {
   const out = new Set<string>();
-  for (const seg of s.split(/[^\p{Script=Han}A-Za-z0-9]+/u)) {
+  for (const seg of s.toLowerCase().split(/[^\p{Script=Han}a-z0-9]+/u)) {
     const chars = [...seg];
-    for (let i = 0; i + 3 <= chars.length; i++) out.add(chars.slice(i, i + 3).join(''));
+    for (let i = 0; i + n <= chars.length; i++) out.add(chars.slice(i, i + n).join(''));
   }
   return [...out];
 }
@@ -71,8 +72,22 @@ export class KnowledgeBase {
       }
     })();
     this.byId.clear();
+    this.dfCache.clear();
     for (const art of articles) this.byId.set(art.id, art);
     return articles.length;
+  }
+
+  private readonly dfCache = new Map<string, number>();
+
+  /** In how many articles a bigram occurs. */
+  private df(gram: string): number {
+    let n = this.dfCache.get(gram);
+    if (n === undefined) {
+      n = 0;
+      for (const a of this.byId.values()) if (a.title.includes(gram) || a.keywords.join(' ').includes(gram) || a.body.includes(gram)) n++;
+      this.dfCache.set(gram, n);
+    }
+    return n;
   }
 
   get size(): number {
@@ -87,30 +102,43 @@ export class KnowledgeBase {
 
   search(query: string, limit = 3): Hit[] {
     const focused = query.replace(FILLER, ' ');
-    const grams = trigrams(focused);
-    const candidates = new Set<string>();
-    if (grams.length > 0) {
-      const match = grams.slice(0, 64).map((g) => `"${g.replace(/"/g, '""')}"`).join(' OR ');
-      const rows = this.db
+    const grams = ngrams(focused, 2);
+    if (grams.length === 0) return [];
+    // FTS5 (trigram) ranks the articles that share longer phrases with the question.
+    const tri = ngrams(focused, 3);
+    const ftsRank = new Map<string, number>();
+    if (tri.length > 0) {
+      const match = tri.slice(0, 64).map((g) => `"${g.replace(/"/g, '""')}"`).join(' OR ');
+      const ids = this.db
         .prepare('SELECT id FROM knowledge_fts WHERE knowledge_fts MATCH ? ORDER BY bm25(knowledge_fts, 0, 5, 3, 1) LIMIT 8')
         .pluck()
         .all(match) as string[];
-      rows.forEach((id) => candidates.add(id));
+      ids.forEach((id, i) => ftsRank.set(id, i));
     }
-    // Two-character keywords (退款, 卡密…) are below the trigram length: match them directly.
-    for (const a of this.byId.values()) if (a.keywords.some((k) => k.length >= 2 && focused.includes(k))) candidates.add(a.id);
-
+    // Bigram overlap covers what trigrams miss (Chinese words are mostly two characters).
     const hits: Hit[] = [];
-    for (const id of candidates) {
-      const a = this.byId.get(id);
-      if (!a) continue;
-      const kw = a.keywords.filter((k) => focused.includes(k)).reduce((s, k) => s + k.length, 0);
-      const inTitle = grams.filter((g) => a.title.includes(g)).length;
-      const inBody = grams.filter((g) => a.body.includes(g)).length;
-      const coverage = grams.length ? (inTitle + inBody) / (2 * grams.length) : 0;
-      const score = kw * 1.5 + inTitle * 2 + inBody * 0.5 + coverage * 4;
-      if (kw >= 4 || inTitle >= 2 || (kw >= 2 && inBody >= 1) || coverage >= 0.35) hits.push({ article: a, score });
+    for (const a of this.byId.values()) {
+      const keywords = a.keywords.join(' ');
+      let head = 0;
+      let body = 0;
+      let covered = 0;
+      for (const g of grams) {
+        // Rare bigrams say more about the topic than ones every article uses (IDF weight).
+        const weight = Math.log(1 + this.byId.size / (1 + this.df(g)));
+        const inHead = a.title.includes(g) || keywords.includes(g);
+        const inBody = a.body.includes(g);
+        if (inHead) head += weight;
+        if (inBody) body += weight;
+        if (inHead || inBody) covered++;
+      }
+      const coverage = covered / grams.length;
+      if (head === 0 || coverage < 0.5) continue;
+      const exactKeywords = a.keywords.filter((k) => focused.includes(k)).length;
+      const rank = ftsRank.get(a.id);
+      const score = head * 3 + body + exactKeywords * 2 + coverage * 4 + (rank === undefined ? 0 : 3 - rank * 0.3);
+      hits.push({ article: a, score });
     }
     return hits.sort((x, y) => y.score - x.score).slice(0, limit);
   }
+
 }

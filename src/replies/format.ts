@@ -3,14 +3,14 @@ import { DAY, localFields, startOfLocalDay } from '../time.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** "今天 14:54", "昨天 20:00", "11月20日 21:30" in the shop's zone. */
+/** "今天14:54", "昨天20:00", "11月20日 21:30" in the shop's zone. */
 export function when(at: Date, now: Date, tz: string): string {
   const f = localFields(at, tz);
   const hm = `${pad(f.hour)}:${pad(f.minute)}`;
   const dayDiff = Math.round((startOfLocalDay(now, tz).getTime() - startOfLocalDay(at, tz).getTime()) / DAY);
-  if (dayDiff === 0) return `今天 ${hm}`;
-  if (dayDiff === 1) return `昨天 ${hm}`;
-  if (dayDiff === -1) return `明天 ${hm}`;
+  if (dayDiff === 0) return `今天${hm}`;
+  if (dayDiff === 1) return `昨天${hm}`;
+  if (dayDiff === -1) return `明天${hm}`;
   const n = localFields(now, tz);
   return f.year === n.year ? `${f.month}月${f.day}日 ${hm}` : `${f.year}年${f.month}月${f.day}日 ${hm}`;
 }

@@ -91,8 +91,8 @@ export const say = {
   ticketExists: (id: string) => `这个问题已经有工单 ${id} 在处理了。还想加快的话可以回复“转人工”。`,
 
   // Escalate rung: handoff.
-  handoffQueued: (position: number) =>
-    `已为你转接人工客服，你前面还有 ${position} 位。客服接入后会直接在这里回复你，订单情况我已经转给客服，不用重复说明。你也可以先离开，回复不会丢。`,
+  handoffQueued: (ahead: number) =>
+    `已为你转接人工客服，${ahead > 0 ? `前面还有 ${ahead} 位在排队` : '你排在第一位'}。客服接入后会直接在这里回复你，订单情况我已经转给客服，不用重复说明。你也可以先离开，回复不会丢。`,
   handoffAlready: () => '已经在排队等人工客服了，客服接入后会在这里回复你。不想等了可以回复“不用了”。',
   escalateOffer: () => '这种情况需要人工处理，我帮你转人工客服吗？回复“好的”或“不用了”。',
   escalateDeclined: () => '好的，先不转。需要时随时回复“转人工”。',
@@ -164,7 +164,7 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
   const type = order?.productType;
   switch (d.cause) {
     case 'not_paid':
-      return `这笔订单还没有收到付款，所以不会生成卡密/单号。${eta ? `订单会在 ${eta} 自动关闭，在那之前可以继续支付。` : ''}`;
+      return `这笔订单还没有收到付款，所以不会生成卡密/单号。${eta ? `订单会在${eta}自动关闭，在那之前可以继续支付。` : ''}`;
     case 'payment_unconfirmed':
       return d.holdReason === 'payment_mismatch'
         ? '这笔订单收到的付款金额和订单金额对不上，系统没有自动发货，需要客服核对付款记录后处理。'
@@ -173,18 +173,18 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
       return `这笔订单已${order?.status === 'canceled' ? '取消' : '超时关闭'}，不会再发货。`;
     case 'manual_review':
       return d.pastWindow
-        ? `这笔订单在人工审核，已经等了 ${waited}，超过了正常的审核时间，我帮你转人工催一下。`
-        : `这笔订单金额较大，需要人工审核，审核通过才会发货。一般 ${eta} 前会有结果，结果会通知你。`;
+        ? `这笔订单在人工审核，已经等了${waited}，超过了正常的审核时间，我帮你转人工催一下。`
+        : `这笔订单金额较大，需要人工审核，审核通过才会发货。一般${eta}之前会有结果，结果会通知你。`;
     case 'sync_delay': {
       const thing = type === 'physical_card' ? '发货' : type === 'phone_topup' ? '充值' : '卡密/单号';
       return d.step === 'self_check'
-        ? `付款已经收到（${waited}前），${thing}正在生成，系统同步需要一点时间，正常 ${eta} 前会好，一般不用担心。`
-        : `付款已经收到 ${waited} 了，${thing}还没生成，比正常慢了一些。一般 ${eta} 前能恢复，我先帮你提交给客服跟进。`;
+        ? `付款已经收到（${waited}前），${thing}正在生成。系统同步需要一点时间，一般${eta}之前就会好，先别着急。`
+        : `付款已经收到${waited}了，${thing}还没生成，比平时慢了一些。一般${eta}之前能恢复，我先帮你提交给客服跟进。`;
     }
     case 'upstream_pending':
       return d.step === 'self_check'
-        ? `${type === 'phone_topup' ? '话费' : '订单'}已经提交给供货方，正在充值中（已 ${waited}），正常 ${eta} 前到账。`
-        : `${type === 'phone_topup' ? '话费' : '订单'}在供货方那边处理了 ${waited}，已经超过正常时间（应在 ${eta} 前完成），我帮你转人工核查。`;
+        ? `${type === 'phone_topup' ? '话费' : '订单'}已经提交给供货方，正在充值中（已经${waited}），一般${eta}之前到账。`
+        : `${type === 'phone_topup' ? '话费' : '订单'}在供货方那边已经处理了${waited}，超过了正常时间（本应在${eta}之前完成），我帮你转人工核查。`;
     case 'upstream_failed':
       return order?.status === 'partially_delivered'
         ? '这笔充值只成功了一部分，剩下的需要客服处理补充或退差价。'
@@ -196,20 +196,20 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
     case 'logistics_pending':
       return order?.delivery?.kind === 'tracking_number' && order.delivery.lastEvent
         ? '包裹已经在路上了，物流信息如下。'
-        : `已经发货了，但快递还没有揽收扫描（发货 ${waited}前），这段时间查不到物流是正常的，一般 ${eta} 前会有记录。`;
+        : `已经发货了，快递还没有揽收扫描（发货已${waited}），这段时间查不到物流是正常的，一般${eta}之前会有记录。`;
     case 'logistics_problem':
       return d.holdReason === 'logistics_exception'
         ? '快递那边出现了异常（如疑难件、退回或拒收），需要人工联系快递处理。'
         : d.holdReason === 'logistics_api_error'
           ? '物流查询接口出了问题，暂时查不到轨迹，需要人工核查。'
-          : `已经发货 ${waited} 了，快递还没有任何扫描记录，超过了正常时间，需要人工核查。`;
+          : `已经发货${waited}了，快递还没有任何扫描记录，超过了正常时间，需要人工核查。`;
     case 'risk_hold':
       return '这笔订单被风控系统暂时冻结了（显示“待处理”），需要人工核实后才能放行，这一步没法自己解除。';
     case 'order_not_found':
       return `没有查到订单号 ${extra.given ?? ''} 的订单。${extra.closeMatches?.length ? `你是不是要找：${extra.closeMatches.join('、')}？` : ''}`;
     case 'wrong_identifier':
       return extra.given && order
-        ? `你发的是${/^\d{28}$/.test(extra.given) ? '付款账单里的交易单号' : '其他单号'}，不是商城订单号。它对应的订单号是 ${order.orderNo}，以后查询用这个就行。`
+        ? `你发的是${/^\d{28}$/.test(extra.given) ? '付款账单里的交易单号' : '快递或其他单号'}，不是商城订单号。它对应的订单号是 ${order.orderNo}，以后查询用这个就行。${d.underlying ? `\n${explain(d.underlying, order, {}, ctx)}` : ''}`
         : `你发的 ${extra.given ?? ''} 看起来是快递单号或付款交易单号，不是商城订单号。订单号在订单中心或下单邮件里，一般是字母数字组合或18位数字。`;
     case 'code_not_tracking':
       return `这是虚拟商品，不走快递，所以没有快递单号。商品是以${order?.productType === 'software_license' ? '激活码' : order?.productType === 'phone_topup' ? '直接充值到账' : '卡密（卡号+密码）'}的形式发放的，已经发货了。`;
@@ -218,7 +218,7 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
     case 'refunded':
       return `这笔订单已${order?.status === 'partially_refunded' ? '部分' : ''}退款，原路退回。微信、支付宝一般即时到 1–3 个工作日${eta ? `（最晚约 ${eta}）` : ''}，银行卡最长约 7 个工作日。`;
     case 'overdue':
-      return `付款已经 ${waited} 了还没发货，明显超过了正常时间，我帮你转人工处理。`;
+      return `付款已经${waited}了还没发货，明显超过了正常时间，我帮你转人工处理。`;
   }
 }
 

@@ -76,36 +76,77 @@ function pad(n: number, width: number): string {
 
 interface LocalFields { y: number; mo: number; d: number; h: number; mi: number; s: number }
 
-/** Calendar fields of an instant in Asia/Shanghai, whatever `process.env.TZ` says. */
+/**
+ * Calendar fields of an instant in Asia/Shanghai, whatever `process.env.TZ` says. Pure arithmetic
+ * (H. Hinnant's civil_from_days) instead of Date objects: syntheticOrders formats ~10 instants per
+ * order, and this keeps 10,000 orders fast.
+ */
 function shanghaiFields(ms: number): LocalFields {
-  const s = new Date(ms + SHANGHAI_OFFSET_MS);
-  return {
-    y: s.getUTCFullYear(), mo: s.getUTCMonth() + 1, d: s.getUTCDate(),
-    h: s.getUTCHours(), mi: s.getUTCMinutes(), s: s.getUTCSeconds(),
-  };
+  const local = ms + SHANGHAI_OFFSET_MS;
+  const days = Math.floor(local / DAY);
+  let sod = Math.floor((local - days * DAY) / SEC);
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const mo = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (mo <= 2 ? 1 : 0);
+  const h = Math.floor(sod / 3600);
+  sod -= h * 3600;
+  const mi = Math.floor(sod / 60);
+  return { y, mo, d, h, mi, s: sod - mi * 60 };
+}
+
+const CH_0 = 48;
+/** Scratch buffer for the digit codes of yyyyMMddHHmmss; every formatter copies out of it at once. */
+const STAMP = new Array<number>(14).fill(CH_0);
+
+/** Writes `v` as two digits at `at` of STAMP. */
+function put2(at: number, v: number): void {
+  STAMP[at] = CH_0 + Math.floor(v / 10);
+  STAMP[at + 1] = CH_0 + (v % 10);
+}
+
+/** Fills STAMP with yyyyMMddHHmmss of `ms` in Shanghai time (years 1000–9999). */
+function fillStamp(ms: number): number[] {
+  const f = shanghaiFields(ms);
+  put2(0, Math.floor(f.y / 100));
+  put2(2, f.y % 100);
+  put2(4, f.mo);
+  put2(6, f.d);
+  put2(8, f.h);
+  put2(10, f.mi);
+  put2(12, f.s);
+  return STAMP;
 }
 
 /** ISO 8601 in Shanghai local time, e.g. "2026-11-23T15:00:00+08:00" (whole seconds). */
 function shanghaiIso(ms: number): string {
-  const f = shanghaiFields(ms);
-  return `${f.y}-${pad(f.mo, 2)}-${pad(f.d, 2)}T${pad(f.h, 2)}:${pad(f.mi, 2)}:${pad(f.s, 2)}+08:00`;
-}
-
-/** yyyyMMdd in Shanghai time. */
-function stampDate(ms: number): string {
-  const f = shanghaiFields(ms);
-  return `${f.y}${pad(f.mo, 2)}${pad(f.d, 2)}`;
+  const c = fillStamp(ms);
+  // Built from char codes: a flat string, cheaper to keep than a chain of concatenations.
+  return String.fromCharCode(
+    c[0] ?? CH_0, c[1] ?? CH_0, c[2] ?? CH_0, c[3] ?? CH_0, 45, c[4] ?? CH_0, c[5] ?? CH_0, 45,
+    c[6] ?? CH_0, c[7] ?? CH_0, 84, c[8] ?? CH_0, c[9] ?? CH_0, 58, c[10] ?? CH_0, c[11] ?? CH_0, 58,
+    c[12] ?? CH_0, c[13] ?? CH_0, 43, 48, 56, 58, 48, 48,
+  );
 }
 
 /** yyyyMMddHHmmss in Shanghai time. */
 function stamp14(ms: number): string {
-  const f = shanghaiFields(ms);
-  return `${f.y}${pad(f.mo, 2)}${pad(f.d, 2)}${pad(f.h, 2)}${pad(f.mi, 2)}${pad(f.s, 2)}`;
+  return String.fromCharCode(...fillStamp(ms));
+}
+
+/** yyyyMMdd in Shanghai time. */
+function stampDate(ms: number): string {
+  return String.fromCharCode(...fillStamp(ms).slice(0, 8));
 }
 
 /** yyMMddHHmmss in Shanghai time (PHP date('ymdHis')). */
 function stamp12(ms: number): string {
-  return stamp14(ms).slice(2);
+  return String.fromCharCode(...fillStamp(ms).slice(2));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,9 +172,9 @@ function randInt(rng: Rng, lo: number, hi: number): number {
 }
 
 function digits(rng: Rng, n: number): string {
-  let out = '';
-  for (let i = 0; i < n; i++) out += String(Math.floor(rng() * 10));
-  return out;
+  const codes = new Array<number>(n);
+  for (let i = 0; i < n; i++) codes[i] = CH_0 + Math.floor(rng() * 10);
+  return String.fromCharCode(...codes);
 }
 
 /** Code alphabet without look-alikes (no I, O, 0, 1). */
@@ -142,9 +183,9 @@ const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const BASE36 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 function chars(rng: Rng, n: number, alphabet: string = CODE_CHARS): string {
-  let out = '';
-  for (let i = 0; i < n; i++) out += alphabet.charAt(Math.floor(rng() * alphabet.length));
-  return out;
+  const codes = new Array<number>(n);
+  for (let i = 0; i < n; i++) codes[i] = alphabet.charCodeAt(Math.floor(rng() * alphabet.length));
+  return String.fromCharCode(...codes);
 }
 
 function pick<T>(rng: Rng, items: readonly T[]): T {
@@ -160,11 +201,6 @@ function pick<T>(rng: Rng, items: readonly T[]): T {
 /** Integer cents to a decimal yuan string, e.g. 9850 -> "98.50". */
 function yuan(cents: number): string {
   return `${Math.floor(cents / 100)}.${pad(cents % 100, 2)}`;
-}
-
-/** "13812345678" -> "138****5678". */
-function maskPhone(phone: string): string {
-  return `${phone.slice(0, 3)}****${phone.slice(-4)}`;
 }
 
 type SecretItem = { masked: string; plaintext: string };
@@ -426,7 +462,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     if (s.paid !== undefined) {
       const channel = s.pay ?? 'wechat';
       altNos.push(payNo(channel, s.paid));
-      events.push(ev(s.paid, 'paid', 'payment', `${PAY_NAMES[channel]}支付成功，实付 ¥${s.amount}`));
+      events.push(ev(s.paid, 'paid', 'payment', `支付成功（${PAY_NAMES[channel]}），实付 ¥${s.amount}`));
     } else if (s.payAt !== undefined) {
       altNos.push(payNo(s.pay ?? 'wechat', s.payAt));
     }
@@ -941,7 +977,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 44. ESET licence (kept near the other licences in the listing).
+  // 30. ESET licence key.
   {
     const created = day(8, 16, 5);
     const paid = add(created, 0, 45);
@@ -956,7 +992,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 45. Membership CDK.
+  // 31. Membership CDK.
   {
     const created = day(9, 21, 33, 12);
     const paid = add(created, 0, 50);
@@ -972,7 +1008,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 46. u1001 six days ago: two Q币 10元 cards.
+  // 32. u1001 six days ago: two Q币 10元 cards.
   {
     const created = day(6, 12, 44, 30);
     const paid = add(created, 0, 40);
@@ -987,7 +1023,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 47. "other": manual game-credit 代充 delivered by an operator.
+  // 33. "other": manual game-credit 代充 delivered by an operator.
   {
     const created = day(2, 18, 20);
     const paid = add(created, 1);
@@ -1006,7 +1042,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 48. Guest (email only) Steam card.
+  // 34. Guest (email only) Steam card.
   {
     const created = day(1, 9, 8, 15);
     const paid = add(created, 1);
@@ -1023,7 +1059,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
 
   // ===== completed (Dujiao-Next closes delivered orders) =========================================
 
-  // 30. u1001 three days ago: Windows licence, completed.
+  // 35. u1001 three days ago: Windows licence, completed.
   {
     const created = day(3, 14, 28, 40);
     const paid = add(created, 0, 30);
@@ -1041,7 +1077,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 31. WoW game time, completed.
+  // 36. WoW game time, completed.
   {
     const created = day(7, 19, 30, 12);
     const paid = add(created, 0, 40);
@@ -1059,7 +1095,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 32. Top-up completed.
+  // 37. Top-up completed.
   {
     const created = day(6, 12, 10, 4);
     const paid = add(created, 0, 35);
@@ -1081,7 +1117,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
 
   // ===== on hold =================================================================================
 
-  // 33. Large order (¥985) held for manual review.
+  // 38. Large order (¥985) held for manual review.
   {
     const created = mins(42, 10);
     const paid = mins(41);
@@ -1095,7 +1131,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 34. Risk-control freeze (guest with an order password).
+  // 39. Risk-control freeze (guest with an order password).
   {
     const created = ago(3, 5);
     const paid = ago(3, 4);
@@ -1108,7 +1144,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 35. Supplier failed the top-up (waiting for refund or retry). The buyer then bought 11.
+  // 40. Supplier failed the top-up (waiting for refund or retry); later the buyer bought 11 instead.
   {
     const created = ago(2, 20);
     const paid = ago(2, 19);
@@ -1129,7 +1165,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 36. dujiaoka out of stock after payment (status 6 + fixed info text).
+  // 41. dujiaoka out of stock after payment (status 6 + fixed info text).
   {
     const created = mins(27);
     const paid = mins(25, 30);
@@ -1142,7 +1178,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 37. acg-faka out of stock: delivery_status 1 but the secret is the apology text.
+  // 42. acg-faka out of stock: delivery_status 1 but the secret is the apology text.
   {
     const created = ago(1, 15);
     const paid = ago(1, 14);
@@ -1156,7 +1192,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 38. Paid amount does not match the order amount: the shop refused the callback.
+  // 43. Paid amount does not match the order amount: the shop refused the callback.
   {
     const created = mins(35);
     const payAt = mins(33);
@@ -1171,7 +1207,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
 
   // ===== failed ==================================================================================
 
-  // 39. Manual service could not be provided.
+  // 44. Manual service could not be provided.
   {
     const created = day(1, 10, 12, 30);
     const paid = add(created, 1);
@@ -1187,7 +1223,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 40. Top-up failed upstream (Juhe game_state 9), refund not done yet.
+  // 45. Top-up failed upstream (Juhe game_state 9), refund not done yet.
   {
     const created = day(1, 16, 20, 3);
     const paid = add(created, 0, 40);
@@ -1210,7 +1246,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
 
   // ===== refunds =================================================================================
 
-  // 41. One of three codes was already used: partial refund.
+  // 46. One of three codes was already used: partial refund.
   {
     const created = day(5, 20, 40, 16);
     const paid = add(created, 1);
@@ -1229,7 +1265,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 42. u1001 ten days ago: supplier procurement failed, fully refunded.
+  // 47. u1001 ten days ago: supplier procurement failed, fully refunded.
   {
     const created = day(10, 22, 14, 9);
     const paid = add(created, 1);
@@ -1246,7 +1282,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     });
   }
 
-  // 43. Top-up failed (dayuanren state 2) and refunded.
+  // 48. Top-up failed (dayuanren state 2) and refunded.
   {
     const created = day(4, 18, 5);
     const paid = add(created, 0, 35);
@@ -1479,7 +1515,7 @@ export function syntheticOrders(n: number, now: Date, seed = 20240601): UnifiedO
 
     // --- timeline and delivery ---
     const events: Ev[] = [ev(createdMs, 'created', 'shop', '创建订单')];
-    if (isPaid) events.push(ev(paidMs, 'paid', 'payment', `${PAY_NAMES[channel]}支付成功，实付 ¥${amount}`));
+    if (isPaid) events.push(ev(paidMs, 'paid', 'payment', `支付成功（${PAY_NAMES[channel]}），实付 ¥${amount}`));
     let delivery: Delivery | undefined;
     const faceCents = sku.faceCents ?? sku.cents;
     const topupDelivery = (state: string, chargedCents: number | undefined, finishedMs: number | undefined): Delivery => {

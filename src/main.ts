@@ -1,0 +1,31 @@
+/** npm start: load configuration, build the app, serve HTTP. */
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, loadDotEnv } from './config.js';
+import { createServer } from './server.js';
+
+let config;
+try {
+  loadDotEnv();
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+const app = createApp({ config });
+const server = createServer(app);
+server.listen(config.port, config.host, () => {
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  app.logger.info({ url: `http://${config.host}:${port}/`, database: config.databaseFile }, `${config.shopName} order assistant is up — open http://${config.host}:${port}/ or run npm run chat`);
+});
+const stop = () => {
+  server.close(() => {
+    app.close();
+    process.exit(0);
+  });
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

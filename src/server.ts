@@ -1,0 +1,24 @@
+/** The HTTP server: health, the JSON chat API and the demo chat page. */
+import http from 'node:http';
+import path from 'node:path';
+import express from 'express';
+import { type App, PROJECT_ROOT } from './app.js';
+import { chatRouter } from './channels/http/chatApi.js';
+
+export function createServer(app: App): http.Server {
+  const web = express();
+  web.disable('x-powered-by');
+  web.get('/healthz', (_req, res) => {
+    res.json({ ok: true, orders: app.orders.count(), articles: app.services.knowledge.size });
+  });
+  web.use(chatRouter(app));
+  web.use(express.static(path.join(PROJECT_ROOT, 'src', 'web')));
+  web.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  web.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    app.logger.error({ err }, 'request failed');
+    res.status(500).json({ error: 'internal', message: 'something went wrong' });
+  });
+  return http.createServer(web);
+}

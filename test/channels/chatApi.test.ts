@@ -1,0 +1,56 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from '../../src/server.js';
+import { makeApp } from '../helpers.js';
+
+const app = makeApp();
+const server = createServer(app);
+let base = '';
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  app.close();
+});
+
+const post = (path: string, body: string, type = 'application/json') => fetch(base + path, { method: 'POST', headers: { 'content-type': type }, body });
+
+describe('HTTP chat API on a real port', () => {
+  it('reports health', async () => {
+    const r = await fetch(`${base}/healthz`);
+    expect(await r.json()).toMatchObject({ ok: true });
+  });
+
+  it('starts a conversation with a welcome, then answers in it, never exposing traces', async () => {
+    const start = (await (await post("/api/chat/start", "{}")).json()) as any;
+    expect(start.replies[0].text).toContain('订单助手');
+    const r = await post('/api/chat', JSON.stringify({ conversationId: start.conversationId, text: '付款了怎么查不到单号' }));
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as any;
+    expect(body.conversationId).toBe(start.conversationId);
+    expect(body.replies[0].text).toContain('订单号');
+    expect(JSON.stringify(body)).not.toContain('turnOutcome');
+  });
+
+  it('rejects malformed JSON, wrong shapes and oversized bodies with clear errors', async () => {
+    const bad = await post('/api/chat', '{"text": ');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'malformed_json' });
+    const shape = await post('/api/chat', JSON.stringify({ text: 42 }));
+    expect(shape.status).toBe(400);
+    expect(((await shape.json()) as any).message).toContain('text');
+    const badId = await post('/api/chat', JSON.stringify({ text: 'hi', conversationId: '../../etc' }));
+    expect(badId.status).toBe(400);
+    const big = await post('/api/chat', JSON.stringify({ text: 'x'.repeat(40_000) }));
+    expect(big.status).toBe(413);
+  });
+
+  it('serves the demo chat page', async () => {
+    const r = await fetch(`${base}/`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain('订单助手');
+  });
+});

@@ -1,0 +1,178 @@
+import type { Activity } from 'botbuilder';
+import { describe, expect, it } from 'vitest';
+import { NOW, makeApp, order, say, testAdapter } from '../helpers.js';
+
+const outcomeOf = (a: Partial<Activity>) => a.value as Record<string, any>;
+const isMessage = (a: Partial<Activity>) => a.type === 'message';
+
+const paidRecently = order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' });
+const delivered = order({
+  orderNo: 'K8PL3MZ7Q2XV9TRB',
+  status: 'delivered',
+  paidAt: '2026-11-23T13:04:00+08:00',
+  buyer: { contact: '13812345678', email: 'buyer@example.com', hasQueryPassword: false },
+  delivery: { kind: 'card_codes', items: [{ masked: 'QB10****7Z3K', plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' },
+});
+
+describe('dialogs through botbuilder TestAdapter', () => {
+  it('welcomes a new buyer and says what it can do', async () => {
+    const app = makeApp({ orders: [] });
+    const adapter = testAdapter(app);
+    await adapter
+      .send({ type: 'conversationUpdate', membersAdded: [{ id: 'user1', name: 'user1' }], recipient: { id: 'bot', name: 'bot' } } as Partial<Activity>)
+      .assertReply((a) => {
+        expect(a.text).toContain('订单助手');
+        expect(a.text).toContain('转人工');
+        expect(a.suggestedActions?.actions.length).toBeGreaterThan(0);
+      })
+      .startTest();
+  });
+
+  it('collects the order number over turns, then diagnoses, with one trace per answered turn', async () => {
+    const app = makeApp({ orders: [paidRecently] });
+    const adapter = testAdapter(app);
+    await adapter
+      .send('付款了怎么查不到单号')
+      .assertReply((a) => {
+        expect(isMessage(a)).toBe(true);
+        expect(a.text).toContain('订单号');
+      })
+      .assertReply((a) => {
+        expect(a.type).toBe('trace');
+        expect(a.name).toBe('turnOutcome');
+        expect(outcomeOf(a)).toMatchObject({ intent: 'order_status', step: 'collecting' });
+      })
+      .send('K7QX9ZP2M4RT8WNA')
+      .assertReply((a) => {
+        expect(a.text).toContain('K7QX9ZP2M4RT8WNA');
+        expect(a.text).toContain('15:09'); // honest ETA: paid 14:54 + 15 minutes
+        expect(a.text).toContain('➤ 单号生成');
+      })
+      .assertReply((a) => expect(outcomeOf(a)).toMatchObject({ cause: 'sync_delay', step: 'self_check', lookup: { found: true, status: 'paid' }, slots: { orderNo: 'K7QX9ZP2M4RT8WNA', productType: 'game_card' } }))
+      .startTest();
+  });
+
+  it('re-prompts at most twice for the order number, then offers a way out', async () => {
+    const app = makeApp({ orders: [] });
+    const r1 = await say(app, '我的订单呢');
+    expect(r1.outcome).toMatchObject({ step: 'collecting' });
+    const r2 = await say(app, '啊这');
+    expect(r2.text).toContain('没有订单号');
+    const r3 = await say(app, '嗯嗯');
+    expect(r3.outcome).toMatchObject({ step: 'collecting' });
+    const r4 = await say(app, '不知道啊');
+    expect(r4.text).toContain('转人工');
+    expect(r4.text).toContain('提交工单');
+  });
+
+  it('accepts everything in one message', async () => {
+    const app = makeApp({ orders: [paidRecently] });
+    const r = await say(app, '我今天14点54买的Q币，订单K7QX9ZP2M4RT8WNA，怎么还没到');
+    expect(r.outcome).toMatchObject({ intent: 'order_status', cause: 'sync_delay', slots: { orderNo: 'K7QX9ZP2M4RT8WNA', productType: 'game_card' } });
+  });
+
+  it('handles interruptions: help keeps the dialog, restart clears it, 转人工 hands off', async () => {
+    const app = makeApp({ orders: [paidRecently] });
+    await say(app, '查订单');
+    const help = await say(app, '帮助');
+    expect(help.text).toContain('我可以帮你');
+    const stillCollecting = await say(app, 'K7QX9ZP2M4RT8WNA');
+    expect(stillCollecting.outcome).toMatchObject({ cause: 'sync_delay' });
+    const restart = await say(app, '重新开始');
+    expect(restart.text).toContain('重新开始');
+    expect(restart.outcome?.slots).toEqual({});
+    const human = await say(app, '转人工');
+    expect(human.outcome).toMatchObject({ intent: 'human_agent', handoff: true, step: 'escalate' });
+    expect(human.text).toContain('人工');
+    const ctx = app.db.prepare('SELECT context FROM handoff_requests').pluck().get() as string;
+    expect(JSON.parse(ctx).transcript.length).toBeGreaterThan(3);
+  });
+
+  it('verifies the owner before revealing codes; five failures lock the order for 10 minutes', async () => {
+    const app = makeApp({ orders: [delivered] });
+    const first = await say(app, '卡密在哪看 K8PL3MZ7Q2XV9TRB');
+    expect(first.text).toContain('QB10****7Z3K');
+    expect(first.text).not.toContain('QB10-8842-5519-7Z3K');
+    expect(first.text).toContain('核对身份');
+    for (let i = 0; i < 4; i++) {
+      const wrong = await say(app, '13900000000');
+      expect(wrong.text).not.toContain('QB10-8842-5519-7Z3K');
+      expect(wrong.text).toContain(`${4 - i}`);
+    }
+    const locked = await say(app, '13900000000');
+    expect(locked.text).toContain('锁定');
+    // Even the right contact is refused while locked, in this or another conversation.
+    await say(app, '查看卡密 K8PL3MZ7Q2XV9TRB', 'conv-2');
+    const refused = await say(app, '13812345678', 'conv-2');
+    expect(refused.text).not.toContain('QB10-8842-5519-7Z3K');
+  });
+
+  it('reveals to the right contact, and to a logged-in owner', async () => {
+    const app = makeApp({ orders: [delivered] });
+    await say(app, '查看卡密 K8PL3MZ7Q2XV9TRB');
+    const ok = await say(app, '下单手机是 138-1234-5678');
+    expect(ok.text).toContain('QB10-8842-5519-7Z3K');
+
+    const owned = order({ ...delivered, orderNo: 'K8PL3MZ7Q2XV9TRC', buyer: { userId: 'u1001', contact: '13812345678', hasQueryPassword: false } });
+    const app2 = makeApp({ orders: [owned] });
+    const me = await say(app2, '卡密发我 K8PL3MZ7Q2XV9TRC', 'c', { buyer: { id: 'u1001' } });
+    expect(me.text).toContain('QB10-8842-5519-7Z3K');
+    const other = await say(app2, '卡密发我 K8PL3MZ7Q2XV9TRC', 'd', { buyer: { id: 'u2002' } });
+    expect(other.text).not.toContain('QB10-8842-5519-7Z3K');
+  });
+
+  it('walks the ladder: self-check → ticket → live agent → rights', async () => {
+    const app = makeApp({ orders: [paidRecently] });
+    expect((await say(app, 'K7QX9ZP2M4RT8WNA')).outcome).toMatchObject({ step: 'self_check' });
+    const contact = await say(app, '还是没到');
+    expect(contact.outcome).toMatchObject({ step: 'contact' });
+    expect(contact.outcome?.ticketId).toMatch(/^T261123\d{4}$/);
+    expect(contact.text).toContain(contact.outcome!.ticketId);
+    const ticket = app.services.tickets.get(contact.outcome!.ticketId)!;
+    expect(ticket).toMatchObject({ orderNo: 'K7QX9ZP2M4RT8WNA', productType: 'game_card', cause: 'sync_delay' });
+    expect(ticket.paymentTime).toBeTruthy();
+    expect(ticket.symptom.length).toBeGreaterThan(0);
+    expect((await say(app, '还是没到')).outcome).toMatchObject({ step: 'escalate', handoff: true });
+    const rights = await say(app, '还是没解决');
+    expect(rights.outcome).toMatchObject({ step: 'rights' });
+    expect(rights.text).toContain('12315');
+    expect(rights.text).toContain('电子商务法');
+  });
+
+  it('asks an anonymous buyer for the checkout contact before listing masked candidates', async () => {
+    const mine = order({ orderNo: 'K7QX9ZP2M4RT8WNB', status: 'paid', paidAt: '2026-11-22T20:03:00+08:00', buyer: { contact: '13812345678', hasQueryPassword: false } });
+    const mine2 = order({ orderNo: 'K7QX9ZP2M4RT8WNC', status: 'delivered', productType: 'phone_topup', title: '移动话费50元', paidAt: '2026-11-22T19:50:00+08:00', buyer: { contact: '13812345678', hasQueryPassword: false } });
+    const theirs = order({ orderNo: 'K7QX9ZP2M4RT8WND', status: 'paid', paidAt: '2026-11-22T20:00:00+08:00', buyer: { contact: '13999999999', hasQueryPassword: false } });
+    const app = makeApp({ orders: [mine, mine2, theirs] });
+    const ask = await say(app, '我没有订单号，昨晚八点左右买的');
+    expect(ask.text).toContain('手机号');
+    expect(ask.text).not.toMatch(/K7QX/);
+    const list = await say(app, '13812345678');
+    expect(list.text).toContain('K7QX****8WNB');
+    expect(list.text).not.toContain('K7QX9ZP2M4RT8WNB');
+    expect(list.text).not.toContain('8WND');
+    const pick = await say(app, '1');
+    expect(pick.outcome).toMatchObject({ lookup: { found: true } });
+    expect(pick.text).not.toContain('K7QX9ZP2M4RT8WNB');
+  });
+
+  it('lists a logged-in buyer\'s orders by payment time without asking for a contact', async () => {
+    const mine = order({ orderNo: 'K7QX9ZP2M4RT8WNB', status: 'paid', paidAt: '2026-11-22T20:03:00+08:00', buyer: { userId: 'u1001', hasQueryPassword: false } });
+    const app = makeApp({ orders: [mine] });
+    const r = await say(app, '没有订单号，昨晚8点付的', 'c', { buyer: { id: 'u1001' } });
+    expect(r.outcome).toMatchObject({ lookup: { found: true }, slots: { orderNo: 'K7QX9ZP2M4RT8WNB' } });
+  });
+
+  it('answers FAQs from the knowledge base and says so when nothing matches', async () => {
+    const app = makeApp({ orders: [] });
+    const faq = await say(app, '卡密和订单号有什么区别');
+    expect(faq.outcome).toMatchObject({ intent: 'faq', step: 'answered' });
+    expect(faq.text).toContain('卡密');
+    const none = await say(app, '你们的发票抬头怎么开');
+    expect(none.text).toMatch(/暂时没有答案|没太明白/);
+  });
+
+  it('never starts on a NOW other than the fixed clock', () => {
+    expect(makeApp().clock.now().toISOString()).toBe(new Date(NOW).toISOString());
+  });
+});

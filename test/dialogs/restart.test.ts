@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeApp, order, say } from '../helpers.js';
+
+describe('persistence', () => {
+  it('a conversation survives a restart of the process between two turns', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-'));
+    const file = path.join(dir, 'nested', 'bot.sqlite');
+    const orders = [order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' })];
+
+    const first = makeApp({ file, orders });
+    const asked = await say(first, '我昨晚八点付的款，到现在还没收到卡密', 'conv-restart');
+    expect(asked.outcome).toMatchObject({ step: 'collecting', slots: { paymentTime: '2026-11-22T20:00:00+08:00' } });
+    first.close();
+    expect(fs.existsSync(file)).toBe(true);
+
+    // A new process: new app, same file. The dialog is still waiting for the order number.
+    const second = makeApp({ file });
+    const answered = await say(second, 'K7QX9ZP2M4RT8WNA', 'conv-restart');
+    expect(answered.outcome).toMatchObject({ cause: 'sync_delay', slots: { orderNo: 'K7QX9ZP2M4RT8WNA', paymentTime: '2026-11-22T20:00:00+08:00' } });
+    // The ladder continues from where it was.
+    second.close();
+    const third = makeApp({ file });
+    expect((await say(third, '还是没到', 'conv-restart')).outcome).toMatchObject({ step: 'contact' });
+    third.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('seeds the demo shop on first start only', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-'));
+    const file = path.join(dir, 'bot.sqlite');
+    const a = makeApp({ file });
+    const n = a.orders.count();
+    expect(n).toBeGreaterThanOrEqual(40);
+    a.close();
+    const b = makeApp({ file });
+    expect(b.orders.count()).toBe(n);
+    b.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,40 @@
+import { TestAdapter } from 'botbuilder';
+import { createApp, type App } from '../src/app.js';
+import { TranscriptMiddleware } from '../src/bot/transcript.js';
+import { loadConfig } from '../src/config.js';
+import type { DemoOrderRecord } from '../src/orders/demo/demoOrderService.js';
+import { fixedClock } from '../src/time.js';
+
+export const NOW = '2026-11-23T15:00:00+08:00';
+
+export function makeApp(opts: { now?: string; orders?: DemoOrderRecord[]; file?: string; env?: Record<string, string> } = {}): App {
+  const config = loadConfig({ DATABASE_FILE: opts.file ?? ':memory:', LOG_LEVEL: 'silent', ...opts.env });
+  return createApp({ config, clock: fixedClock(opts.now ?? NOW), orders: opts.orders });
+}
+
+/** A botbuilder TestAdapter wired like the real channels (middleware + bot), traces included. */
+export function testAdapter(app: App, template: Record<string, unknown> = {}): TestAdapter {
+  const adapter = new TestAdapter(app.logic, { locale: 'zh-CN', ...template } as never, true);
+  adapter.use(new TranscriptMiddleware(app.services.transcript, app.clock));
+  return adapter;
+}
+
+export const order = (o: Partial<DemoOrderRecord> & Pick<DemoOrderRecord, 'orderNo' | 'status'>): DemoOrderRecord => ({
+  productType: 'game_card',
+  title: '腾讯Q币100元',
+  quantity: 1,
+  amount: '98.50',
+  currency: 'CNY',
+  createdAt: '2026-11-23T14:54:00+08:00',
+  ...o,
+});
+
+/** Sends one message through the in-process channel; returns replies' text and the turn outcome. */
+export async function say(app: App, text: string, conversationId = 'conv-1', channelData?: Record<string, unknown>) {
+  const acts = await app.adapter.message({ conversationId, userId: 'buyer-1', text, channelId: 'test', channelData }, app.logic);
+  return {
+    text: acts.filter((a) => a.type === 'message').map((a) => a.text ?? '').join('\n'),
+    outcome: acts.find((a) => a.type === 'trace' && a.name === 'turnOutcome')?.value as Record<string, any> | undefined,
+    activities: acts,
+  };
+}
