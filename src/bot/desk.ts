@@ -75,15 +75,14 @@ export class Desk {
     }
     parts.push(timeline(order, t.now, rc.tz));
     const hasSecrets = order.delivery && (order.delivery.kind === 'card_codes' || order.delivery.kind === 'license_key') && order.delivery.items.length > 0;
+    const toVerify = !!hasSecrets && (t.u.signals.wantsReveal || (t.u.intent === 'card_code' && t.u.signals.wantsCode)) && !t.u.signals.wantsTracking;
     if (d.step === 'self_check') {
       const steps = selfCheckSteps(d.cause);
       if (steps) parts.push(steps);
     }
-    if (hasSecrets && (d.cause === 'delivered' || d.cause === 'code_not_tracking')) parts.push(deliveredHowTo(order));
+    if (hasSecrets && !toVerify && (d.cause === 'delivered' || d.cause === 'code_not_tracking')) parts.push(deliveredHowTo(order));
     await this.send(ctx, parts.join('\n\n'), d.step === 'self_check' ? BUTTONS.afterSelfCheck : undefined);
-
-    if (hasSecrets && (t.u.signals.wantsReveal || (t.u.intent === 'card_code' && t.u.signals.wantsCode)) && !t.u.signals.wantsTracking) return 'verify';
-    return d.step === 'collecting' ? 'answered' : d.step;
+    return toVerify ? 'verify' : d.step === 'collecting' ? 'answered' : d.step;
   }
 
   async createTicket(ctx: TurnContext, extra?: string): Promise<string> {

@@ -67,7 +67,7 @@ export const say = {
   lookupFailed: () => '订单系统暂时没有响应，我这边查不了。稍等几分钟再发一次订单号，或者回复“转人工”。',
 
   orderHeader: (o: UnifiedOrder, ctx: ReplyContext) =>
-    `订单 ${o.orderNo}｜${o.title || PRODUCT_LABEL[o.productType]}${o.quantity > 1 ? ` ×${o.quantity}` : ''}｜${money(o.amount, o.currency)}`,
+    `订单 ${o.orderNo}｜${o.title || PRODUCT_LABEL[o.productType]}${o.quantity > 1 && !/[×x*]\s*\d+\s*$/i.test(o.title) ? ` ×${o.quantity}` : ''}｜${money(o.amount, o.currency)}`,
 
   // Self-check steps for each cause, shown with the diagnosis when the step is self_check.
   selfCheckHint: () => '按上面的试过还是不行，回复“还是没到”，我帮你提交给客服。',

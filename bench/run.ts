@@ -1,0 +1,77 @@
+/**
+ * npm run bench: in-process turns (understand + look up + diagnose + state read/write) against a
+ * demo shop of 10,000 orders in a SQLite file, and understanding alone. Prints figures; never fails.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { demoOrders, syntheticOrders } from '../src/orders/demo/seedOrders.js';
+import { fixedClock } from '../src/time.js';
+import { understand } from '../src/understanding/index.js';
+
+const NOW = new Date('2026-11-23T15:00:00+08:00');
+const ORDERS = 10_000;
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const ms = (x: number) => `${x.toFixed(2)} ms`;
+
+async function turns() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-'));
+  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'bench.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000' });
+  const synthetic = syntheticOrders(ORDERS, NOW, 42);
+  const app = createApp({ config, clock: fixedClock(NOW), orders: [...demoOrders(NOW), ...synthetic] });
+  console.log(`demo shop: ${app.orders.count()} orders in ${config.databaseFile}`);
+
+  // A realistic conversation: question, number, follow-up, a time, thanks.
+  const script = (no: string) => ['付款了怎么查不到单号', `订单号${no}`, '快递单号是多少', '还是没到', '谢谢'];
+  const scriptWithTime = (no: string) => ['我昨晚八点付的款，到现在还没收到卡密', no, '谢谢'];
+  const latencies: number[] = [];
+  const run = async (conversations: number, record: boolean) => {
+    for (let c = 0; c < conversations; c++) {
+      const no = synthetic[(c * 7919) % synthetic.length]!.orderNo;
+      const lines = c % 10 === 0 ? scriptWithTime(no) : script(no);
+      for (const text of lines) {
+        const t0 = performance.now();
+        await app.adapter.message({ conversationId: `bench-${record ? 'r' : 'w'}-${c}`, userId: `b${c}`, text, channelId: 'bench' }, app.logic);
+        if (record) latencies.push(performance.now() - t0);
+      }
+    }
+  };
+  await run(50, false); // warm-up (JIT, recognizer caches)
+  const t0 = performance.now();
+  await run(400, true);
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  console.log(`turns: ${latencies.length} in ${elapsed.toFixed(2)} s = ${(latencies.length / elapsed).toFixed(0)} turns/s`);
+  console.log(`per turn: p50 ${ms(pct(latencies, 50))}, p90 ${ms(pct(latencies, 90))}, p99 ${ms(pct(latencies, 99))}, max ${ms(latencies.at(-1)!)}  (target p99 < 10 ms)`);
+  app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function understanding() {
+  const texts = [
+    '付款了怎么查不到单号', '订单号K7QX9ZP2M4RT8WNA', '482611231430221957 这个单怎么还没到账', '转人工', '谢谢',
+    '我买的Q币卡 快递单号是多少 订单K8PL3MZ7Q2XV9TRB', '话费充了快五个小时了还没到 482611231010557731', '卡密和订单号有什么区别',
+    '还是没到', '13812345678', '我昨晚八点付的款，到现在还没收到卡密', '你好', '查下订单 DJ20261123120055QWER', '激活码用不了',
+    '我要退款', '钱扣了订单显示未支付', '没有订单号', '1', '好的', '十分钟前付的',
+  ];
+  const withTime = texts.filter((t) => /昨晚|分钟前/.test(t)).length;
+  for (let i = 0; i < 200; i++) for (const t of texts) understand(t, { now: NOW, timeZone: 'Asia/Shanghai' });
+  const rounds = 300;
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) for (const t of texts) understand(t, { now: NOW, timeZone: 'Asia/Shanghai' });
+  const s = (performance.now() - t0) / 1000;
+  console.log(`understanding: ${((rounds * texts.length) / s).toFixed(0)} utterances/s over a mix of ${texts.length} (${withTime} with a time expression)  (target > 2,000/s)`);
+  const t1 = performance.now();
+  for (let i = 0; i < 200; i++) understand('我昨晚八点付的款，到现在还没收到卡密', { now: NOW, timeZone: 'Asia/Shanghai' });
+  console.log(`  an utterance that needs Recognizers-Text: ${((performance.now() - t1) / 200).toFixed(2)} ms each`);
+}
+
+console.log(`node ${process.version}, ${os.cpus().length} cores, TZ=${process.env.TZ ?? '(unset)'}`);
+understanding();
+await turns();
+console.log(`rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
