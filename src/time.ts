@@ -36,7 +36,7 @@ function formatter(tz: string): Intl.DateTimeFormat {
 }
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-export function localFields(at: Date, tz: string): LocalFields {
+function intlFields(at: Date, tz: string): LocalFields {
   const parts: Record<string, string> = {};
   for (const p of formatter(tz).formatToParts(at)) parts[p.type] = p.value;
   return {
@@ -46,11 +46,33 @@ export function localFields(at: Date, tz: string): LocalFields {
   };
 }
 
-/** Offset of the zone at an instant, in minutes east of UTC. */
+/**
+ * Offset of the zone at an instant, in minutes east of UTC. Intl is slow, and offsets change only
+ * at transitions (on quarter hours), so the answer is cached per zone and quarter hour.
+ */
+const offsetCache = new Map<string, number>();
+const QUARTER = 15 * 60_000;
 export function offsetMinutes(at: Date, tz: string): number {
-  const f = localFields(at, tz);
-  const asUtc = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second);
-  return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60000);
+  const key = `${tz}|${Math.floor(at.getTime() / QUARTER)}`;
+  let off = offsetCache.get(key);
+  if (off === undefined) {
+    const f = intlFields(at, tz);
+    const asUtc = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second);
+    off = Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60000);
+    if (offsetCache.size > 20_000) offsetCache.clear();
+    offsetCache.set(key, off);
+  }
+  return off;
+}
+
+/** The shop's wall-clock fields at an instant (UTC arithmetic on the cached offset). */
+export function localFields(at: Date, tz: string): LocalFields {
+  const shifted = new Date(at.getTime() + offsetMinutes(at, tz) * 60_000);
+  return {
+    year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate(),
+    hour: shifted.getUTCHours(), minute: shifted.getUTCMinutes(), second: shifted.getUTCSeconds(),
+    weekday: shifted.getUTCDay(),
+  };
 }
 
 /** The instant at which the shop's wall clock shows these fields (month 1-12; overflow allowed). */

@@ -1,6 +1,6 @@
 /** Middleware: every message in and out goes to the transcript store (agents read it on handoff). */
 import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder';
-import type { TranscriptStore } from '../handoff/index.js';
+import type { TranscriptLine, TranscriptStore } from '../handoff/index.js';
 import type { Clock } from '../time.js';
 
 export class TranscriptMiddleware implements Middleware {
@@ -9,16 +9,19 @@ export class TranscriptMiddleware implements Middleware {
   async onTurn(ctx: TurnContext, next: () => Promise<void>): Promise<void> {
     const a = ctx.activity;
     const conversationId = a.conversation?.id;
-    if (conversationId && a.type === ActivityTypes.Message) {
-      this.store.append(conversationId, 'in', a.from?.id ?? 'buyer', typeof a.text === 'string' ? a.text : '', this.clock.now());
-    }
+    if (!conversationId) return next();
+    // Collected during the turn and written in one transaction at its end (one commit, not one per line).
+    const lines: TranscriptLine[] = [];
+    if (a.type === ActivityTypes.Message) lines.push({ direction: 'in', sender: a.from?.id ?? 'buyer', text: typeof a.text === 'string' ? a.text : '', at: this.clock.now() });
     ctx.onSendActivities(async (_c, activities, nextSend) => {
       const res = await nextSend();
-      for (const out of activities) {
-        if (out.type === ActivityTypes.Message && conversationId) this.store.append(conversationId, 'out', 'bot', out.text ?? '', this.clock.now());
-      }
+      for (const out of activities) if (out.type === ActivityTypes.Message) lines.push({ direction: 'out', sender: 'bot', text: out.text ?? '', at: this.clock.now() });
       return res;
     });
-    await next();
+    try {
+      await next();
+    } finally {
+      this.store.appendAll(conversationId, lines);
+    }
   }
 }

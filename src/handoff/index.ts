@@ -65,12 +65,26 @@ export class HandoffService {
   }
 }
 
+export interface TranscriptLine {
+  direction: 'in' | 'out';
+  sender: string;
+  text: string;
+  at: Date;
+}
+
 /** Every message in and out, per conversation (for the agent's context packet). */
 export class TranscriptStore {
-  constructor(private readonly db: Db) {}
+  private readonly insert;
 
-  append(conversationId: string, direction: 'in' | 'out', sender: string, text: string, at: Date): void {
-    this.db.prepare('INSERT INTO transcript (conversation_id, direction, sender, text, at) VALUES (?, ?, ?, ?, ?)').run(conversationId, direction, sender, text.slice(0, 4000), at.toISOString());
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare('INSERT INTO transcript (conversation_id, direction, sender, text, at) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  appendAll(conversationId: string, lines: TranscriptLine[]): void {
+    if (lines.length === 0) return;
+    this.db.transaction(() => {
+      for (const l of lines) this.insert.run(conversationId, l.direction, l.sender, l.text.slice(0, 4000), l.at.toISOString());
+    })();
   }
 
   recent(conversationId: string, limit = 50): HandoffContext['transcript'] {

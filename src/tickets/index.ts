@@ -28,7 +28,8 @@ export class TicketService {
     const day = `${String(f.year).slice(2)}${String(f.month).padStart(2, '0')}${String(f.day).padStart(2, '0')}`;
     const due = new Date(now.getTime() + this.opts.responseHours * HOUR);
     return this.db.transaction(() => {
-      const n = (this.db.prepare("SELECT COUNT(*) FROM tickets WHERE id LIKE ?").pluck().get(`T${day}%`) as number) + 1;
+      // Range on the primary key (LIKE would scan every ticket).
+      const n = (this.db.prepare('SELECT COUNT(*) FROM tickets WHERE id >= ? AND id < ?').pluck().get(`T${day}`, `T${day}~`) as number) + 1;
       const ticket: Ticket = { ...t, id: `T${day}${String(n).padStart(4, '0')}`, status: 'open', createdAt: toShopIso(now, this.opts.timeZone), dueAt: toShopIso(due, this.opts.timeZone) };
       this.db
         .prepare(`INSERT INTO tickets (id, conversation_id, channel_id, user_id, order_no, payment_time, product_type, cause, symptom, status, created_at, due_at)

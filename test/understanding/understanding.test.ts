@@ -112,3 +112,19 @@ describe('product type and intent', () => {
     ['今天天气怎么样', 'unknown'], ['', 'unknown'], ['😀😀😀', 'unknown'], ['？？？！！！', 'unknown'],
   ])('%s → %s', (text, intent) => expect(u(text).intent).toBe(intent));
 });
+
+describe('shop-local time helpers', async () => {
+  const { localFields, fromLocal, toShopIso } = await import('../../src/time.js');
+  it('agree with Intl across zones, including DST transitions', () => {
+    for (const tz of ['Asia/Shanghai', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata']) {
+      const fmt = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+      for (let t = Date.parse('2026-03-07T00:00:00Z'); t < Date.parse('2026-03-30T00:00:00Z'); t += 37 * 60_000) {
+        const f = localFields(new Date(t), tz);
+        const p = Object.fromEntries(fmt.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+        expect([f.year, f.month, f.day, f.hour % 24, f.minute]).toEqual([Number(p.year), Number(p.month), Number(p.day), Number(p.hour) % 24, Number(p.minute)]);
+      }
+    }
+    expect(toShopIso(fromLocal('Asia/Shanghai', 2026, 11, 22, 20), 'Asia/Shanghai')).toBe('2026-11-22T20:00:00+08:00');
+    expect(toShopIso(fromLocal('America/New_York', 2026, 7, 1, 9, 30), 'America/New_York')).toBe('2026-07-01T09:30:00-04:00');
+  });
+});

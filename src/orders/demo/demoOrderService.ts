@@ -52,6 +52,9 @@ export class DemoOrderService implements OrderService {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertAlt = this.db.prepare('INSERT OR REPLACE INTO demo_order_alt_nos (alt_no, order_no) VALUES (?, ?)');
+    // scrypt is slow by design; a bulk load hashes each distinct password once (salt shared within the batch).
+    const hashes = new Map<string, string>();
+    const hashed = (pw: string) => hashes.get(pw) ?? hashes.set(pw, hashPassword(pw)).get(pw)!;
     this.db.transaction(() => {
       for (const record of records) {
         const { queryPassword, ...input } = record;
@@ -63,7 +66,7 @@ export class DemoOrderService implements OrderService {
           order.buyer.userId ?? null,
           order.buyer.contact ? normalizeContact(order.buyer.contact) : null,
           order.buyer.email ? normalizeContact(order.buyer.email) : null,
-          password ? hashPassword(password) : null,
+          password ? hashed(password) : null,
           order.productType,
           order.status,
           Date.parse(order.createdAt),
