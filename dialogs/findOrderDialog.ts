@@ -49,8 +49,7 @@ export class FindOrderDialog extends FlowDialog<State> {
       return this.reprompt(dc, say.askTimeAgain());
     }
     // pick
-    const m = t.u.text.match(/^第?\s*(\d{1,2})\s*(?:个|笔|单)?$/);
-    const index = m ? Number(m[1]) - 1 : -1;
+    const index = t.u.choice !== undefined ? t.u.choice - 1 : -1;
     const chosen = state.candidates[index] ?? (id ? state.candidates.find((c) => c === id.value) : undefined);
     if (!chosen) {
       if (id || t.u.intent !== 'provide_info') return id ? dc.replaceDialog(DIALOG.orderStatus) : this.reroute(dc);
@@ -82,11 +81,7 @@ export class FindOrderDialog extends FlowDialog<State> {
     const sess = this.session(dc);
     const state = this.state(dc);
     const rc = this.desk.replyContext(t);
-    const key = t.buyer?.id ? `u:${t.buyer.id}` : `c:${dc.context.activity.conversation.id}`;
-    if (!this.desk.s.lookupLimiter.take(key, t.now)) {
-      await this.desk.send(dc.context, say.rateLimited(this.desk.s.lookupLimiter.retryAfterMinutes(key, t.now)));
-      return dc.endDialog();
-    }
+    if (!(await this.desk.allowLookup(dc.context))) return dc.endDialog();
     // With a payment time: its window ± 30 minutes; with only a product type: the last 30 days.
     const pt = sess.slots.paymentTime;
     const from = pt ? new Date(Date.parse(pt.from) - 30 * MINUTE) : new Date(t.now.getTime() - 30 * DAY);

@@ -18,8 +18,6 @@ import { RightsDialog } from './rightsDialog.js';
 import { SelfCheckDialog } from './selfCheckDialog.js';
 import { VerifyOwnerDialog } from './verifyOwnerDialog.js';
 
-const TICKET_REQUEST = /提交工单|提工单|留个?工单|开工单|^工单$/;
-
 export class MainDialog {
   private readonly dialogs: DialogSet;
 
@@ -64,7 +62,7 @@ export class MainDialog {
     const { u } = t;
     const sess = session(ctx);
 
-    if (TICKET_REQUEST.test(u.text)) {
+    if (u.signals.ticket) {
       await dc.beginDialog(DIALOG.contact);
       return;
     }

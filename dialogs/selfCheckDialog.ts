@@ -15,7 +15,7 @@ export class SelfCheckDialog extends FlowDialog {
   override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
     const { u } = this.turn(dc);
     if (u.signals.notResolved && u.identifiers.length === 0) return dc.replaceDialog(DIALOG.contact);
-    if (u.signals.resolved || (u.signals.yes && /好|到/.test(u.text))) {
+    if (u.signals.resolved) {
       await this.desk.send(dc.context, say.resolvedThanks());
       this.turn(dc).outcome.step = 'answered';
       return dc.endDialog();

@@ -11,8 +11,6 @@ interface State {
   prompts: number;
 }
 
-const PASSWORD = /(?:查询)?密码\s*(?:是|为|:)?\s*([A-Za-z0-9!@#$%^&*._\-]{3,32})/;
-
 export class VerifyOwnerDialog extends FlowDialog<State> {
   constructor(desk: ConstructorParameters<typeof FlowDialog>[1]) {
     super(DIALOG.verifyOwner, desk);
@@ -42,7 +40,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
       return dc.endDialog();
     }
     if (await this.locked(dc, state.orderNo)) return dc.endDialog();
-    const password = t.u.text.match(PASSWORD)?.[1];
+    const password = t.u.queryPassword;
     const contact = t.u.contact?.value;
     if (!contact) {
       if (t.u.identifiers.length > 0 || (t.u.intent !== 'provide_info' && t.u.intent !== 'unknown')) return this.reroute(dc);

@@ -38,11 +38,7 @@ export class Desk {
     const t = turnData(ctx);
     const sess = session(ctx);
     const rc = this.replyContext(t);
-    const key = t.buyer?.id ? `u:${t.buyer.id}` : `c:${ctx.activity.conversation?.id}`;
-    if (!this.s.lookupLimiter.take(key, t.now)) {
-      await this.send(ctx, say.rateLimited(this.s.lookupLimiter.retryAfterMinutes(key, t.now)));
-      return 'rate_limited';
-    }
+    if (!(await this.allowLookup(ctx))) return 'rate_limited';
     let lookup: Lookup;
     try {
       lookup = await lookupIdentifier(this.s.orders, id, { userId: t.buyer?.id, contact: sess.contact ?? t.buyer?.contact });
@@ -83,6 +79,14 @@ export class Desk {
     if (hasSecrets && !toVerify && (d.cause === 'delivered' || d.cause === 'code_not_tracking')) parts.push(deliveredHowTo(order));
     await this.send(ctx, parts.join('\n\n'), d.step === 'self_check' ? BUTTONS.afterSelfCheck : undefined);
     return toVerify ? 'verify' : d.step === 'collecting' ? 'answered' : d.step;
+  }
+
+  /** Counts one lookup against the requester's limit; tells the buyer when it is used up. */
+  async allowLookup(ctx: TurnContext): Promise<boolean> {
+    const t = turnData(ctx);
+    if (this.s.lookupLimiter.take(t.requester, t.now)) return true;
+    await this.send(ctx, say.rateLimited(this.s.lookupLimiter.retryAfterMinutes(t.requester, t.now)));
+    return false;
   }
 
   async createTicket(ctx: TurnContext, extra?: string): Promise<string> {

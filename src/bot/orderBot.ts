@@ -15,7 +15,8 @@ export const TURN_OUTCOME = 'turnOutcome';
 
 /**
  * The buyer the *channel* vouches for. Channels must set channelData.buyer only from their own
- * authentication (a token minted for a logged-in user), never pass through what a client sent.
+ * authentication (a token minted for a logged-in user), never pass through what a client sent;
+ * likewise channelData.clientKey (e.g. the client's IP), which keys the lookup rate limit.
  */
 function knownBuyer(ctx: TurnContext): KnownBuyer | undefined {
   const b = (ctx.activity.channelData as { buyer?: { id?: unknown; contact?: unknown } } | undefined)?.buyer;
@@ -56,7 +57,10 @@ export class OrderBot extends ActivityHandler {
     const raw = typeof ctx.activity.text === 'string' ? ctx.activity.text : '';
     const max = this.s.config.maxMessageChars;
     const u = understand(raw.slice(0, max), { now, timeZone: this.s.config.timeZone });
-    const turn: TurnData = { u, outcome: {}, buyer: knownBuyer(ctx), now, truncated: raw.length > max };
+    const buyer = knownBuyer(ctx);
+    const clientKey = (ctx.activity.channelData as { clientKey?: unknown } | undefined)?.clientKey;
+    const requester = buyer ? `u:${buyer.id}` : typeof clientKey === 'string' && clientKey ? `k:${clientKey}` : `c:${ctx.activity.conversation?.id}`;
+    const turn: TurnData = { u, outcome: {}, buyer, requester, now, truncated: raw.length > max };
     ctx.turnState.set(TURN_KEY, turn);
 
     const sess = await this.sessionAccessor.get(ctx, newSession());

@@ -44,6 +44,8 @@ export interface TurnData {
   u: Understanding;
   outcome: Partial<TurnOutcome>;
   buyer?: KnownBuyer;
+  /** Who is asking, for rate limits: the buyer id, else the channel's client key (e.g. IP), else the conversation. */
+  requester: string;
   now: Date;
   /** The raw text was cut to this many characters. */
   truncated: boolean;

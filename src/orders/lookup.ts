@@ -1,6 +1,7 @@
 /** From what the buyer typed to a Lookup: order number, else alternative number, else close matches of *their own* orders. */
 import type { Lookup } from '../diagnosis/index.js';
 import type { Identifier } from '../understanding/index.js';
+import { maskSecret } from './masking.js';
 import type { OrderService } from './port.js';
 
 export function editDistance(a: string, b: string): number {
@@ -27,8 +28,13 @@ export async function lookupIdentifier(orders: OrderService, id: Identifier, own
   if (viaAlt) return { found: true, order: viaAlt, given: id.value, givenAs: id.kind, via: 'alt_no' };
   let closeMatches: string[] = [];
   if (id.kind === 'order_no' && (owner.userId || owner.contact)) {
-    const mine = await orders.findCandidates({ userId: owner.userId, contact: owner.contact, limit: 50 });
-    closeMatches = mine.map((o) => o.orderNo).filter((no) => editDistance(no, id.value) <= 2).slice(0, 3);
+    // A logged-in buyer sees their own numbers; a contact someone merely typed only gets masked ones.
+    const mine = await orders.findCandidates({ userId: owner.userId, contact: owner.userId ? undefined : owner.contact, limit: 50 });
+    closeMatches = mine
+      .map((o) => o.orderNo)
+      .filter((no) => editDistance(no, id.value) <= 2)
+      .slice(0, 3)
+      .map((no) => (owner.userId ? no : maskSecret(no)));
   }
   return { found: false, given: id.value, givenAs: id.kind, closeMatches };
 }

@@ -5,7 +5,7 @@ import type { Cause, Diagnosis } from '../diagnosis/index.js';
 import { maskContact } from '../orders/masking.js';
 import type { Delivery, ProductType, UnifiedOrder } from '../orders/model.js';
 import { duration, money, when } from './format.js';
-import { HOLD_LABEL, PRODUCT_LABEL, STATUS_LABEL } from './labels.js';
+import { HOLD_LABEL, PRODUCT_LABEL, statusLabel } from './labels.js';
 import { timeline } from './timeline.js';
 
 export { timeline } from './timeline.js';
@@ -56,7 +56,7 @@ export const say = {
   searchGiveUp: () => '时间一直没对上，我先帮你把情况交给客服吧：回复“提交工单”或“转人工”。',
   candidates: (orders: UnifiedOrder[], ctx: ReplyContext) =>
     `找到 ${orders.length} 笔可能的订单：\n${orders
-      .map((o, i) => `${i + 1}. ${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${o.paidAt ? when(new Date(o.paidAt), ctx.now, ctx.tz) + '付款' : '未付款'}｜${STATUS_LABEL[o.status]}`)
+      .map((o, i) => `${i + 1}. ${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${o.paidAt ? when(new Date(o.paidAt), ctx.now, ctx.tz) + '付款' : '未付款'}｜${statusLabel(o)}`)
       .join('\n')}\n回复序号，我帮你查详细情况。`,
   pickCandidateAgain: (n: number) => `回复 1 到 ${n} 之间的序号就行，或者直接发订单号。`,
   noCandidates: (window: string) =>

@@ -25,6 +25,15 @@ export const STATUS_LABEL: Record<OrderStatus, string> = {
   refunded: '已退款',
 };
 
+/** The status as a buyer of this product would say it (a delivered top-up has 到账, a parcel 签收). */
+export function statusLabel(o: { status: OrderStatus; productType: ProductType }): string {
+  if (o.status === 'delivered' || o.status === 'completed') {
+    if (o.productType === 'phone_topup') return '已到账';
+    if (o.productType === 'physical_card') return '已签收';
+  }
+  return STATUS_LABEL[o.status];
+}
+
 export const HOLD_LABEL: Record<HoldReason, string> = {
   manual_review: '人工审核中',
   risk_control: '风控核实中',

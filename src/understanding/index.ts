@@ -22,6 +22,10 @@ export interface Understanding {
   paymentTime?: PaymentTime;
   productType?: ProductType;
   contact?: Contact;
+  /** A query password typed with its label ("密码1234"). */
+  queryPassword?: string;
+  /** A bare small number ("2", "第2个"): a pick from a list the bot showed. */
+  choice?: number;
   signals: {
     yes: boolean;
     no: boolean;
@@ -37,8 +41,12 @@ export interface Understanding {
     wantsCode: boolean;
     wantsReveal: boolean;
     rights: boolean;
+    ticket: boolean;
   };
 }
+
+const QUERY_PASSWORD = /(?:查询|取卡)?密码\s*(?:是|为|:)?\s*([A-Za-z0-9!@#$%^&*._\-]{3,32})/;
+const CHOICE = /^第?\s*(\d{1,2})\s*(?:个|笔|单|号)?[。.!！]?$/;
 
 export interface UnderstandOptions {
   now: Date;
@@ -72,6 +80,8 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
     paymentTime,
     productType,
     contact,
+    queryPassword: text.match(QUERY_PASSWORD)?.[1],
+    choice: text.match(CHOICE) ? Number(text.match(CHOICE)![1]) : undefined,
     signals: {
       yes: s.yes.test(text),
       no: s.no.test(text),
@@ -87,6 +97,7 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
       wantsCode: s.wantsCode.test(text),
       wantsReveal: s.wantsReveal.test(text),
       rights: s.rights.test(text),
+      ticket: s.ticket.test(text),
     },
   };
 }

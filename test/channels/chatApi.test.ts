@@ -48,6 +48,15 @@ describe('HTTP chat API on a real port', () => {
     expect(big.status).toBe(413);
   });
 
+  it('rate-limits lookups per client, even across new conversations', async () => {
+    let limited = false;
+    for (let i = 0; i < 14 && !limited; i++) {
+      const r = (await (await post('/api/chat', JSON.stringify({ text: `查订单 K7QX9ZP2M4RT8W${String(i).padStart(2, '0')}` }))).json()) as any;
+      limited = r.replies.some((x: { text: string }) => x.text.includes('频繁'));
+    }
+    expect(limited).toBe(true);
+  });
+
   it('serves the demo chat page', async () => {
     const r = await fetch(`${base}/`);
     expect(r.status).toBe(200);

@@ -121,6 +121,32 @@ describe('dialogs through botbuilder TestAdapter', () => {
     expect(other.text).not.toContain('QB10-8842-5519-7Z3K');
   });
 
+  it('asks for the query password when the order has one', async () => {
+    const locked = order({ ...delivered, orderNo: 'K8PL3MZ7Q2XV9TRD', queryPassword: 'abc123', buyer: { contact: '13812345678', hasQueryPassword: true } });
+    const app = makeApp({ orders: [locked] });
+    const ask = await say(app, '卡密发我 K8PL3MZ7Q2XV9TRD');
+    expect(ask.text).toContain('查询密码');
+    const noPw = await say(app, '13812345678');
+    expect(noPw.text).toContain('查询密码');
+    expect(noPw.text).not.toContain('QB10-8842-5519-7Z3K');
+    const ok = await say(app, '13812345678 密码abc123');
+    expect(ok.text).toContain('QB10-8842-5519-7Z3K');
+  });
+
+  it('suggests close matches of the buyer\'s own orders only, masked unless logged in', async () => {
+    const mine = order({ orderNo: 'K7QX9ZP2M4RT8WNB', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00', buyer: { userId: 'u1', contact: '13812345678', hasQueryPassword: false } });
+    const app = makeApp({ orders: [mine] });
+    const loggedIn = await say(app, '查订单 K7QX9ZP2M4RT8WN8', 'a', { buyer: { id: 'u1' } });
+    expect(loggedIn.outcome).toMatchObject({ cause: 'order_not_found' });
+    expect(loggedIn.text).toContain('K7QX9ZP2M4RT8WNB');
+    const stranger = await say(app, '查订单 K7QX9ZP2M4RT8WN8', 'b', { buyer: { id: 'u2' } });
+    expect(stranger.text).not.toContain('8WNB');
+    await say(app, '我的手机是13812345678', 'c');
+    const typedContact = await say(app, '查订单 K7QX9ZP2M4RT8WN8', 'c');
+    expect(typedContact.text).not.toContain('K7QX9ZP2M4RT8WNB');
+    expect(typedContact.text).toContain('K7QX****8WNB');
+  });
+
   it('walks the ladder: self-check → ticket → live agent → rights', async () => {
     const app = makeApp({ orders: [paidRecently] });
     expect((await say(app, 'K7QX9ZP2M4RT8WNA')).outcome).toMatchObject({ step: 'self_check' });

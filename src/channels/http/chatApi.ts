@@ -30,7 +30,10 @@ export function chatRouter(app: App): express.Router {
       return;
     }
     const conversationId = parsed.data.conversationId ?? randomUUID();
-    const activities = await app.adapter.message({ conversationId, userId: `web-${conversationId}`, text: parsed.data.text, channelId: 'webjson' }, app.logic);
+    const activities = await app.adapter.message(
+      { conversationId, userId: `web-${conversationId}`, text: parsed.data.text, channelId: 'webjson', channelData: { clientKey: req.ip ?? 'unknown' } },
+      app.logic,
+    );
     res.json({ conversationId, replies: toReplies(activities) });
   });
 
