@@ -1,6 +1,7 @@
 /** npm start: load configuration, build the app, serve HTTP. */
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
+import { demoExamples } from './orders/demo/examples.js';
 import { createServer } from './server.js';
 
 let config;
@@ -20,6 +21,7 @@ server.listen(config.port, config.host, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   app.logger.info({ url: `http://${config.host}:${port}/`, database: config.databaseFile }, `${config.shopName} order assistant is up — open http://${config.host}:${port}/ or run npm run chat`);
+  void demoExamples(app.orders, app.clock.now(), config.policy).then((examples) => app.logger.info({ examples }, 'demo order numbers to try, by diagnosed cause'));
 });
 const stop = () => {
   server.close(() => {

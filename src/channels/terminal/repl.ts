@@ -3,6 +3,7 @@ import readline from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../../app.js';
 import { ConfigError, loadConfig, loadDotEnv } from '../../config.js';
+import { demoExamples } from '../../orders/demo/examples.js';
 
 let config;
 try {
@@ -30,7 +31,9 @@ function print(activities: Array<{ type?: string; text?: string; value?: unknown
 
 const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: '\n你：' });
 print(await app.adapter.conversationStart(conversationId, userId ?? 'terminal-buyer', app.logic));
-console.log('\n（输入 /quit 退出；启动时加 -- --trace 可看每轮的 turnOutcome）');
+const examples = await demoExamples(app.orders, app.clock.now(), config.policy);
+console.log(`\n（演示订单号，可以直接发：${Object.entries(examples).map(([cause, no]) => `${no}（${cause}）`).join('、')}）`);
+console.log('（输入 /quit 退出；启动时加 -- --trace 可看每轮的 turnOutcome）');
 rl.prompt();
 for await (const line of rl) {
   if (line.trim() === '/quit') break;

@@ -41,6 +41,10 @@ export class DemoOrderService implements OrderService {
     );
   }
 
+  allOrderNos(limit = 500): string[] {
+    return this.db.prepare('SELECT order_no FROM demo_orders ORDER BY created_at DESC LIMIT ?').pluck().all(limit) as string[];
+  }
+
   count(): number {
     return this.db.prepare('SELECT COUNT(*) FROM demo_orders').pluck().get() as number;
   }
