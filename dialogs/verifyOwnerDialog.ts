@@ -3,6 +3,7 @@
  * plus the query password when the order has one). Failures count per order; five lock it.
  */
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
+import { profile } from '../src/bot/desk.js';
 import { say } from '../src/replies/index.js';
 import { DIALOG, FlowDialog } from './base.js';
 
@@ -56,6 +57,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
       this.desk.s.verifyGuard.reset(state.orderNo);
       const sess = this.session(dc);
       sess.contact = contact;
+      profile(dc.context).verifiedContact = contact;
       if (!sess.verified.includes(state.orderNo)) sess.verified.push(state.orderNo);
       return this.reveal(dc, proof);
     }

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConversationState } from 'botbuilder';
+import { ConversationState, UserState } from 'botbuilder';
 import pino from 'pino';
 import { OrderBot } from './bot/orderBot.js';
 import { TranscriptMiddleware } from './bot/transcript.js';
@@ -70,8 +70,8 @@ export function createApp(opts: AppOptions): App {
     verifyGuard: new VerifyGuard(db, config.verify),
     lookupLimiter: new RateLimiter(config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
   };
-  const conversationState = new ConversationState(new SqliteStorage(db));
-  const bot = new OrderBot(services, conversationState);
+  const storage = new SqliteStorage(db);
+  const bot = new OrderBot(services, new ConversationState(storage), new UserState(storage));
   const adapter = new InProcessAdapter();
   adapter.use(new TranscriptMiddleware(services.transcript, clock));
   adapter.onTurnError = async (ctx, err) => {

@@ -10,9 +10,15 @@ import type { UnifiedOrder } from '../orders/model.js';
 import { type ReplyContext, BUTTONS, deliveredHowTo, explain, maskedDelivery, say, selfCheckSteps, timeline } from '../replies/index.js';
 import { toShopIso } from '../time.js';
 import type { Identifier } from '../understanding/index.js';
-import { type BotServices, type Session, type TurnData, SESSION_KEY, turnData } from './types.js';
+import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KEY, SESSION_KEY, turnData } from './types.js';
 
 export type NextRung = 'self_check' | 'contact' | 'escalate' | 'rights' | 'verify' | 'answered';
+
+export function profile(ctx: TurnContext): Profile {
+  const p = ctx.turnState.get(PROFILE_KEY) as Profile | undefined;
+  if (!p) throw new Error('profile missing');
+  return p;
+}
 
 export function session(ctx: TurnContext): Session {
   const s = ctx.turnState.get(SESSION_KEY) as Session | undefined;
@@ -62,6 +68,7 @@ export class Desk {
     sess.slots.productType = order.productType;
     if (order.paidAt && !sess.slots.paymentTime) sess.slots.paymentTime = { at: order.paidAt, from: order.paidAt, to: order.paidAt };
     sess.current = { orderNo: order.orderNo, cause: d.cause, step: d.step, masked: opts.maskOrderNo };
+    if (!opts.maskOrderNo) profile(ctx).lastOrderNo = order.orderNo;
     if (d.step !== 'answered') sess.ladder.push({ step: d.step, at: t.now.toISOString(), orderNo: order.orderNo });
 
     const header = say.orderHeader({ ...order, orderNo: shownNo }, rc);

@@ -2,14 +2,14 @@
  * The ActivityHandler: welcome, one understanding per message, the main dialog, and exactly one
  * `turnOutcome` trace for every turn the bot answers (DESIGN §5).
  */
-import { ActivityHandler, ActivityTypes, type ConversationState, type TurnContext } from 'botbuilder';
+import { ActivityHandler, ActivityTypes, type ConversationState, type TurnContext, type UserState } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
 import { MainDialog } from '../../dialogs/mainDialog.js';
 import { BUTTONS, say } from '../replies/index.js';
 import { toShopIso } from '../time.js';
 import { understand } from '../understanding/index.js';
 import { Desk } from './desk.js';
-import { type BotServices, type KnownBuyer, type Session, type TurnData, type TurnOutcome, SESSION_KEY, TURN_KEY, newSession } from './types.js';
+import { type BotServices, type KnownBuyer, type Profile, type Session, type TurnData, type TurnOutcome, PROFILE_KEY, SESSION_KEY, TURN_KEY, newSession } from './types.js';
 
 export const TURN_OUTCOME = 'turnOutcome';
 
@@ -28,9 +28,12 @@ export class OrderBot extends ActivityHandler {
   private readonly main: MainDialog;
   private readonly sessionAccessor;
 
-  constructor(private readonly s: BotServices, private readonly conversationState: ConversationState) {
+  private readonly profileAccessor;
+
+  constructor(private readonly s: BotServices, private readonly conversationState: ConversationState, private readonly userState: UserState) {
     super();
     this.sessionAccessor = conversationState.createProperty<Session>('session');
+    this.profileAccessor = userState.createProperty<Profile>('profile');
     const desk = new Desk(s);
     this.main = new MainDialog(conversationState.createProperty<DialogState>('dialogState'), desk);
 
@@ -50,6 +53,7 @@ export class OrderBot extends ActivityHandler {
   override async run(ctx: TurnContext): Promise<void> {
     await super.run(ctx);
     await this.conversationState.saveChanges(ctx, false);
+    await this.userState.saveChanges(ctx, false);
   }
 
   private async handleMessage(ctx: TurnContext, desk: Desk): Promise<void> {
@@ -65,6 +69,14 @@ export class OrderBot extends ActivityHandler {
 
     const sess = await this.sessionAccessor.get(ctx, newSession());
     ctx.turnState.set(SESSION_KEY, sess);
+    const profile = await this.profileAccessor.get(ctx, { conversations: 0 });
+    ctx.turnState.set(PROFILE_KEY, profile);
+    if (!sess.started) {
+      sess.started = now.toISOString();
+      profile.conversations++;
+    }
+    // A contact this buyer proved before helps find their orders again (candidates stay masked).
+    sess.contact ??= profile.verifiedContact;
     // Slots accumulate across the conversation.
     if (u.orderNo) sess.slots.orderNo = u.orderNo;
     if (u.paymentTime) sess.slots.paymentTime = { at: u.paymentTime.at.toISOString(), from: u.paymentTime.from.toISOString(), to: u.paymentTime.to.toISOString() };

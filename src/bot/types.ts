@@ -53,6 +53,8 @@ export interface TurnData {
 
 /** Conversation memory (ConversationState property). Plain JSON. */
 export interface Session {
+  /** When this conversation began (shop-independent ISO). */
+  started?: string;
   slots: { orderNo?: string; paymentTime?: { at: string; from: string; to: string }; productType?: ProductType };
   claims: { moneyTaken: boolean; wantsTracking: boolean };
   /** The order the conversation is about and where on the ladder it stands. */
@@ -64,6 +66,16 @@ export interface Session {
   ticketId?: string;
   handoffId?: string;
 }
+
+/** What we remember about a buyer across conversations (UserState property; keyed by channel user id). */
+export interface Profile {
+  /** The checkout contact this buyer proved in an earlier ownership check. */
+  verifiedContact?: string;
+  lastOrderNo?: string;
+  conversations: number;
+}
+
+export const PROFILE_KEY = Symbol('profile');
 
 export function newSession(): Session {
   return { slots: {}, claims: { moneyTaken: false, wantsTracking: false }, ladder: [], verified: [] };

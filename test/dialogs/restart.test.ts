@@ -28,6 +28,23 @@ describe('persistence', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('remembers a contact the buyer proved, across conversations (user state)', async () => {
+    const mine = order({
+      orderNo: 'K8PL3MZ7Q2XV9TRB', status: 'delivered', paidAt: '2026-11-22T20:04:00+08:00',
+      buyer: { contact: '13812345678', hasQueryPassword: false },
+      delivery: { kind: 'card_codes', items: [{ masked: 'QB10****7Z3K', plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1 },
+    });
+    const app = makeApp({ orders: [mine] });
+    await say(app, '卡密发我 K8PL3MZ7Q2XV9TRB', 'first');
+    expect((await say(app, '13812345678', 'first')).text).toContain('QB10-8842-5519-7Z3K');
+    // A new conversation of the same channel user: no need to type the contact again to find the order…
+    const found = await say(app, '没有订单号，昨晚八点买的', 'second');
+    expect(found.text).toContain('K8PL****9TRB');
+    // …but codes are still not revealed without proving it in this conversation.
+    expect(found.text).not.toContain('QB10-8842-5519-7Z3K');
+    app.close();
+  });
+
   it('seeds the demo shop on first start only', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-'));
     const file = path.join(dir, 'bot.sqlite');
