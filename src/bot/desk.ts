@@ -59,7 +59,7 @@ export class Desk {
 
     if (!lookup.found) {
       sess.current = undefined;
-      await this.send(ctx, [explain(d, undefined, { given: lookup.given, closeMatches: lookup.closeMatches }, rc), selfCheckSteps(d.cause)].filter(Boolean).join('\n\n'));
+      await this.send(ctx, [explain(d, undefined, { given: lookup.given, givenAs: lookup.givenAs, closeMatches: lookup.closeMatches }, rc), selfCheckSteps(d.cause)].filter(Boolean).join('\n\n'));
       return 'self_check';
     }
     const order = lookup.order;
@@ -72,7 +72,7 @@ export class Desk {
     if (d.step !== 'answered') sess.ladder.push({ step: d.step, at: t.now.toISOString(), orderNo: order.orderNo });
 
     const header = say.orderHeader({ ...order, orderNo: shownNo }, rc);
-    const parts = [header, explain(d, order, { given: lookup.given }, rc)];
+    const parts = [header, explain(d, order, { given: lookup.given, givenAs: lookup.givenAs }, rc)];
     if (order.delivery && ['delivered', 'code_not_tracking', 'logistics_pending', 'logistics_problem', 'out_of_stock', 'upstream_failed', 'refunded', 'wrong_identifier'].includes(d.cause)) {
       if (order.delivery.kind !== 'topup_receipt' || order.status !== 'processing') parts.push(maskedDelivery(order.delivery, rc));
     }

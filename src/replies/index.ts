@@ -138,7 +138,7 @@ export function maskedDelivery(d: Delivery, ctx: ReplyContext): string {
       return `已发放${what}（部分打码）：\n${list || '（暂无）'}`;
     }
     case 'topup_receipt':
-      return `充值账号 ${d.account ?? '—'}${d.faceValue ? `，面值 ${d.faceValue} 元` : ''}${d.chargedAmount ? `，已到账 ${d.chargedAmount} 元` : ''}${d.finishedAt ? `，完成于 ${when(new Date(d.finishedAt), ctx.now, ctx.tz)}` : ''}。`;
+      return `充值账号 ${d.account ?? '—'}${d.faceValue ? `，面值 ${d.faceValue} 元` : ''}${d.chargedAmount ? `，已到账 ${d.chargedAmount} 元` : ''}${d.finishedAt && d.chargedAmount ? `，${when(new Date(d.finishedAt), ctx.now, ctx.tz)}到账` : ''}。`;
     case 'tracking_number':
       return `${d.carrierName ?? '快递'}单号：${d.trackingNo}${d.lastEvent ? `\n最新物流（${when(new Date(d.lastEvent.at), ctx.now, ctx.tz)}）：${d.lastEvent.text}` : ''}`;
   }
@@ -158,7 +158,7 @@ const SELF_CHECK: Partial<Record<Cause, string>> = {
 };
 
 /** The explanation of a diagnosis for one order (or a failed lookup). */
-export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { given?: string; closeMatches?: string[] }, ctx: ReplyContext): string {
+export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { given?: string; givenAs?: string; closeMatches?: string[] }, ctx: ReplyContext): string {
   const eta = etaText(d, ctx);
   const waited = d.waitedMin !== undefined ? duration(d.waitedMin) : '';
   const type = order?.productType;
@@ -209,8 +209,8 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
       return `没有查到订单号 ${extra.given ?? ''} 的订单。${extra.closeMatches?.length ? `你是不是要找：${extra.closeMatches.join('、')}？` : ''}`;
     case 'wrong_identifier':
       return extra.given && order
-        ? `你发的是${/^\d{28}$/.test(extra.given) ? '付款账单里的交易单号' : '快递或其他单号'}，不是商城订单号。它对应的订单号是 ${order.orderNo}，以后查询用这个就行。${d.underlying ? `\n${explain(d.underlying, order, {}, ctx)}` : ''}`
-        : `你发的 ${extra.given ?? ''} 看起来是快递单号或付款交易单号，不是商城订单号。订单号在订单中心或下单邮件里，一般是字母数字组合或18位数字。`;
+        ? `你发的是${extra.givenAs === 'courier_no' ? '快递单号' : extra.givenAs === 'wechat_pay_txn' || extra.givenAs === 'alipay_txn' ? '付款账单里的交易单号' : '其他单号'}，不是商城订单号。它对应的订单号是 ${order.orderNo}，以后查询用这个就行。${d.underlying ? `\n${explain(d.underlying, order, {}, ctx)}` : ''}`
+        : `你发的 ${extra.given ?? ''} 是${extra.givenAs === 'courier_no' ? '快递单号' : '付款账单里的交易单号'}，不是商城订单号，我这边没找到对应的订单。订单号在订单中心或下单邮件里，一般是字母数字组合或18位数字。`;
     case 'code_not_tracking':
       return `这是虚拟商品，不走快递，所以没有快递单号。商品是以${order?.productType === 'software_license' ? '激活码' : order?.productType === 'phone_topup' ? '直接充值到账' : '卡密（卡号+密码）'}的形式发放的，已经发货了。`;
     case 'delivered':

@@ -16,7 +16,7 @@ export interface Identifier {
 
 export interface Contact {
   value: string;
-  kind: 'phone' | 'email' | 'qq';
+  kind: 'phone' | 'email' | 'qq' | 'wechat';
 }
 
 const COURIERS: Array<[RegExp, string]> = [
@@ -53,6 +53,8 @@ export function classifyToken(token: string, hint?: 'courier'): Identifier | nul
   if (/^[A-Z]{2,6}\d{19}$/.test(v)) return { value: v, kind: 'order_no', format: 'zfaka' };
   if (/^[A-Z0-9]{16}$/.test(v) && digits >= 2 && digits <= 14) return { value: v, kind: 'order_no', format: 'dujiaoka' };
   if (hint === 'courier' && digits >= 10) return { value: v, kind: 'courier_no', format: 'unknown' };
+  // Hex error codes ("0xC004C003") are not orders.
+  if (/^0X[0-9A-F]+$/.test(v)) return null;
   // A bare mainland mobile number is a contact, not an order.
   if (/^1[3-9]\d{9}$/.test(v)) return null;
   if (v.length >= 10 && v.length <= 32 && digits >= 6) return { value: v, kind: 'order_no', format: 'generic' };
@@ -93,5 +95,7 @@ export function extractContact(text: string): Contact | undefined {
   if (phone) return { value: phone[1]!, kind: 'phone' };
   const qq = text.match(/(?:qq|QQ|扣扣)\s*(?:号|号码)?\s*(?:是|:)?\s*(\d{5,11})(?!\d)/);
   if (qq) return { value: qq[1]!, kind: 'qq' };
+  const wechat = text.match(/(?:微信号?|vx|wx|v信)\s*(?:号)?\s*(?:是|:)?\s*([A-Za-z][-_A-Za-z0-9]{5,19})(?![A-Za-z0-9])/i);
+  if (wechat) return { value: wechat[1]!, kind: 'wechat' };
   return undefined;
 }

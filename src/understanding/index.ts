@@ -6,7 +6,10 @@ import { type Contact, type Identifier, extractContact, extractIdentifiers } fro
 import { type Intent, SIGNALS, classifyIntent } from './intent.js';
 import { normalizeText } from './normalize.js';
 import { type PaymentTime, extractPaymentTime } from './time.js';
-import { detectProductType } from './productType.js';
+import { PRODUCT_WORDS, detectProductType } from './productType.js';
+
+/** Time words left over when the recognizer's span is shorter than the phrase ("三点多", "左右"). */
+const TIME_WORDS = /[零一二两三四五六七八九十百\d]+(点|时|分钟?|号|日|月|小时|个小时|天)(半|多|钟)?|昨[天晚日夜]|今[天早晚]|前天|刚才|刚刚|上午|下午|中午|晚上|早上|凌晨|傍晚|半夜|左右|前|多/g;
 
 export type { Intent } from './intent.js';
 export type { Identifier, Contact } from './identifiers.js';
@@ -55,8 +58,9 @@ export interface UnderstandOptions {
 
 export function understand(raw: unknown, opts: UnderstandOptions): Understanding {
   const text = normalizeText(raw);
-  const identifiers = extractIdentifiers(text);
   const contact = extractContact(text);
+  // A labelled QQ number or phone is a contact, not an order number.
+  const identifiers = extractIdentifiers(text).filter((i) => i.value !== contact?.value.toUpperCase());
   // Times are looked for only outside the identifiers, so digits of a number are not read as a date.
   let timeText = text;
   for (const id of identifiers) timeText = timeText.split(id.value).join(' ');
@@ -64,7 +68,10 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
   const paymentTime = extractPaymentTime(timeText, opts.now, opts.timeZone);
   const productType = detectProductType(text);
   const orderNo = identifiers.find((i) => i.kind === 'order_no')?.value;
+  let residual = paymentTime ? timeText.split(paymentTime.text).join(' ') : timeText;
+  residual = residual.replace(TIME_WORDS, '').replace(/[A-Za-z0-9_@.\-]+/g, '').replace(PRODUCT_WORDS, '').replace(/[\p{P}\p{S}\s]/gu, '');
   const intent = classifyIntent({
+    residual,
     text,
     hasIdentifier: identifiers.length > 0,
     hasTime: !!paymentTime,

@@ -10,17 +10,27 @@ export const INTENTS = [
 export type Intent = (typeof INTENTS)[number];
 
 const R = {
-  human: /转人工|人工客服|人工服务|找人工|要人工|真人|活人|客服在吗|接人工|人工$|^人工|叫.{0,3}客服|^找客服|我要找客服|让客服(来|联系)/,
-  complaint: /投诉|骗子|骗人|诈骗|举报|黑店|跑路|垃圾(平台|店|客服)|告你们|报警|维权|12315|消协|坑人|太差了/,
-  refund: /退款|退钱|退回|退货|能退|可以退|给我退|申请退|退了没|退到哪|退费/,
-  payment: /扣款|扣钱|扣费|扣了|被扣|钱扣|重复(支付|付款|扣)|付了两次|扣了两次|两次款|支付失败|付款失败|(付|支付|交)了?(钱|款).{0,8}(未支付|待支付|没支付|不成功|失败)|显示未支付|显示待支付|钱没了|多扣|付款没反应/,
-  code: /卡密|激活码|密钥|秘钥|序列号|cdk|兑换码|卡号|卡券|授权码|充值码/i,
-  status: /订单|单号|到账|没到|没收到|收不到|没有收到|还没(有)?(发|到|给|来)|查不到|找不到|发货|快递|物流|运单|充值|到了吗|什么时候到|多久到|怎么还没|咋还没|进度|状态|处理中|待处理|不见了|没反应|查一?下|帮我查|看看.*单/,
-  faq: /什么是|是什么|区别|有什么不同|怎么(看|查看|用|使用|辨别|判断|区分|申请|联系|操作)|如何|怎样|多久|多长时间|一般要|需要多久|正常吗|为什么|能不能|可以吗|怎么办|靠谱|正规|安全吗|要提供什么|需要什么/,
-  greeting: /^(你好|您好|在吗|在不在|hi|hello|哈喽|嗨|有人吗|早上好|晚上好|下午好|喂)[啊呀吗呢!！~。.？?，, ]*$/i,
-  thanks: /谢谢|感谢|多谢|thanks|thank you|辛苦了|好的谢|收到了谢/i,
-  goodbye: /^(再见|拜拜|bye|88|回头见|先这样|没事了|好了没事)[啊呀吧了!！~。.， ]*$/i,
+  // "人工审核" is a hold the buyer may mention; it is not a request for a human.
+  human: /转人工|人工(?!审核|处理|核实|发货|充值)|真人|活人|客服在吗|叫.{0,3}客服|^找客服|我要找客服|让客服(来|联系)|机器人听不懂|不要机器人|换个人/,
+  complaint: /投诉|骗子|骗人|骗钱|诈骗|举报|黑店|黑心|跑路|垃圾|告你们|报警|维权|12315|消协|坑人|太坑|坑爹|太差|差评|服务态度|再也不(来|买)|没有?良心|装死|恶心|无良|奸商|曝光|什么破/,
+  refund: /退款|退钱|退回|退货|能退|可以退|给我退|帮我退|申请退|退了吧|退掉|退一|退单|退了没|退到哪|退费|不想要了|原路返回/,
+  payment: /扣款|扣钱|扣费|扣了|被扣|钱扣|重复(支付|付款|扣)|付了两次|两次款|支付失败|付款失败|付款一直失败|(支付成功|付款成功|付了钱|付过钱|钱都付了|已经付了|付了款|已付款).{0,12}(未付款|待付款|未支付|待支付|没支付|取消|关闭|失败|没付)|显示未支付|显示待支付|显示未付款|钱没了|多扣|付款没反应|再付一次|又让我付|还让我(再)?付/,
+  code: /卡密|激活码|密钥|秘钥|序列号|cdk|兑换码|钱包码|礼品码|充值码|卡号|卡券|授权码|\bkey\b/i,
+  /** Something wrong with a code (a card_code question even when phrased generally). */
+  codeProblem: /用不了|不能用|用不上|激活不了|无效|失效|复制不了|兑换不了|充不进|提示.{0,8}(错误|已使用|已被使用|无效|失败)|已被使用|已使用|报错|激活失败|显示不全|看不全|打码|不对|错误/,
+  status: /订单|单号|到账|没到|没收到|收不到|没有收到|还没(有)?(发|到|给|来|处理|好)|没处理|查不到|找不到|发货|快递|物流|运单|充值|到了吗|什么时候到|多久到|怎么还没|咋还没|进度|状态|处理中|待处理|不见了|没反应|没动静|查一?下|帮我查|看看.*单|到哪了|咋样了|怎么样了|什么情况|还在处理|处理了吗|好了没|发了没|到了没|(那|这)(个|笔)?单/,
+  faq: /什么是|是什么|区别|有什么不同|怎么(看|查看|用|使用|辨别|判断|区分|申请|联系|操作|买|付款|充)|如何|怎样|多久|多长时间|几天|一般要|需要多久|正常吗|为什么|能不能|可不可以|可以.{0,10}吗|能.{0,10}吗|是.{0,12}吗|有没有|支持|哪些|哪种|几点|怎么办|靠谱|正规|安全吗|要提供什么|需要什么|准备什么|要准备|包邮|优惠|发票|营业|官方/,
+  greeting: /^(亲|老板|客服|掌柜|小哥|美女|哈喽|你好)?[,， ]*(你好|您好|在吗|在不在|在么|hi|hello|哈喽|嗨|有人吗|早上好|晚上好|下午好|早|喂)[啊呀吗呢!！~。.？?，, ]*$/i,
+  thanks: /谢谢|谢了|谢啦|谢谢啦|感谢|多谢|thanks|thank you|thx|3q|辛苦了|感恩/i,
+  goodbye: /再见|拜拜|bye|^88$|886|回头见|下次见|告辞|先这样|没事了|先下了|撤了|溜了/i,
 };
+
+/** Whose question: about the buyer's own order, or about the shop in general. */
+const PERSONAL = /我.{0,6}(买|付|下单|充|拍|订单|单|卡|号)|我(的|那|这)|(这|那)(个|笔)?单|订单号[是:：]|单号是|了吗|了没|没到|还没|查不到|没收到|收不到|不见了|没反应|没动静|什么时候(能|会)?到|发的什么/;
+/** A general question must be about shopping here to be an FAQ ("明天会下雨吗" is not). */
+const DOMAIN = /卡|充|单|货|付|款|买|退|客服|店|商品|激活|密|码|快递|物流|寄|发|账|价|优惠|发票|支付|网站|平台|官方|渠道|注册|登录|会员|游戏|话费|流量|q币|steam|营业|上班|售后|骗|靠谱|正规|安全/i;
+const QUESTION = /吗[？?!！。~]*$|[？?]|哪些|哪种|几天|多久|多长时间|是否|能不能|可不可以|有没有|怎么|如何|怎样|为什么|是什么|什么是|区别/;
+const INFO_LABELS = /订单编号|订单号|单号|订单|付款时间|支付时间|下单时间|手机号|手机|电话|微信号|微信|邮箱|qq号?|号码|账号|买的是|买的|充的是|充的|下的单|下单|付款|付的款|付的|支付|大概|左右|是|在|了|的|：|:|，|,|。|\s/gi;
 
 export const SIGNALS = {
   yes: /^(是|是的|对|对的|嗯|嗯嗯|好|好的|可以|行|要|需要|没错|ok|okay|yes|y|确定|确认|麻烦了|好啊|行吧)[啊呀吧的了!！~。.，, ]*$/i,
@@ -47,25 +57,33 @@ export interface IntentFacts {
   hasTime: boolean;
   hasProductType: boolean;
   hasContact: boolean;
+  /** The text with identifiers, contacts, times and product words taken out. */
+  residual: string;
 }
 
 export function classifyIntent(f: IntentFacts): Intent {
   const t = f.text;
-  if (!t) return 'unknown';
+  if (!t || !/[\p{L}\p{N}]/u.test(t)) return 'unknown';
   if (R.human.test(t)) return 'human_agent';
-  const howToJudge = /辨别|判断|识别|分辨|怎么防|防止|避免|如何防/.test(t) && R.faq.test(t);
+  const howToJudge = /辨别|判断|识别|分辨|怎么防|防止|避免|如何防|是不是/.test(t) && QUESTION.test(t) && !PERSONAL.test(t);
   if (R.complaint.test(t) && !howToJudge) return 'complaint';
   if (R.refund.test(t)) return 'refund';
   if (R.payment.test(t)) return 'payment_issue';
-  const asksAboutOrder = R.status.test(t) || SIGNALS.notResolved.test(t);
-  const generalQuestion = R.faq.test(t) && !f.hasIdentifier && !/我(的|买|付|下单|充)|订单号?[是:]|这个?单|这笔/.test(t);
-  if (R.code.test(t) && !generalQuestion) return 'card_code';
-  if (asksAboutOrder && !generalQuestion) return 'order_status';
-  if (R.faq.test(t) || (R.code.test(t) && generalQuestion)) return 'faq';
+
+  // A message that only carries details (number, time, product, contact) answers a question.
+  const info = f.hasIdentifier || f.hasTime || f.hasProductType || f.hasContact;
+  if (info && f.residual.replace(INFO_LABELS, '').length === 0) return 'provide_info';
+
+  const bare = t.replace(/\p{Extended_Pictographic}|\ufe0f/gu, '').trim();
+  if (R.greeting.test(bare)) return 'greeting';
+  const personal = f.hasIdentifier || PERSONAL.test(t);
+  const general = !personal && (R.faq.test(t) || QUESTION.test(t)) && DOMAIN.test(t);
+  if (R.code.test(t) && (!general || R.codeProblem.test(t))) return 'card_code';
+  if ((R.status.test(t) || SIGNALS.notResolved.test(t)) && !general) return 'order_status';
+  if (general) return 'faq';
   if (R.thanks.test(t)) return 'thanks';
-  if (R.goodbye.test(t)) return 'goodbye';
-  if (R.greeting.test(t)) return 'greeting';
-  const timeAboutPayment = f.hasTime && (/付|买|下单|充|拍|支付|点|分钟|小时|前|号|日/.test(t) || t.length <= 12) && !/天气|几点了|现在几点/.test(t);
+  if (R.goodbye.test(t) && t.length <= 16) return 'goodbye';
+  const timeAboutPayment = f.hasTime && !/天气|几点了|现在几点/.test(t);
   if (f.hasIdentifier || timeAboutPayment || f.hasProductType || f.hasContact) return 'provide_info';
   return 'unknown';
 }

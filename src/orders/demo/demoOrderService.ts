@@ -78,6 +78,8 @@ export class DemoOrderService implements OrderService {
           JSON.stringify(order),
         );
         for (const alt of order.altNos) insertAlt.run(alt.toUpperCase(), order.orderNo);
+        // Buyers paste the courier number too: it leads to the order like any alternative number.
+        if (order.delivery?.kind === 'tracking_number') insertAlt.run(order.delivery.trackingNo.toUpperCase(), order.orderNo);
       }
     })();
   }
