@@ -9,6 +9,8 @@ export type IdentifierKind = 'order_no' | 'wechat_pay_txn' | 'alipay_txn' | 'cou
 
 export interface Identifier {
   value: string;
+  /** As typed (case, spaces and dashes kept), when it came from text. */
+  raw?: string;
   kind: IdentifierKind;
   /** Which system's format it matched, e.g. 'dujiaoka', 'acg-faka', 'shunfeng'. */
   format: string;
@@ -80,10 +82,13 @@ export function extractIdentifiers(text: string): Identifier[] {
     const hint = COURIER_CONTEXT.test(before) ? 'courier' : undefined;
     const joined = classifyToken(run.replace(/[ _\-]/g, ''), hint);
     if (joined) {
-      push(joined);
+      push({ ...joined, raw: run });
       continue;
     }
-    for (const piece of run.split(' ')) push(classifyToken(piece.replace(/[_\-]/g, ''), hint));
+    for (const piece of run.split(' ')) {
+      const id = classifyToken(piece.replace(/[_\-]/g, ''), hint);
+      push(id && { ...id, raw: piece });
+    }
   }
   return out;
 }

@@ -59,17 +59,17 @@ export interface UnderstandOptions {
 export function understand(raw: unknown, opts: UnderstandOptions): Understanding {
   const text = normalizeText(raw);
   const contact = extractContact(text);
-  // A labelled QQ number or phone is a contact, not an order number.
-  const identifiers = extractIdentifiers(text).filter((i) => i.value !== contact?.value.toUpperCase());
+  // A labelled QQ number or phone is a contact, not an order number (nor part of one).
+  const identifiers = extractIdentifiers(contact ? text.split(contact.value).join(' ') : text);
   // Times are looked for only outside the identifiers, so digits of a number are not read as a date.
   let timeText = text;
-  for (const id of identifiers) timeText = timeText.split(id.value).join(' ');
+  for (const id of identifiers) timeText = timeText.split(id.raw ?? id.value).join(' ');
   if (contact) timeText = timeText.split(contact.value).join(' ');
   const paymentTime = extractPaymentTime(timeText, opts.now, opts.timeZone);
   const productType = detectProductType(text);
   const orderNo = identifiers.find((i) => i.kind === 'order_no')?.value;
   let residual = paymentTime ? timeText.split(paymentTime.text).join(' ') : timeText;
-  residual = residual.replace(TIME_WORDS, '').replace(/[A-Za-z0-9_@.\-]+/g, '').replace(PRODUCT_WORDS, '').replace(/[\p{P}\p{S}\s]/gu, '');
+  residual = residual.replace(TIME_WORDS, '').replace(PRODUCT_WORDS, '').replace(/\d+(\.\d+)?/g, '').replace(/[\p{P}\p{S}\s]/gu, '');
   const intent = classifyIntent({
     residual,
     text,
