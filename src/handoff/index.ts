@@ -74,18 +74,21 @@ export interface TranscriptLine {
 
 /** Every message in and out, per conversation (for the agent's context packet). */
 export class TranscriptStore {
-  private readonly insert;
+  private readonly insertAll: (conversationId: string, lines: TranscriptLine[]) => void;
 
   constructor(private readonly db: Db) {
-    this.insert = db.prepare('INSERT INTO transcript (conversation_id, direction, sender, text, at) VALUES (?, ?, ?, ?, ?)');
+    const insert = db.prepare('INSERT INTO transcript (conversation_id, direction, sender, text, at) VALUES (?, ?, ?, ?, ?)');
+    // Compiled once: better-sqlite3 builds a wrapper for every db.transaction() call.
+    this.insertAll = db.transaction((conversationId: string, lines: TranscriptLine[]) => {
+      for (const l of lines) insert.run(conversationId, l.direction, l.sender, l.text.slice(0, 4000), l.at.toISOString());
+    });
   }
 
   appendAll(conversationId: string, lines: TranscriptLine[]): void {
-    if (lines.length === 0) return;
-    this.db.transaction(() => {
-      for (const l of lines) this.insert.run(conversationId, l.direction, l.sender, l.text.slice(0, 4000), l.at.toISOString());
-    })();
+    if (lines.length > 0) this.insertAll(conversationId, lines);
   }
+
+
 
   recent(conversationId: string, limit = 50): HandoffContext['transcript'] {
     const rows = this.db

@@ -12,12 +12,19 @@ export class SqliteStorage implements Storage {
   private readonly insert;
   private readonly update;
   private readonly remove;
+  // Transactions are compiled once: better-sqlite3 builds a wrapper for every db.transaction() call.
+  private readonly writeBatch: (entries: Array<[string, unknown]>) => void;
+  private readonly deleteBatch: (keys: string[]) => void;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.selectOne = db.prepare<[string], { etag: string; doc: string }>('SELECT etag, doc FROM bot_state WHERE key = ?');
     this.insert = db.prepare('INSERT INTO bot_state (key, etag, doc, updated_at) VALUES (?, ?, ?, ?)');
     this.update = db.prepare('UPDATE bot_state SET etag = ?, doc = ?, updated_at = ? WHERE key = ?');
     this.remove = db.prepare('DELETE FROM bot_state WHERE key = ?');
+    this.writeBatch = db.transaction((entries: Array<[string, unknown]>) => this.batchWrite(entries));
+    this.deleteBatch = db.transaction((keys: string[]) => {
+      for (const key of keys) this.remove.run(key);
+    });
   }
 
   async read(keys: string[]): Promise<StoreItems> {
@@ -33,29 +40,28 @@ export class SqliteStorage implements Storage {
   async write(changes: StoreItems): Promise<void> {
     if (!changes || typeof changes !== 'object') throw new TypeError('Changes are required when writing.');
     const entries = Object.entries(changes);
-    if (entries.length === 0) return;
-    this.db.transaction(() => {
-      const now = Date.now();
-      for (const [key, item] of entries) {
-        const { eTag, ...rest } = (item ?? {}) as { eTag?: string };
-        const doc = JSON.stringify(rest);
-        const etag = randomUUID();
-        const existing = this.selectOne.get(key);
-        if (!existing) {
-          this.insert.run(key, etag, doc, now);
-        } else if (!eTag || eTag === '*' || eTag === existing.etag) {
-          this.update.run(etag, doc, now, key);
-        } else {
-          throw new Error(`Storage: error writing "${key}" due to eTag conflict.`);
-        }
-      }
-    })();
+    if (entries.length > 0) this.writeBatch(entries);
   }
 
   async delete(keys: string[]): Promise<void> {
     if (!Array.isArray(keys)) throw new TypeError('Keys are required when deleting.');
-    this.db.transaction(() => {
-      for (const key of keys) this.remove.run(key);
-    })();
+    this.deleteBatch(keys);
+  }
+
+  private batchWrite(entries: Array<[string, unknown]>): void {
+    const now = Date.now();
+    for (const [key, item] of entries) {
+      const { eTag, ...rest } = (item ?? {}) as { eTag?: string };
+      const doc = JSON.stringify(rest);
+      const etag = randomUUID();
+      const existing = this.selectOne.get(key);
+      if (!existing) {
+        this.insert.run(key, etag, doc, now);
+      } else if (!eTag || eTag === '*' || eTag === existing.etag) {
+        this.update.run(etag, doc, now, key);
+      } else {
+        throw new Error(`Storage: error writing "${key}" due to eTag conflict.`);
+      }
+    }
   }
 }
