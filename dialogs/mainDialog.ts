@@ -85,7 +85,8 @@ export class MainDialog {
     }
     switch (u.intent) {
       case 'card_code':
-        if (sess.current && u.identifiers.length === 0) {
+        // "查看卡密" about the order we just answered goes straight to the ownership check.
+        if (sess.current && u.identifiers.length === 0 && u.signals.wantsReveal) {
           await dc.beginDialog(DIALOG.verifyOwner, { orderNo: sess.current.orderNo });
           return;
         }

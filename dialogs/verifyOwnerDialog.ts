@@ -22,13 +22,15 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     const orderNo = options?.orderNo ?? this.session(dc).current?.orderNo;
     if (!orderNo) return dc.replaceDialog(DIALOG.orderStatus);
     Object.assign(this.state(dc), { orderNo, prompts: 0 });
+    const order = await this.desk.s.orders.findByOrderNo(orderNo);
+    const d = order?.delivery;
+    // Nothing secret was delivered: answer the order instead of asking for a proof that reveals nothing.
+    if (!order || !d || (d.kind !== 'card_codes' && d.kind !== 'license_key') || d.items.length === 0) return dc.replaceDialog(DIALOG.orderStatus);
     if (await this.locked(dc, orderNo)) return dc.endDialog();
     // A logged-in owner, or someone who already proved it in this conversation, needs nothing more.
     const sess = this.session(dc);
     if (t.buyer && (await this.desk.s.orders.verifyOwnership(orderNo, { userId: t.buyer.id }))) return this.reveal(dc, { userId: t.buyer.id });
     if (sess.verified.includes(orderNo) && sess.contact) return this.reveal(dc, { contact: sess.contact, email: sess.contact });
-    const order = await this.desk.s.orders.findByOrderNo(orderNo);
-    if (!order) return dc.endDialog();
     await this.desk.send(dc.context, say.askVerify(order), ['不用了']);
     return Dialog.EndOfTurn;
   }

@@ -107,6 +107,18 @@ describe('dialogs through botbuilder TestAdapter', () => {
     expect(refused.text).not.toContain('QB10-8842-5519-7Z3K');
   });
 
+  it('"查看卡密" after an answer asks for proof only when codes were delivered', async () => {
+    const app = makeApp({ orders: [delivered, paidRecently] });
+    await say(app, 'K8PL3MZ7Q2XV9TRB', 'a');
+    const ask = await say(app, '查看卡密', 'a');
+    expect(ask.text).toContain('核对身份');
+    expect(ask.text).not.toContain('QB10-8842-5519-7Z3K');
+    await say(app, 'K7QX9ZP2M4RT8WNA', 'b');
+    const notYet = await say(app, '查看卡密', 'b');
+    expect(notYet.outcome).toMatchObject({ cause: 'sync_delay' });
+    expect(notYet.text).not.toContain('核对身份');
+  });
+
   it('reveals to the right contact, and to a logged-in owner', async () => {
     const app = makeApp({ orders: [delivered] });
     await say(app, '查看卡密 K8PL3MZ7Q2XV9TRB');
