@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConversationState, UserState } from 'botbuilder';
+import { type BotAdapter, ConversationState, UserState } from 'botbuilder';
 import pino from 'pino';
 import { OrderBot } from './bot/orderBot.js';
 import { TranscriptMiddleware } from './bot/transcript.js';
@@ -18,6 +18,7 @@ import { demoOrders } from './orders/demo/seedOrders.js';
 import { RateLimiter, VerifyGuard } from './orders/guards.js';
 import { type Db, openDatabase } from './storage/db.js';
 import { SqliteStorage } from './storage/sqliteStorage.js';
+import { say } from './replies/index.js';
 import { TicketService } from './tickets/index.js';
 import { type Clock, systemClock } from './time.js';
 
@@ -40,6 +41,8 @@ export interface App {
   bot: OrderBot;
   adapter: InProcessAdapter;
   logger: pino.Logger;
+  /** Adds the shared middleware and error handler to a channel adapter. */
+  wire<A extends BotAdapter>(adapter: A): A;
   /** Runs one turn through the middleware and the bot. */
   logic: (ctx: import('botbuilder').TurnContext) => Promise<void>;
   close(): void;
@@ -72,14 +75,18 @@ export function createApp(opts: AppOptions): App {
   };
   const storage = new SqliteStorage(db);
   const bot = new OrderBot(services, new ConversationState(storage), new UserState(storage));
-  const adapter = new InProcessAdapter();
-  adapter.use(new TranscriptMiddleware(services.transcript, clock));
-  adapter.onTurnError = async (ctx, err) => {
-    logger.error({ err, conversation: ctx.activity.conversation?.id }, 'turn failed');
-    await ctx.sendActivity('抱歉，我这边出了点问题，请再发一次，或者回复“转人工”。');
+  /** Every channel adapter gets the same middleware and error handling. */
+  const wire = <A extends BotAdapter>(adapter: A): A => {
+    adapter.use(new TranscriptMiddleware(services.transcript, clock));
+    adapter.onTurnError = async (ctx, err) => {
+      logger.error({ err, conversation: ctx.activity.conversation?.id }, 'turn failed');
+      await ctx.sendActivity(say.turnFailed());
+    };
+    return adapter;
   };
+  const adapter = wire(new InProcessAdapter());
   return {
-    config, db, clock, services, orders, bot, adapter, logger,
+    config, db, clock, services, orders, bot, adapter, logger, wire,
     logic: (ctx) => bot.run(ctx),
     close: () => db.close(),
   };

@@ -68,6 +68,11 @@ export const ConfigSchema = z.object({
   VERIFY_LOCK_MIN: positiveInt(10),
   LOOKUP_RATE_LIMIT: positiveInt(12),
   LOOKUP_RATE_WINDOW_SEC: positiveInt(600),
+  /** Shop backend → us: mints Direct Line tokens for logged-in users. Unset: that endpoint is off. */
+  DIRECTLINE_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  DIRECTLINE_TOKEN_TTL_SEC: positiveInt(1800),
+  /** Activities a conversation may post per minute. */
+  DIRECTLINE_RATE_PER_MIN: positiveInt(30),
 });
 
 export interface Policy {
@@ -92,6 +97,7 @@ export interface Config {
   ticketResponseHours: number;
   verify: { maxFailures: number; lockMinutes: number };
   lookupRateLimit: { max: number; windowSec: number };
+  directLine: { secret?: string; tokenTtlSec: number; ratePerMin: number };
 }
 
 export class ConfigError extends Error {}
@@ -135,5 +141,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ticketResponseHours: e.TICKET_RESPONSE_HOURS,
     verify: { maxFailures: e.VERIFY_MAX_FAILURES, lockMinutes: e.VERIFY_LOCK_MIN },
     lookupRateLimit: { max: e.LOOKUP_RATE_LIMIT, windowSec: e.LOOKUP_RATE_WINDOW_SEC },
+    directLine: { secret: e.DIRECTLINE_SECRET, tokenTtlSec: e.DIRECTLINE_TOKEN_TTL_SEC, ratePerMin: e.DIRECTLINE_RATE_PER_MIN },
   };
 }

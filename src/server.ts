@@ -3,15 +3,18 @@ import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import { type App, PROJECT_ROOT } from './app.js';
+import { createDirectLine } from './channels/directline/index.js';
 import { chatRouter } from './channels/http/chatApi.js';
 
 export function createServer(app: App): http.Server {
   const web = express();
   web.disable('x-powered-by');
+  const directLine = createDirectLine(app);
   web.get('/healthz', (_req, res) => {
     res.json({ ok: true, orders: app.orders.count(), articles: app.services.knowledge.size });
   });
   web.use(chatRouter(app));
+  web.use(directLine.router);
   web.use(express.static(path.join(PROJECT_ROOT, 'src', 'web')));
   web.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
@@ -20,5 +23,7 @@ export function createServer(app: App): http.Server {
     app.logger.error({ err }, 'request failed');
     res.status(500).json({ error: 'internal', message: 'something went wrong' });
   });
-  return http.createServer(web);
+  const server = http.createServer(web);
+  directLine.attach(server);
+  return server;
 }

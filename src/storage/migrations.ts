@@ -104,4 +104,25 @@ export const MIGRATIONS: Migration[] = [
       );
       CREATE VIRTUAL TABLE knowledge_fts USING fts5 (id UNINDEXED, title, keywords, body, tokenize = 'trigram');`,
   },
+  {
+    version: 5,
+    name: 'direct line conversations and activity log, settings',
+    sql: `
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      CREATE TABLE dl_conversations (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        buyer TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE dl_activities (
+        conversation_id TEXT NOT NULL REFERENCES dl_conversations(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        activity TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, seq)
+      ) WITHOUT ROWID;`,
+  },
 ];

@@ -1,0 +1,108 @@
+/**
+ * The Direct Line channel as a botbuilder adapter: the bot's activities go to the conversation's
+ * log (with a watermark) and to its live socket; traces never leave the server. Turns of one
+ * conversation run one at a time. Proactive messages (agent replies later) use continueConversation
+ * and wait in the log for a buyer who is offline.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Activity,
+  ActivityTypes,
+  BotAdapter,
+  type ConversationReference,
+  type ResourceResponse,
+  TurnContext,
+} from 'botbuilder';
+import type { Clock } from '../../time.js';
+import type { DirectLineStore } from './store.js';
+
+export const DIRECTLINE_CHANNEL = 'directline';
+export const BOT = { id: 'order-assistant', name: '订单助手', role: 'bot' } as const;
+
+export type Listener = (conversationId: string, activities: Partial<Activity>[], watermark: number) => void;
+
+export class DirectLineAdapter extends BotAdapter {
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly listeners = new Set<Listener>();
+
+  constructor(private readonly store: DirectLineStore, private readonly clock: Clock) {
+    super();
+  }
+
+  onAppend(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stores an activity in the conversation log and tells the sockets. */
+  publish(conversationId: string, activity: Partial<Activity>): Partial<Activity> {
+    const { activity: stored, watermark } = this.store.append(conversationId, activity);
+    for (const l of this.listeners) l(conversationId, [stored], watermark);
+    return stored;
+  }
+
+  async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const conversationId = context.activity.conversation.id;
+    const out: ResourceResponse[] = [];
+    for (const a of activities) {
+      if (a.type === ActivityTypes.Trace || a.type === 'delay') {
+        out.push({ id: randomUUID() });
+        continue;
+      }
+      const stored = this.publish(conversationId, {
+        ...a,
+        channelId: DIRECTLINE_CHANNEL,
+        conversation: { id: conversationId } as Activity['conversation'],
+        from: { ...BOT },
+        recipient: context.activity.from,
+        timestamp: this.clock.now(),
+        replyToId: a.replyToId ?? context.activity.id,
+      });
+      out.push({ id: stored.id! });
+    }
+    return out;
+  }
+
+  async updateActivity(context: TurnContext, activity: Partial<Activity>): Promise<void> {
+    if (!activity.id || !this.store.replace(context.activity.conversation.id, activity.id, activity)) throw new Error(`updateActivity: unknown activity ${activity.id}`);
+    this.publish(context.activity.conversation.id, { type: 'messageUpdate', replyToId: activity.id, from: { ...BOT }, text: activity.text, timestamp: this.clock.now() });
+  }
+
+  async deleteActivity(context: TurnContext, reference: Partial<ConversationReference>): Promise<void> {
+    const id = reference.activityId;
+    if (!id || !this.store.replace(context.activity.conversation.id, id, { type: 'messageDelete', from: { ...BOT } })) throw new Error(`deleteActivity: unknown activity ${id}`);
+    this.publish(context.activity.conversation.id, { type: 'messageDelete', replyToId: id, from: { ...BOT }, timestamp: this.clock.now() });
+  }
+
+  async continueConversation(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
+    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'ContinueConversation' }, reference, true);
+    await this.serialize(reference.conversation!.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
+  }
+
+  /** CloudAdapter-style proactive calls (botAppId or claims first; an audience may precede the logic). */
+  override async continueConversationAsync(
+    _botAppIdOrClaims: unknown,
+    reference: Partial<ConversationReference>,
+    logicOrAudience: ((ctx: TurnContext) => Promise<void>) | string,
+    maybeLogic?: (ctx: TurnContext) => Promise<void>,
+  ): Promise<void> {
+    const logic = typeof logicOrAudience === 'function' ? logicOrAudience : maybeLogic;
+    if (!logic) throw new TypeError('continueConversationAsync: logic is required');
+    await this.continueConversation(reference, logic);
+  }
+
+  /** Runs one turn for an inbound activity (already in the log), after earlier turns of the conversation. */
+  processActivity(activity: Activity, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
+    return this.serialize(activity.conversation.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
+  }
+
+  private serialize(conversationId: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.queues.get(conversationId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.queues.set(conversationId, next);
+    void next.finally(() => {
+      if (this.queues.get(conversationId) === next) this.queues.delete(conversationId);
+    }).catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Direct Line 3.0, self-hosted (the subset the official Web Chat and DirectLineJS use): tokens
+ * (generate, refresh), start / reconnect conversation, post and get activities with watermarks,
+ * and the WebSocket stream of activity sets, with replay from a watermark on (re)connect.
+ * Shops need no Azure: point Web Chat's `domain` at <this server>/v3/directline.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
+import type { Activity } from 'botbuilder';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { WebSocket, WebSocketServer } from 'ws';
+import { z } from 'zod';
+import type { App } from '../../app.js';
+import { RateLimiter } from '../../orders/guards.js';
+import { BOT, DIRECTLINE_CHANNEL, DirectLineAdapter } from './adapter.js';
+import { DirectLineStore } from './store.js';
+import { type TokenClaims, TokenService } from './tokens.js';
+
+export const BASE = '/v3/directline';
+
+const GenerateBody = z
+  .object({
+    user: z.object({ id: z.string().regex(/^[A-Za-z0-9_\-.:]{1,64}$/).optional(), name: z.string().max(64).optional() }).optional(),
+    buyer: z.object({ id: z.string().min(1).max(64), contact: z.string().max(64).optional() }).optional(),
+  })
+  .default({});
+
+const InboundActivity = z
+  .object({
+    type: z.string().min(1).max(32),
+    text: z.string().max(10_000).optional(),
+    locale: z.string().max(16).optional(),
+    from: z.object({ id: z.string().max(128).optional(), name: z.string().max(64).optional() }).passthrough().optional(),
+    channelData: z.record(z.string(), z.unknown()).optional(),
+    value: z.unknown().optional(),
+    name: z.string().max(64).optional(),
+    attachments: z.array(z.unknown()).max(10).optional(),
+    entities: z.array(z.unknown()).max(20).optional(),
+  })
+  .passthrough();
+
+const newId = (bytes = 12) => randomBytes(bytes).toString('base64url');
+
+export interface DirectLine {
+  adapter: DirectLineAdapter;
+  store: DirectLineStore;
+  tokens: TokenService;
+  router: express.Router;
+  attach(server: http.Server): void;
+}
+
+export function createDirectLine(app: App): DirectLine {
+  const store = new DirectLineStore(app.db);
+  const key = Buffer.from(store.setting('directline.tokenKey', TokenService.randomKey), 'base64url');
+  const tokens = new TokenService(key, app.config.directLine.tokenTtlSec);
+  const adapter = app.wire(new DirectLineAdapter(store, app.clock));
+  const postLimiter = new RateLimiter(app.config.directLine.ratePerMin, 60_000);
+  const anonLimiter = new RateLimiter(60, 600_000);
+  const sockets = new Map<string, WebSocket>();
+  const now = () => new Date(); // tokens are security: real time, not the shop's (possibly fixed) clock
+
+  adapter.onAppend((cid, activities, watermark) => {
+    const ws = sockets.get(cid);
+    if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ activities, watermark: String(watermark) }));
+  });
+
+  const streamUrl = (req: Request, claims: TokenClaims, token: string, watermark?: string) => {
+    const proto = req.protocol === 'https' ? 'wss' : 'ws';
+    const w = watermark ? `&watermark=${encodeURIComponent(watermark)}` : '';
+    return `${proto}://${req.get('host')}${BASE}/conversations/${encodeURIComponent(claims.cid)}/stream?t=${encodeURIComponent(token)}${w}`;
+  };
+  const bearer = (req: Request) => req.get('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  const isShopSecret = (value: string | undefined) => {
+    const secret = app.config.directLine.secret;
+    if (!secret || !value) return false;
+    const a = Buffer.from(value);
+    const b = Buffer.from(secret);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  const fail = (res: Response, status: number, code: string, message: string) => res.status(status).json({ error: { code, message } });
+
+  /** The token's claims when it grants this conversation (or any, without an id). */
+  const authorize = (req: Request, res: Response, conversationId?: string): { claims: TokenClaims; token: string } | undefined => {
+    const token = bearer(req);
+    const claims = tokens.verify(token, now());
+    if (!claims || !token) {
+      fail(res, 403, 'TokenExpired', 'token missing, invalid or expired');
+      return undefined;
+    }
+    if (conversationId !== undefined && claims.cid !== conversationId) {
+      fail(res, 403, 'BadArgument', 'token does not grant this conversation');
+      return undefined;
+    }
+    return { claims, token };
+  };
+
+  const mint = (res: Response, claims: Omit<TokenClaims, 'exp'>) => {
+    res.json({ conversationId: claims.cid, token: tokens.issue(claims, now()), expires_in: tokens.ttl });
+  };
+
+  const router = express.Router();
+  router.use(BASE, express.json({ limit: '64kb' }));
+  router.use('/api/directline', express.json({ limit: '4kb' }));
+
+  // Anonymous visitors of the shop page: a token for one new conversation.
+  router.post('/api/directline/token', (req, res) => {
+    if (!anonLimiter.take(req.ip ?? 'unknown', now())) return void fail(res, 429, 'TooManyRequests', 'too many conversations from this address');
+    mint(res, { cid: newId(), uid: `dl_${newId(9)}` });
+  });
+
+  // The shop's backend, with the shop secret: a token bound to a logged-in user.
+  router.post(`${BASE}/tokens/generate`, (req, res) => {
+    if (!isShopSecret(bearer(req))) return void fail(res, 403, 'Forbidden', app.config.directLine.secret ? 'wrong secret' : 'DIRECTLINE_SECRET is not configured');
+    const body = GenerateBody.safeParse(req.body ?? {});
+    if (!body.success) return void fail(res, 400, 'BadArgument', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const uid = body.data.user?.id ? (body.data.user.id.startsWith('dl_') ? body.data.user.id : `dl_${body.data.user.id}`) : `dl_${newId(9)}`;
+    mint(res, { cid: newId(), uid, buyer: body.data.buyer });
+  });
+
+  router.post(`${BASE}/tokens/refresh`, (req, res) => {
+    const auth = authorize(req, res);
+    if (auth) mint(res, { cid: auth.claims.cid, uid: auth.claims.uid, buyer: auth.claims.buyer });
+  });
+
+  router.post(`${BASE}/conversations`, async (req, res, next) => {
+    try {
+      let auth: { claims: TokenClaims; token: string } | undefined;
+      if (isShopSecret(bearer(req))) {
+        const claims = { cid: newId(), uid: `dl_${newId(9)}` };
+        const token = tokens.issue(claims, now());
+        auth = { claims: tokens.verify(token, now())!, token };
+      } else auth = authorize(req, res);
+      if (!auth) return;
+      const { claims, token } = auth;
+      const created = store.create({ id: claims.cid, userId: claims.uid, buyer: claims.buyer, createdAt: Date.now() });
+      if (created) {
+        // Like Azure and the Emulator: the bot learns that the user joined (and may say hello).
+        await adapter.processActivity(
+          {
+            type: 'conversationUpdate', id: newId(), channelId: DIRECTLINE_CHANNEL, serviceUrl: `${req.protocol}://${req.get('host')}`,
+            conversation: { id: claims.cid }, from: { id: claims.uid, role: 'user' }, recipient: { ...BOT },
+            membersAdded: [{ id: claims.uid, name: claims.uid }], timestamp: app.clock.now(),
+            channelData: { buyer: claims.buyer, clientKey: claims.uid },
+          } as unknown as Activity,
+          app.logic,
+        );
+      }
+      res.status(created ? 201 : 200).json({ conversationId: claims.cid, token, expires_in: tokens.ttl, streamUrl: streamUrl(req, claims, token) });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get(`${BASE}/conversations/:id`, (req, res) => {
+    const auth = authorize(req, res, req.params.id);
+    if (!auth) return;
+    if (!store.get(auth.claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
+    const watermark = typeof req.query.watermark === 'string' ? req.query.watermark : undefined;
+    res.json({ conversationId: auth.claims.cid, token: auth.token, expires_in: tokens.ttl, streamUrl: streamUrl(req, auth.claims, auth.token, watermark) });
+  });
+
+  router.get(`${BASE}/conversations/:id/activities`, (req, res) => {
+    const auth = authorize(req, res, req.params.id);
+    if (!auth) return;
+    if (!store.get(auth.claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
+    const w = Number(typeof req.query.watermark === 'string' && req.query.watermark ? req.query.watermark : 0);
+    const page = store.after(auth.claims.cid, Number.isFinite(w) && w >= 0 ? w : 0);
+    res.json({ activities: page.activities, watermark: String(page.watermark) });
+  });
+
+  router.post(`${BASE}/conversations/:id/activities`, async (req, res, next) => {
+    try {
+      const auth = authorize(req, res, req.params.id);
+      if (!auth) return;
+      const { claims } = auth;
+      if (!store.get(claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
+      const body = InboundActivity.safeParse(req.body);
+      if (!body.success) return void fail(res, 400, 'BadArgument', body.error.issues.map((i) => `${i.path.join('.') || 'activity'}: ${i.message}`).join('; '));
+      if (body.data.type === 'typing') return void res.json({ id: newId() });
+      if (!postLimiter.take(claims.cid, now())) {
+        res.set('Retry-After', '60');
+        return void fail(res, 429, 'TooManyRequests', 'too many activities in this conversation, slow down');
+      }
+      // Who is speaking comes from the token, never from the client; so does the buyer.
+      const clientData = body.data.channelData ?? {};
+      const inbound = adapter.publish(claims.cid, {
+        ...(body.data as Partial<Activity>),
+        channelId: DIRECTLINE_CHANNEL,
+        serviceUrl: `${req.protocol}://${req.get('host')}`,
+        conversation: { id: claims.cid } as Activity['conversation'],
+        from: { id: claims.uid, name: body.data.from?.name ?? '', role: 'user' },
+        recipient: { ...BOT },
+        timestamp: app.clock.now(),
+        channelData: { clientActivityID: clientData.clientActivityID, buyer: claims.buyer, clientKey: claims.uid },
+      });
+      await adapter.processActivity(inbound as Activity, app.logic);
+      res.json({ id: inbound.id });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.use((err: Error & { type?: string }, _req: Request, res: Response, next: NextFunction) => {
+    if (err.type === 'entity.parse.failed') fail(res, 400, 'BadArgument', 'request body is not valid JSON');
+    else if (err.type === 'entity.too.large') fail(res, 413, 'MessageSizeTooBig', 'request body is too large');
+    else next(err);
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const attach = (server: http.Server) => {
+    server.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const m = url.pathname.match(/^\/v3\/directline\/conversations\/([^/]+)\/stream$/);
+      if (!m) return void socket.destroy();
+      const cid = decodeURIComponent(m[1]!);
+      const claims = tokens.verify(url.searchParams.get('t') ?? undefined, now());
+      if (!claims || claims.cid !== cid || !store.get(cid)) {
+        socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+        return void socket.destroy();
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        // One socket per conversation: a newer connection (a reload) replaces the old one.
+        sockets.get(cid)?.close(4000, 'collision');
+        sockets.set(cid, ws);
+        const w = Number(url.searchParams.get('watermark') ?? 0);
+        const page = store.after(cid, Number.isFinite(w) && w >= 0 ? w : 0);
+        if (page.activities.length) ws.send(JSON.stringify({ activities: page.activities, watermark: String(page.watermark) }));
+        ws.on('message', () => undefined); // DirectLineJS pings with empty strings
+        ws.on('close', () => {
+          if (sockets.get(cid) === ws) sockets.delete(cid);
+        });
+      });
+    });
+  };
+
+  return { adapter, store, tokens, router, attach };
+}

@@ -1,0 +1,66 @@
+/** The Direct Line activity log in SQLite: watermarks survive restarts. */
+import type { Activity } from 'botbuilder';
+import type { Db } from '../../storage/db.js';
+
+export interface DlConversation {
+  id: string;
+  userId: string;
+  buyer?: { id: string; contact?: string };
+  createdAt: number;
+}
+
+export class DirectLineStore {
+  private readonly insertActivity;
+  private readonly lastSeq;
+  private readonly selectAfter;
+
+  constructor(private readonly db: Db) {
+    this.insertActivity = db.prepare('INSERT INTO dl_activities (conversation_id, seq, activity) VALUES (?, ?, ?)');
+    this.lastSeq = db.prepare<[string], number>('SELECT COALESCE(MAX(seq), 0) FROM dl_activities WHERE conversation_id = ?').pluck();
+    this.selectAfter = db.prepare<[string, number, number], string>('SELECT activity FROM dl_activities WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?').pluck();
+  }
+
+  setting(key: string, make: () => string): string {
+    const existing = this.db.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
+    if (existing) return existing;
+    const value = make();
+    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(key, value);
+    return this.db.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string;
+  }
+
+  /** Creates the conversation; false when it already existed. */
+  create(c: DlConversation): boolean {
+    const r = this.db
+      .prepare('INSERT OR IGNORE INTO dl_conversations (id, user_id, buyer, created_at) VALUES (?, ?, ?, ?)')
+      .run(c.id, c.userId, c.buyer ? JSON.stringify(c.buyer) : null, c.createdAt);
+    return r.changes === 1;
+  }
+
+  get(id: string): DlConversation | undefined {
+    const row = this.db.prepare('SELECT id, user_id, buyer, created_at FROM dl_conversations WHERE id = ?').get(id) as
+      | { id: string; user_id: string; buyer: string | null; created_at: number }
+      | undefined;
+    return row ? { id: row.id, userId: row.user_id, buyer: row.buyer ? JSON.parse(row.buyer) : undefined, createdAt: row.created_at } : undefined;
+  }
+
+  /** Appends an activity, giving it its id; returns the activity and its watermark. */
+  append(conversationId: string, activity: Partial<Activity>): { activity: Partial<Activity>; watermark: number } {
+    const seq = (this.lastSeq.get(conversationId) ?? 0) + 1;
+    const stored = { ...activity, id: `${conversationId}|${String(seq).padStart(7, '0')}` };
+    this.insertActivity.run(conversationId, seq, JSON.stringify(stored));
+    return { activity: stored, watermark: seq };
+  }
+
+  /** Activities after a watermark (at most `limit`), and the new watermark. */
+  after(conversationId: string, watermark: number, limit = 500): { activities: Partial<Activity>[]; watermark: number } {
+    const rows = this.selectAfter.all(conversationId, watermark, limit);
+    const activities = rows.map((r) => JSON.parse(r) as Partial<Activity>);
+    const last = activities.at(-1)?.id;
+    return { activities, watermark: last ? Number(last.slice(last.lastIndexOf('|') + 1)) : watermark };
+  }
+
+  replace(conversationId: string, activityId: string, activity: Partial<Activity>): boolean {
+    const seq = Number(activityId.slice(activityId.lastIndexOf('|') + 1));
+    return this.db.prepare('UPDATE dl_activities SET activity = ? WHERE conversation_id = ? AND seq = ?').run(JSON.stringify({ ...activity, id: activityId }), conversationId, seq).changes === 1;
+  }
+}

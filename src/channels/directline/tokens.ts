@@ -1,0 +1,59 @@
+/**
+ * Direct Line tokens: HMAC-SHA256-signed, bound to exactly one conversation and one user (and, for
+ * a logged-in shop user, the buyer the shop vouched for). Format: base64url(JSON).base64url(MAC).
+ * DirectLineJS only tries to decode tokens as JWTs and ignores failures, so any opaque string works.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export interface TokenClaims {
+  /** Conversation id the token grants. */
+  cid: string;
+  /** Direct Line user id (starts with dl_). */
+  uid: string;
+  /** A logged-in shop buyer, when the shop minted the token server-to-server. */
+  buyer?: { id: string; contact?: string };
+  /** Expiry, epoch seconds. */
+  exp: number;
+}
+
+const b64 = (buf: Buffer) => buf.toString('base64url');
+
+export class TokenService {
+  constructor(private readonly key: Buffer, private readonly ttlSec: number) {}
+
+  static randomKey(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  get ttl(): number {
+    return this.ttlSec;
+  }
+
+  issue(claims: Omit<TokenClaims, 'exp'>, now: Date): string {
+    const jti = randomBytes(6).toString('base64url'); // every token differs, even within one second
+    const payload = b64(Buffer.from(JSON.stringify({ ...claims, exp: Math.floor(now.getTime() / 1000) + this.ttlSec, jti })));
+    return `${payload}.${this.mac(payload)}`;
+  }
+
+  /** The claims of a valid, unexpired token; undefined otherwise. */
+  verify(token: string | undefined, now: Date): TokenClaims | undefined {
+    if (!token || token.length > 4096) return undefined;
+    const [payload, mac, extra] = token.split('.');
+    if (!payload || !mac || extra !== undefined) return undefined;
+    const expected = Buffer.from(this.mac(payload));
+    const given = Buffer.from(mac);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    let claims: TokenClaims;
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
+    } catch {
+      return undefined;
+    }
+    if (typeof claims.cid !== 'string' || typeof claims.uid !== 'string' || typeof claims.exp !== 'number') return undefined;
+    return claims.exp * 1000 > now.getTime() ? claims : undefined;
+  }
+
+  private mac(payload: string): string {
+    return b64(createHmac('sha256', this.key).update(payload).digest());
+  }
+}

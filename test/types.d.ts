@@ -1,0 +1,2 @@
+// xhr2 ships no types; tests only hand it to DirectLineJS as XMLHttpRequest.
+declare module 'xhr2';
