@@ -73,6 +73,11 @@ export const ConfigSchema = z.object({
   DIRECTLINE_TOKEN_TTL_SEC: positiveInt(1800),
   /** Activities a conversation may post per minute. */
   DIRECTLINE_RATE_PER_MIN: positiveInt(30),
+  /** Azure Bot Service registration for /api/messages; unset = unauthenticated (Emulator, local). */
+  MICROSOFT_APP_ID: z.string().optional(),
+  MICROSOFT_APP_PASSWORD: z.string().optional(),
+  MICROSOFT_APP_TENANT_ID: z.string().optional(),
+  MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
 });
 
 export interface Policy {
@@ -98,6 +103,7 @@ export interface Config {
   verify: { maxFailures: number; lockMinutes: number };
   lookupRateLimit: { max: number; windowSec: number };
   directLine: { secret?: string; tokenTtlSec: number; ratePerMin: number };
+  botFramework: { appId?: string; appPassword?: string; tenantId?: string; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI' };
 }
 
 export class ConfigError extends Error {}
@@ -142,5 +148,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     verify: { maxFailures: e.VERIFY_MAX_FAILURES, lockMinutes: e.VERIFY_LOCK_MIN },
     lookupRateLimit: { max: e.LOOKUP_RATE_LIMIT, windowSec: e.LOOKUP_RATE_WINDOW_SEC },
     directLine: { secret: e.DIRECTLINE_SECRET, tokenTtlSec: e.DIRECTLINE_TOKEN_TTL_SEC, ratePerMin: e.DIRECTLINE_RATE_PER_MIN },
+    botFramework: { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID, appType: e.MICROSOFT_APP_TYPE },
   };
 }

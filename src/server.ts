@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import { type App, PROJECT_ROOT } from './app.js';
+import { botFrameworkRouter } from './channels/botframework/index.js';
 import { createDirectLine } from './channels/directline/index.js';
 import { chatRouter } from './channels/http/chatApi.js';
 
@@ -15,11 +16,16 @@ export function createServer(app: App): http.Server {
   });
   web.use(chatRouter(app));
   web.use(directLine.router);
+  web.use(botFrameworkRouter(app));
   web.use(express.static(path.join(PROJECT_ROOT, 'src', 'web')));
   web.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
-  web.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  web.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    if (err.status && err.status >= 400 && err.status < 500) {
+      res.status(err.status).json({ error: err.type ?? 'bad_request', message: err.status === 413 ? 'request body is too large' : 'request body is not valid' });
+      return;
+    }
     app.logger.error({ err }, 'request failed');
     res.status(500).json({ error: 'internal', message: 'something went wrong' });
   });

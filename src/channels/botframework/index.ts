@@ -1,0 +1,36 @@
+/**
+ * /api/messages for Azure Bot Service, Teams and the Bot Framework Emulator, through botbuilder's
+ * CloudAdapter. Credentials come from config; without an app id it runs unauthenticated (local use).
+ */
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Middleware, type TurnContext } from 'botbuilder';
+import express from 'express';
+import type { App } from '../../app.js';
+
+/** Traces are for developers: only the Emulator may see them, never a buyer's channel. */
+export const dropTracesMiddleware: Middleware = {
+  async onTurn(ctx: TurnContext, next: () => Promise<void>) {
+    if (ctx.activity.channelId !== 'emulator') {
+      ctx.onSendActivities(async (_c, activities, nextSend) => {
+        const kept = activities.filter((a) => a.type !== 'trace');
+        if (kept.length === activities.length) return nextSend();
+        activities.splice(0, activities.length, ...kept);
+        return activities.length ? nextSend() : [];
+      });
+    }
+    await next();
+  },
+};
+
+export function botFrameworkRouter(app: App): express.Router {
+  const { botFramework: bf } = app.config;
+  const auth = new ConfigurationBotFrameworkAuthentication(
+    bf.appId ? { MicrosoftAppId: bf.appId, MicrosoftAppPassword: bf.appPassword, MicrosoftAppTenantId: bf.tenantId, MicrosoftAppType: bf.appType } : {},
+  );
+  const adapter = app.wire(new CloudAdapter(auth));
+  adapter.use(dropTracesMiddleware);
+  const router = express.Router();
+  router.post('/api/messages', express.json({ limit: '256kb' }), async (req, res) => {
+    await adapter.process(req, res, (ctx) => app.logic(ctx));
+  });
+  return router;
+}
