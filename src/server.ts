@@ -1,11 +1,15 @@
 /** The HTTP server: health, the JSON chat API and the demo chat page. */
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import express from 'express';
 import { type App, PROJECT_ROOT } from './app.js';
 import { botFrameworkRouter } from './channels/botframework/index.js';
 import { createDirectLine } from './channels/directline/index.js';
 import { chatRouter } from './channels/http/chatApi.js';
+
+// The package exports only its entry (lib/index.js); the UMD bundle sits in dist/ beside it.
+const WEBCHAT_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).resolve('botframework-webchat')), '..', 'dist', 'webchat.js');
 
 export function createServer(app: App): http.Server {
   const web = express();
@@ -17,6 +21,10 @@ export function createServer(app: App): http.Server {
   web.use(chatRouter(app));
   web.use(directLine.router);
   web.use(botFrameworkRouter(app));
+  // The official Web Chat bundle, served from our own server (no CDN: mainland buyers, offline installs).
+  web.get('/vendor/webchat.js', (_req, res) => {
+    res.type('application/javascript').set('Cache-Control', 'public, max-age=86400').sendFile(WEBCHAT_BUNDLE);
+  });
   web.use(express.static(path.join(PROJECT_ROOT, 'src', 'web')));
   web.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });

@@ -1,0 +1,53 @@
+// The shop's chat widget: the official Web Chat, connected to our own Direct Line 3.0 server.
+// The conversation survives a reload: its id and token stay in sessionStorage and the token is
+// refreshed before reuse; Web Chat then replays the conversation from the server.
+(function () {
+  const KEY = 'orderAssistant.conversation';
+  const domain = location.origin + '/v3/directline';
+  const panel = document.getElementById('chat-panel');
+  const toggle = document.getElementById('chat-toggle');
+  const setOpen = (open) => { panel.hidden = !open; toggle.setAttribute('aria-expanded', String(open)); };
+  toggle.onclick = () => setOpen(panel.hidden);
+  document.getElementById('chat-close').onclick = () => setOpen(false);
+
+  async function postJson(url, token) {
+    const r = await fetch(url, { method: 'POST', headers: token ? { authorization: 'Bearer ' + token } : {} });
+    if (!r.ok) throw new Error(url + ' ' + r.status);
+    return r.json();
+  }
+
+  // A logged-in page (orders.html) sets window.ORDER_ASSISTANT_TOKEN_URL to a shop endpoint.
+  async function session() {
+    const saved = JSON.parse(sessionStorage.getItem(KEY) || 'null');
+    const tokenUrl = window.ORDER_ASSISTANT_TOKEN_URL || '/api/directline/token';
+    if (saved && saved.tokenUrl === tokenUrl) {
+      try {
+        const refreshed = await postJson(domain + '/tokens/refresh', saved.token);
+        return { ...saved, token: refreshed.token, resumed: true };
+      } catch (e) { /* expired: start a new conversation */ }
+    }
+    const fresh = await postJson(tokenUrl);
+    return { token: fresh.token, conversationId: fresh.conversationId, tokenUrl, resumed: false };
+  }
+
+  session().then((s) => {
+    sessionStorage.setItem(KEY, JSON.stringify({ token: s.token, conversationId: s.conversationId, tokenUrl: s.tokenUrl }));
+    const directLine = window.WebChat.createDirectLine(
+      s.resumed ? { token: s.token, domain, conversationId: s.conversationId, watermark: '0' } : { token: s.token, domain },
+    );
+    window.WebChat.renderWebChat({
+      directLine,
+      locale: 'zh-CN',
+      styleOptions: {
+        accent: '#d4380d',
+        botAvatarInitials: '助',
+        hideUploadButton: true,
+        bubbleBorderRadius: 10,
+        bubbleFromUserBackground: '#ffe7d6',
+        bubbleFromUserBorderRadius: 10,
+        suggestedActionLayout: 'flow',
+        sendBoxTextWrap: true,
+      },
+    }, document.getElementById('webchat'));
+  }).catch(() => { document.getElementById('chat-error').hidden = false; });
+})();

@@ -1,0 +1,72 @@
+/**
+ * The demo shop page in real headless Chromium (Debian's chromium, driven by playwright-core):
+ * the official Web Chat bundle from our server, talking Direct Line 3.0 to our bot.
+ */
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from '../../src/server.js';
+import { makeApp, order } from '../helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-web-'));
+const app = makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' })] });
+const server = createServer(app);
+let base = '';
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('demo shop page with the official Web Chat', () => {
+  it('answers a buyer, then resumes the conversation after a reload', async () => {
+    const page = await browser.newPage({ locale: 'zh-CN' });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    const chat = page.locator('#webchat');
+    const input = page.locator('[data-id="webchat-sendbox-input"]');
+    await expect.poll(() => chat.innerText(), { timeout: 20_000 }).toContain('订单助手');
+
+    await input.fill('付款了怎么查不到单号');
+    await input.press('Enter');
+    await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('请发一下订单号');
+    // The bot's suggested actions are rendered as buttons.
+    await expect.poll(() => page.getByRole('button', { name: '没有订单号' }).count(), { timeout: 5_000 }).toBeGreaterThan(0);
+
+    await input.fill('K7QX9ZP2M4RT8WNA');
+    await input.press('Enter');
+    await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('单号生成');
+    expect(await chat.innerText()).toContain('付款已经收到');
+    const count = (t: string, word: string) => t.split(word).length - 1;
+    const before = count(await chat.innerText(), '请发一下订单号');
+
+    await page.reload();
+    // The same conversation comes back (history replayed from the server) and goes on.
+    await expect.poll(() => page.locator('#webchat').innerText(), { timeout: 20_000 }).toContain('付款已经收到');
+    const after = page.locator('[data-id="webchat-sendbox-input"]');
+    await after.fill('谢谢');
+    await after.press('Enter');
+    await expect.poll(() => page.locator('#webchat').innerText(), { timeout: 15_000 }).toContain('不客气');
+    const text = await page.locator('#webchat').innerText();
+    // Nothing lost, nothing repeated.
+    expect(count(text, '请发一下订单号')).toBe(before);
+    expect(text).not.toContain('turnOutcome');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+});
