@@ -6,6 +6,7 @@ import express from 'express';
 import { type App, PROJECT_ROOT } from './app.js';
 import { botFrameworkRouter } from './channels/botframework/index.js';
 import { createDirectLine } from './channels/directline/index.js';
+import { demoRouter } from './web/demo.js';
 import { chatRouter } from './channels/http/chatApi.js';
 
 // The package exports only its entry (lib/index.js); the UMD bundle sits in dist/ beside it.
@@ -21,6 +22,7 @@ export function createServer(app: App): http.Server {
   web.use(chatRouter(app));
   web.use(directLine.router);
   web.use(botFrameworkRouter(app));
+  if (app.config.orderAdapter === 'demo') web.use(demoRouter(app, directLine));
   // The official Web Chat bundle, served from our own server (no CDN: mainland buyers, offline installs).
   web.get('/vendor/webchat.js', (_req, res) => {
     res.type('application/javascript').set('Cache-Control', 'public, max-age=86400').sendFile(WEBCHAT_BUNDLE);

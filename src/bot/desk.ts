@@ -36,6 +36,8 @@ export class Desk {
   async send(ctx: TurnContext, text: string, buttons?: string[]): Promise<void> {
     const activity = buttons?.length ? MessageFactory.suggestedActions(buttons, text) : MessageFactory.text(text);
     activity.locale = 'zh-CN';
+    // Replies are plain text with line breaks, not Markdown (Web Chat would join the lines).
+    activity.textFormat = 'plain';
     await ctx.sendActivity(activity);
   }
 

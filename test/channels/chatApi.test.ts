@@ -57,9 +57,24 @@ describe('HTTP chat API on a real port', () => {
     expect(limited).toBe(true);
   });
 
+  it('serves the demo shop backend: a buyer\'s own orders and a chat token bound to them', async () => {
+    const data = (await (await fetch(`${base}/demo/orders?buyer=u1001`)).json()) as any;
+    expect(data.buyer.id).toBe('u1001');
+    expect(data.orders.length).toBeGreaterThan(3);
+    const mine = new Set((await app.orders.findCandidates({ userId: 'u1001', limit: 100 })).map((o) => o.orderNo));
+    for (const o of data.orders) expect(mine.has(o.orderNo)).toBe(true);
+    const t = (await (await fetch(`${base}/demo/login-token?buyer=u1001`, { method: 'POST' })).json()) as any;
+    const started = await fetch(`${base}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${t.token}` } });
+    expect(started.status).toBe(201);
+  });
+
   it('serves the demo chat page', async () => {
     const r = await fetch(`${base}/`);
     expect(r.status).toBe(200);
     expect(await r.text()).toContain('订单助手');
+    const bundle = await fetch(`${base}/vendor/webchat.js`);
+    expect(bundle.status).toBe(200);
+    expect(Number(bundle.headers.get('content-length'))).toBeGreaterThan(1_000_000);
+    expect((await fetch(`${base}/orders.html`)).status).toBe(200);
   });
 });

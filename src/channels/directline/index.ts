@@ -45,6 +45,8 @@ export interface DirectLine {
   adapter: DirectLineAdapter;
   store: DirectLineStore;
   tokens: TokenService;
+  /** What POST /tokens/generate does for the shop backend: a token for a new conversation of this buyer. */
+  mintForBuyer(buyer: { id: string; contact?: string }): { conversationId: string; token: string; expires_in: number };
   router: express.Router;
   attach(server: http.Server): void;
 }
@@ -233,5 +235,10 @@ export function createDirectLine(app: App): DirectLine {
     });
   };
 
-  return { adapter, store, tokens, router, attach };
+  const mintForBuyer = (buyer: { id: string; contact?: string }) => {
+    const cid = newId();
+    return { conversationId: cid, token: tokens.issue({ cid, uid: `dl_${buyer.id}`, buyer }, now()), expires_in: tokens.ttl };
+  };
+
+  return { adapter, store, tokens, router, attach, mintForBuyer };
 }
