@@ -1,12 +1,17 @@
 /**
  * npm run bench: in-process turns (understand + look up + diagnose + state read/write) against a
- * demo shop of 10,000 orders in a SQLite file, and understanding alone. Prints figures; never fails.
+ * demo shop of 10,000 orders in a SQLite file, understanding alone, and Direct Line over HTTP with
+ * 32 concurrent conversations beside a bare express echo. Prints figures; never fails.
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import express from 'express';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { createServer } from '../src/server.js';
 import { demoOrders, syntheticOrders } from '../src/orders/demo/seedOrders.js';
 import { fixedClock } from '../src/time.js';
 import { understand } from '../src/understanding/index.js';
@@ -74,7 +79,68 @@ function understanding() {
   console.log(`  an utterance that needs Recognizers-Text: ${((performance.now() - t1) / 200).toFixed(2)} ms each`);
 }
 
+/** Closed loops (one per target) of POSTs for `ms`, from a worker thread; requests/s and latency. */
+function load(targets: Array<{ url: string; token?: string }>, bodies: unknown[], ms = 5000, intervalMs?: number) {
+  return new Promise<{ rps: number; p50: number; p99: number }>((resolve, reject) => {
+    const worker = new Worker(new URL('./loadWorker.mjs', import.meta.url), { workerData: { targets, bodies, ms, intervalMs } });
+    worker.once('message', ({ latencies, secs }: { latencies: number[]; secs: number }) => {
+      latencies.sort((a, b) => a - b);
+      resolve({ rps: latencies.length / secs, p50: pct(latencies, 50), p99: pct(latencies, 99) });
+    });
+    worker.once('error', reject);
+  });
+}
+
+/** Direct Line over real HTTP on loopback, beside a bare express JSON echo, same process and run. */
+async function directLine() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-dl-'));
+  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'dl.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', DIRECTLINE_RATE_PER_MIN: '1000000' });
+  const app = createApp({ config, clock: fixedClock(NOW) });
+  const server = createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const echoApp = express();
+  echoApp.post('/echo', express.json(), (req, res) => void res.json({ id: 'x', echo: req.body }));
+  const echo = echoApp.listen(0, '127.0.0.1');
+  await new Promise((r) => echo.once('listening', r));
+  const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/echo`;
+
+  const post = (url: string, body: unknown, token?: string) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) }).then((r) => r.json());
+  const convs = await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      const t = (await (await fetch(`${base}/api/directline/token`, { method: 'POST' })).json()) as { token: string };
+      const c = (await post(`${base}/v3/directline/conversations`, {}, t.token)) as { conversationId: string };
+      return { token: t.token, url: `${base}/v3/directline/conversations/${c.conversationId}/activities` };
+    }),
+  );
+  const texts = ['付款了怎么查不到单号', 'K7QX9ZP2M4RT8WNA', '快递单号是多少', '谢谢'];
+  const bodies = texts.map((text) => ({ type: 'message', from: { id: 'u' }, text }));
+  const echoTargets = convs.map(() => ({ url: echoUrl }));
+
+  await load(echoTargets, bodies, 1000); // warm-up
+  const e = await load(echoTargets, bodies);
+  await load(convs, bodies, 1000);
+  const d = await load(convs, bodies);
+  // Buyers type; they do not fire the next message the instant a reply lands. 32 conversations each
+  // sending a message every 250 ms (128 turns/s) is a busy night for one shop.
+  const paced = await load(convs, bodies, 5000, 250);
+  console.log('direct line over HTTP, 32 concurrent conversations (load from a worker thread, same machine):');
+  console.log(`  saturated (closed loops):  ${d.rps.toFixed(0)} turns/s, p50 ${ms(d.p50)}, p99 ${ms(d.p99)}`);
+  console.log(`  bare express JSON echo:    ${e.rps.toFixed(0)} req/s,   p50 ${ms(e.p50)}, p99 ${ms(e.p99)}`);
+  console.log(`  ratio: ${((d.rps / e.rps) * 100).toFixed(0)}% of the echo's throughput  (target ≥ 33%)`);
+  console.log(`  paced (each conversation every 250 ms): ${paced.rps.toFixed(0)} turns/s, p50 ${ms(paced.p50)}, p99 ${ms(paced.p99)}  (target p99 < 50 ms)`);
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  echo.closeAllConnections();
+  await new Promise((r) => echo.close(r));
+  app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 console.log(`node ${process.version}, ${os.cpus().length} cores, TZ=${process.env.TZ ?? '(unset)'}`);
 understanding();
 await turns();
+await directLine();
 console.log(`rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
