@@ -73,6 +73,8 @@ export const ConfigSchema = z.object({
   DIRECTLINE_TOKEN_TTL_SEC: positiveInt(1800),
   /** Activities a conversation may post per minute. */
   DIRECTLINE_RATE_PER_MIN: positiveInt(30),
+  /** Origins allowed to call Direct Line from a browser (CORS): "*" or a comma list of origins. */
+  DIRECTLINE_ALLOWED_ORIGINS: z.string().default('*'),
   /** Azure Bot Service registration for /api/messages; unset = unauthenticated (Emulator, local). */
   MICROSOFT_APP_ID: z.string().optional(),
   MICROSOFT_APP_PASSWORD: z.string().optional(),
@@ -102,7 +104,7 @@ export interface Config {
   ticketResponseHours: number;
   verify: { maxFailures: number; lockMinutes: number };
   lookupRateLimit: { max: number; windowSec: number };
-  directLine: { secret?: string; tokenTtlSec: number; ratePerMin: number };
+  directLine: { secret?: string; tokenTtlSec: number; ratePerMin: number; allowedOrigins: '*' | string[] };
   botFramework: { appId?: string; appPassword?: string; tenantId?: string; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI' };
 }
 
@@ -147,7 +149,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ticketResponseHours: e.TICKET_RESPONSE_HOURS,
     verify: { maxFailures: e.VERIFY_MAX_FAILURES, lockMinutes: e.VERIFY_LOCK_MIN },
     lookupRateLimit: { max: e.LOOKUP_RATE_LIMIT, windowSec: e.LOOKUP_RATE_WINDOW_SEC },
-    directLine: { secret: e.DIRECTLINE_SECRET, tokenTtlSec: e.DIRECTLINE_TOKEN_TTL_SEC, ratePerMin: e.DIRECTLINE_RATE_PER_MIN },
+    directLine: {
+      secret: e.DIRECTLINE_SECRET,
+      tokenTtlSec: e.DIRECTLINE_TOKEN_TTL_SEC,
+      ratePerMin: e.DIRECTLINE_RATE_PER_MIN,
+      allowedOrigins: e.DIRECTLINE_ALLOWED_ORIGINS.trim() === '*' ? '*' : e.DIRECTLINE_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    },
     botFramework: { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID, appType: e.MICROSOFT_APP_TYPE },
   };
 }

@@ -172,6 +172,28 @@ describe('tokens', () => {
   });
 });
 
+describe('other clients', () => {
+  it('DirectLineJS with the shop secret starts its own conversation', async () => {
+    const dl = new DirectLine({ secret: SECRET, domain: `${run.base}/v3/directline`, webSocket: true });
+    const welcome = nextBotMessage(dl, (t) => t.includes('订单助手'));
+    expect(await welcome).toContain('订单号');
+    const reply = nextBotMessage(dl, (t) => t.includes('K7QX9ZP2M4RT8WNA'));
+    await post(dl, 'K7QX9ZP2M4RT8WNA');
+    expect(await reply).toContain('付款已经收到');
+    dl.end();
+  });
+
+  it('pages on other origins may call Direct Line (CORS preflight)', async () => {
+    const r = await fetch(`${run.base}/v3/directline/conversations`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,x-ms-bot-agent' },
+    });
+    expect(r.status).toBe(204);
+    expect(r.headers.get('access-control-allow-origin')).toBe('*');
+    expect(r.headers.get('access-control-allow-headers')).toContain('x-ms-bot-agent');
+  });
+});
+
 describe('resume', () => {
   it('after a restart of the server, by conversation id and watermark, losing and repeating nothing', async () => {
     const file = path.join(dir, 'resume.sqlite');

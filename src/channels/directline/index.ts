@@ -84,6 +84,16 @@ export function createDirectLine(app: App): DirectLine {
   /** The token's claims when it grants this conversation (or any, without an id). */
   const authorize = (req: Request, res: Response, conversationId?: string): { claims: TokenClaims; token: string } | undefined => {
     const token = bearer(req);
+    // The shop secret is the master key (as with Azure): it may act in any existing conversation.
+    if (isShopSecret(token) && conversationId !== undefined) {
+      const c = store.get(conversationId);
+      if (!c) {
+        fail(res, 404, 'NotFound', 'no such conversation');
+        return undefined;
+      }
+      const claims = { cid: c.id, uid: c.userId, buyer: c.buyer };
+      return { claims: { ...claims, exp: Math.floor(Date.now() / 1000) + tokens.ttl }, token: tokens.issue(claims, now()) };
+    }
     const claims = tokens.verify(token, now());
     if (!claims || !token) {
       fail(res, 403, 'TokenExpired', 'token missing, invalid or expired');
@@ -101,6 +111,22 @@ export function createDirectLine(app: App): DirectLine {
   };
 
   const router = express.Router();
+  // The shop's pages usually live on another origin than the bot: allow them (bearer tokens, no cookies).
+  const origins = app.config.directLine.allowedOrigins;
+  const cors = (req: Request, res: Response, next: NextFunction) => {
+    const origin = req.get('origin');
+    if (origin && (origins === '*' || origins.includes(origin))) {
+      res.set('Access-Control-Allow-Origin', origins === '*' ? '*' : origin);
+      res.set('Vary', 'Origin');
+      res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, x-ms-bot-agent, x-requested-with');
+      res.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      res.set('Access-Control-Max-Age', '600');
+    }
+    if (req.method === 'OPTIONS') return void res.sendStatus(origin && (origins === '*' || origins.includes(origin)) ? 204 : 403);
+    next();
+  };
+  router.use(BASE, cors);
+  router.use('/api/directline', cors);
   router.use(BASE, express.json({ limit: '64kb' }));
   router.use('/api/directline', express.json({ limit: '4kb' }));
 
@@ -228,7 +254,11 @@ export function createDirectLine(app: App): DirectLine {
         const page = store.after(cid, Number.isFinite(w) && w >= 0 ? w : 0);
         if (page.activities.length) ws.send(JSON.stringify({ activities: page.activities, watermark: String(page.watermark) }));
         ws.on('message', () => undefined); // DirectLineJS pings with empty strings
+        // Empty frames keep proxies from closing an idle stream; DirectLineJS ignores them.
+        const keepAlive = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(''), 25_000);
+        keepAlive.unref();
         ws.on('close', () => {
+          clearInterval(keepAlive);
           if (sockets.get(cid) === ws) sockets.delete(cid);
         });
       });
