@@ -231,6 +231,11 @@ describe('bad input', () => {
     expect((await call('POST', url, a.token, '{"type":')).status).toBe(400);
     expect((await call('POST', url, a.token, { text: 'no type' })).status).toBe(400);
     expect((await call('POST', url, a.token, { type: 'message', text: 'x'.repeat(70_000) })).status).toBe(413);
+    // 10,000 Chinese characters (about 30 kB) are accepted and answered.
+    const long = await call('POST', url, a.token, { type: 'message', text: '啊'.repeat(10_000) });
+    expect(long.status).toBe(200);
+    const page = await json(await call('GET', url, a.token));
+    expect(page.activities.at(-2).text).toContain('消息有点长');
     const fresh = await anonToken();
     expect((await call('GET', `${run.base}/v3/directline/conversations/${fresh.conversationId}/activities`, fresh.token)).status).toBe(404);
     let limited = 0;

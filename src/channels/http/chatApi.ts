@@ -15,7 +15,7 @@ const ChatRequest = z.object({
 
 export function chatRouter(app: App): express.Router {
   const router = express.Router();
-  router.use(express.json({ limit: '32kb' }));
+  router.use('/api/chat', express.json({ limit: '32kb' }));
 
   router.post('/api/chat/start', async (_req, res) => {
     const conversationId = randomUUID();
@@ -38,7 +38,7 @@ export function chatRouter(app: App): express.Router {
   });
 
   // Body-parser errors (malformed JSON, too large) become clear 4xx answers.
-  router.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
+  router.use('/api/chat', (err: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (err.type === 'entity.parse.failed') res.status(400).json({ error: 'malformed_json', message: 'request body is not valid JSON' });
     else if (err.type === 'entity.too.large') res.status(413).json({ error: 'too_large', message: 'request body exceeds 32kb' });
     else next(err);
