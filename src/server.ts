@@ -15,6 +15,7 @@ const WEBCHAT_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).res
 export function createServer(app: App): http.Server {
   const web = express();
   web.disable('x-powered-by');
+  web.set('etag', false); // API answers are never cached; hashing every body costs time
   const directLine = createDirectLine(app);
   web.get('/healthz', (_req, res) => {
     res.json({ ok: true, orders: app.orders.count(), articles: app.services.knowledge.size });
