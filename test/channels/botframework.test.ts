@@ -51,6 +51,14 @@ describe('/api/messages (CloudAdapter)', () => {
     expect(received.find((x) => x.body.text?.includes('K7QX9ZP2M4RT8WNA'))!.path).toBe('/v3/conversations/conv-bf-1/activities/a2');
   });
 
+  it('ignores a buyer identity claimed in channelData', async () => {
+    const spoof = { ...activity('没有订单号，昨晚八点买的', 'a3'), conversation: { id: 'conv-bf-2' }, channelData: { buyer: { id: 'u1001' } } };
+    const before = received.length;
+    await fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spoof) });
+    const replies = received.slice(before).map((x) => x.body.text ?? '').join('\n');
+    expect(replies).toContain('先核对一下身份'); // asked for the checkout contact, as for anyone anonymous
+  });
+
   it('rejects malformed JSON with 400', async () => {
     const r = await fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":' });
     expect(r.status).toBe(400);

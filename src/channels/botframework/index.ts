@@ -30,6 +30,12 @@ export function botFrameworkRouter(app: App): express.Router {
   adapter.use(dropTracesMiddleware);
   const router = express.Router();
   router.post('/api/messages', express.json({ limit: '256kb' }), async (req, res) => {
+    // A shop buyer identity only ever comes from our own token-minting channels: never from here.
+    const data = req.body?.channelData;
+    if (data && typeof data === 'object') {
+      delete data.buyer;
+      delete data.clientKey;
+    }
     await adapter.process(req, res, (ctx) => app.logic(ctx));
   });
   return router;
