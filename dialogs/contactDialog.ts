@@ -1,6 +1,6 @@
 /** Contact rung: a ticket with order number, payment time, product type and the symptom. */
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
-import { say } from '../src/replies/index.js';
+import { BUTTONS, say, ticketNote } from '../src/replies/index.js';
 import { DIALOG, FlowDialog } from './base.js';
 
 interface State {
@@ -18,7 +18,7 @@ export class ContactDialog extends FlowDialog<State> {
     if (options?.needProof) {
       this.state(dc).stage = 'proof';
       t.outcome.step = 'contact';
-      await this.desk.send(dc.context, say.askPaymentProof(), ['没有']);
+      await this.desk.send(dc.context, say.askPaymentProof(), BUTTONS.noProof);
       return Dialog.EndOfTurn;
     }
     if (!sess.current && !sess.slots.orderNo && !sess.symptom) {
@@ -36,7 +36,7 @@ export class ContactDialog extends FlowDialog<State> {
     const sess = this.session(dc);
     if (this.state(dc).stage === 'proof') {
       const txn = u.identifiers.find((i) => i.kind === 'wechat_pay_txn' || i.kind === 'alipay_txn' || i.kind === 'order_no');
-      await this.desk.createTicket(dc.context, txn ? `付款交易单号 ${txn.value}` : u.signals.no ? '买家暂无交易单号' : `买家补充：${u.text}`);
+      await this.desk.createTicket(dc.context, txn ? ticketNote.transaction(txn.value) : u.signals.no ? ticketNote.noTransaction() : ticketNote.buyerAdds(u.text));
       return dc.endDialog();
     }
     if (!u.text) {

@@ -4,7 +4,7 @@
  */
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { maskSecret } from '../src/orders/masking.js';
-import { say } from '../src/replies/index.js';
+import { BUTTONS, say } from '../src/replies/index.js';
 import { DAY, MINUTE } from '../src/time.js';
 import { DIALOG, FlowDialog } from './base.js';
 
@@ -90,7 +90,7 @@ export class FindOrderDialog extends FlowDialog<State> {
     let found = await this.desk.s.orders.findCandidates({ ...who, paidFrom: from, paidTo: to, productType: sess.slots.productType, limit: 5 });
     if (found.length === 0 && sess.slots.productType && pt) found = await this.desk.s.orders.findCandidates({ ...who, paidFrom: from, paidTo: to, limit: 5 });
     if (found.length === 0) {
-      await this.desk.send(dc.context, say.noCandidates(say.searchWindow(from, to, rc)), ['提交工单', '转人工']);
+      await this.desk.send(dc.context, say.noCandidates(say.searchWindow(from, to, rc)), BUTTONS.ticketOrAgent);
       t.outcome.lookup = { found: false };
       t.outcome.cause = 'order_not_found';
       t.outcome.step = 'self_check';
@@ -115,7 +115,7 @@ export class FindOrderDialog extends FlowDialog<State> {
     const state = this.state(dc);
     this.turn(dc).outcome.step = 'collecting';
     if (++state.attempts > MAX_REPROMPTS) {
-      await this.desk.send(dc.context, say.searchGiveUp(), ['提交工单', '转人工']);
+      await this.desk.send(dc.context, say.searchGiveUp(), BUTTONS.ticketOrAgent);
       return dc.endDialog();
     }
     await this.desk.send(dc.context, text);

@@ -4,7 +4,7 @@
  * next rung come from the desk.
  */
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
-import { say, slotLabels } from '../src/replies/index.js';
+import { BUTTONS, say, slotLabels } from '../src/replies/index.js';
 import type { Understanding } from '../src/understanding/index.js';
 import { DIALOG, FlowDialog } from './base.js';
 
@@ -43,7 +43,7 @@ export class OrderStatusDialog extends FlowDialog<State> {
     if (!first) state.attempts++;
     t.outcome.step = 'collecting';
     if (state.attempts > MAX_REPROMPTS) {
-      await this.desk.send(dc.context, say.askOrderNoGiveUp(), ['没有订单号', '提交工单', '转人工']);
+      await this.desk.send(dc.context, say.askOrderNoGiveUp(), BUTTONS.wayOut);
       return dc.endDialog();
     }
     const rc = this.desk.replyContext(t);
@@ -52,7 +52,7 @@ export class OrderStatusDialog extends FlowDialog<State> {
     if (t.u.productType) got.push(slotLabels.productType(t.u.productType));
     const text = got.length ? say.gotInfoNeedOrderNo(got) : say.askOrderNo(state.attempts);
     const prefix = first && t.u.intent === 'payment_issue' ? `${say.paymentIssueIntro()}\n` : first && t.u.intent === 'refund' ? `${say.refundGeneral()}\n` : '';
-    await this.desk.send(dc.context, prefix + text, state.attempts === 0 ? ['没有订单号'] : ['没有订单号', '转人工']);
+    await this.desk.send(dc.context, prefix + text, state.attempts === 0 ? BUTTONS.noOrderNo : BUTTONS.noOrderNoOrAgent);
     return Dialog.EndOfTurn;
   }
 

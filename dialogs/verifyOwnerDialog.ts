@@ -4,7 +4,7 @@
  */
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { profile } from '../src/bot/desk.js';
-import { say } from '../src/replies/index.js';
+import { BUTTONS, say } from '../src/replies/index.js';
 import { DIALOG, FlowDialog } from './base.js';
 
 interface State {
@@ -31,7 +31,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     const sess = this.session(dc);
     if (t.buyer && (await this.desk.s.orders.verifyOwnership(orderNo, { userId: t.buyer.id }))) return this.reveal(dc, { userId: t.buyer.id });
     if (sess.verified.includes(orderNo) && sess.contact) return this.reveal(dc, { contact: sess.contact, email: sess.contact });
-    await this.desk.send(dc.context, say.askVerify(order), ['不用了']);
+    await this.desk.send(dc.context, say.askVerify(order), BUTTONS.cancel);
     return Dialog.EndOfTurn;
   }
 
@@ -69,7 +69,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
       return dc.endDialog();
     }
     const order = await this.desk.s.orders.findByOrderNo(state.orderNo);
-    await this.desk.send(dc.context, order?.buyer.hasQueryPassword && !password ? say.verifyNeedPassword() : say.verifyFailed(left), ['不用了']);
+    await this.desk.send(dc.context, order?.buyer.hasQueryPassword && !password ? say.verifyNeedPassword() : say.verifyFailed(left), BUTTONS.cancel);
     return Dialog.EndOfTurn;
   }
 
@@ -77,7 +77,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     const t = this.turn(dc);
     const until = this.desk.s.verifyGuard.lockedUntil(orderNo, t.now);
     if (!until) return false;
-    await this.desk.send(dc.context, say.verifyLocked(until, this.desk.replyContext(t)), ['转人工']);
+    await this.desk.send(dc.context, say.verifyLocked(until, this.desk.replyContext(t)), BUTTONS.agent);
     return true;
   }
 

@@ -7,7 +7,7 @@ import { diagnose, type Diagnosis, type Lookup } from '../diagnosis/index.js';
 import { lookupIdentifier } from '../orders/lookup.js';
 import { maskSecret } from '../orders/masking.js';
 import type { UnifiedOrder } from '../orders/model.js';
-import { type ReplyContext, BUTTONS, deliveredHowTo, explain, maskedDelivery, say, selfCheckSteps, timeline } from '../replies/index.js';
+import { type ReplyContext, BUTTONS, deliveredHowTo, explain, maskedDelivery, say, selfCheckSteps, ticketNote, timeline } from '../replies/index.js';
 import { toShopIso } from '../time.js';
 import type { Identifier } from '../understanding/index.js';
 import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KEY, SESSION_KEY, turnData } from './types.js';
@@ -105,7 +105,7 @@ export class Desk {
     if (existing && !extra) {
       t.outcome.ticketId = existing.id;
       sess.ticketId = existing.id;
-      await this.send(ctx, say.ticketExists(existing.id), ['转人工']);
+      await this.send(ctx, say.ticketExists(existing.id), BUTTONS.agent);
       return existing.id;
     }
     const ticket = this.s.tickets.create(
@@ -117,7 +117,7 @@ export class Desk {
         paymentTime: sess.slots.paymentTime?.at,
         productType: sess.slots.productType,
         cause: sess.current?.cause,
-        symptom: [sess.symptom, extra].filter(Boolean).join('；') || t.u.text || '（买家未描述）',
+        symptom: ticketNote.join([sess.symptom, extra].filter((x): x is string => !!x)) || t.u.text || ticketNote.none(),
       },
       t.now,
     );
@@ -126,7 +126,7 @@ export class Desk {
     sess.ladder.push({ step: 'contact', at: t.now.toISOString(), orderNo: ticket.orderNo });
     t.outcome.ticketId = ticket.id;
     t.outcome.step = 'contact';
-    await this.send(ctx, say.ticketCreated(ticket.id, new Date(ticket.dueAt), this.replyContext(t)), ['转人工']);
+    await this.send(ctx, say.ticketCreated(ticket.id, new Date(ticket.dueAt), this.replyContext(t)), BUTTONS.agent);
     return ticket.id;
   }
 

@@ -21,8 +21,32 @@ export interface ReplyContext {
 export const BUTTONS = {
   menu: ['查订单', '没有订单号', '卡密在哪看', '转人工'],
   afterSelfCheck: ['已经好了', '还是没到', '转人工'],
-  yesNo: ['好的', '不用了'],
-  contact: ['提交工单', '转人工'],
+  noOrderNo: ['没有订单号'],
+  noOrderNoOrAgent: ['没有订单号', '转人工'],
+  wayOut: ['没有订单号', '提交工单', '转人工'],
+  ticketOrAgent: ['提交工单', '转人工'],
+  agent: ['转人工'],
+  noProof: ['没有'],
+  cancel: ['不用了'],
+};
+
+/** The bot's display name on channels that show one. */
+export const BOT_NAME = '订单助手';
+
+/** Lines for tickets (read by agents, in the buyer's words where we have them). */
+export const ticketNote = {
+  transaction: (no: string) => `付款交易单号 ${no}`,
+  noTransaction: () => '买家暂无交易单号',
+  buyerAdds: (text: string) => `买家补充：${text}`,
+  join: (parts: string[]) => parts.join('；'),
+  none: () => '（买家未描述）',
+};
+
+export const terminal = {
+  examples: (pairs: Array<[string, string]>) => `（演示订单号，可以直接发：${pairs.map(([cause, no]) => `${no}（${cause}）`).join('、')}）`,
+  usage: () => '（输入 /quit 退出；启动时加 -- --trace 可看每轮的 turnOutcome）',
+  you: () => '你：',
+  bot: (text: string) => `机器人：${text}`,
 };
 
 export const say = {

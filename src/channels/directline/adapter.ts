@@ -13,11 +13,12 @@ import {
   type ResourceResponse,
   TurnContext,
 } from 'botbuilder';
+import { BOT_NAME } from '../../replies/index.js';
 import type { Clock } from '../../time.js';
 import type { DirectLineStore } from './store.js';
 
 export const DIRECTLINE_CHANNEL = 'directline';
-export const BOT = { id: 'order-assistant', name: '订单助手', role: 'bot' } as const;
+export const BOT = { id: 'order-assistant', name: BOT_NAME, role: 'bot' } as const;
 
 export type Listener = (conversationId: string, activities: Partial<Activity>[], watermark: number) => void;
 

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createApp } from '../../app.js';
 import { ConfigError, loadConfig, loadDotEnv } from '../../config.js';
 import { demoExamples } from '../../orders/demo/examples.js';
+import { terminal } from '../../replies/index.js';
 
 let config;
 try {
@@ -22,18 +23,18 @@ const channelData = userId ? { buyer: { id: userId } } : undefined;
 function print(activities: Array<{ type?: string; text?: string; value?: unknown; suggestedActions?: { actions?: Array<{ title?: string }> } }>) {
   for (const a of activities) {
     if (a.type === 'message') {
-      console.log(`\n机器人：${a.text ?? ''}`);
+      console.log(`\n${terminal.bot(a.text ?? '')}`);
       const buttons = a.suggestedActions?.actions?.map((x) => `[${x.title}]`).join(' ');
       if (buttons) console.log(buttons);
     } else if (a.type === 'trace' && showTrace) console.log(`  (trace) ${JSON.stringify(a.value)}`);
   }
 }
 
-const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: '\n你：' });
+const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: `\n${terminal.you()}` });
 print(await app.adapter.conversationStart(conversationId, userId ?? 'terminal-buyer', app.logic));
 const examples = await demoExamples(app.orders, app.clock.now(), config.policy);
-console.log(`\n（演示订单号，可以直接发：${Object.entries(examples).map(([cause, no]) => `${no}（${cause}）`).join('、')}）`);
-console.log('（输入 /quit 退出；启动时加 -- --trace 可看每轮的 turnOutcome）');
+console.log(`\n${terminal.examples(Object.entries(examples) as Array<[string, string]>)}`);
+console.log(terminal.usage());
 rl.prompt();
 for await (const line of rl) {
   if (line.trim() === '/quit') break;
