@@ -2,6 +2,14 @@
 // The conversation survives a reload: its id and token stay in sessionStorage and the token is
 // refreshed before reuse; Web Chat then replays the conversation from the server.
 (function () {
+  // The widget brings its own corner panel, so a shop page only adds the two script tags.
+  document.body.insertAdjacentHTML('beforeend', `
+    <button id="chat-toggle" class="chat-toggle" aria-controls="chat-panel" aria-expanded="true">订单助手</button>
+    <section id="chat-panel" class="chat-panel" aria-label="订单助手">
+      <div class="chat-head"><span>订单助手</span><button id="chat-close" aria-label="收起">—</button></div>
+      <div id="webchat" class="webchat" role="main"></div>
+      <div id="chat-error" class="chat-error" hidden>连接订单助手失败，请刷新页面重试。</div>
+    </section>`);
   const KEY = 'orderAssistant.conversation';
   const domain = location.origin + '/v3/directline';
   const panel = document.getElementById('chat-panel');
