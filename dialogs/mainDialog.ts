@@ -43,6 +43,8 @@ export class MainDialog {
       await this.desk.send(ctx, say.help(), BUTTONS.menu);
       return;
     }
+    // "不用了" withdraws a queued handoff, unless a dialog is waiting for that answer itself.
+    if (u.signals.cancelWait && !dc.activeDialog && (await this.desk.cancelHandoff(ctx))) return;
     if (u.intent === 'human_agent') {
       await dc.cancelAllDialogs();
       await dc.beginDialog(DIALOG.escalate, { reason: 'buyer_request' });

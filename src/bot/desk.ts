@@ -130,6 +130,18 @@ export class Desk {
     return ticket.id;
   }
 
+  /** The buyer no longer wants to wait for an agent: true when a queued request was withdrawn. */
+  async cancelHandoff(ctx: TurnContext): Promise<boolean> {
+    const t = turnData(ctx);
+    const active = this.s.handoffs.active(ctx.activity.conversation.id);
+    if (!active || active.state !== 'queued') return false;
+    this.s.handoffs.cancel(active.id, t.now);
+    session(ctx).handoffId = undefined;
+    t.outcome.handoff = false;
+    await this.send(ctx, say.handoffCanceled());
+    return true;
+  }
+
   async requestHandoff(ctx: TurnContext, reason: string, diag?: Pick<Diagnosis, 'priority'>): Promise<void> {
     const t = turnData(ctx);
     const sess = session(ctx);

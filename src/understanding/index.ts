@@ -45,6 +45,7 @@ export interface Understanding {
     wantsReveal: boolean;
     rights: boolean;
     ticket: boolean;
+    cancelWait: boolean;
   };
 }
 
@@ -105,6 +106,7 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
       wantsReveal: s.wantsReveal.test(text),
       rights: s.rights.test(text),
       ticket: s.ticket.test(text),
+      cancelWait: s.cancelWait.test(text),
     },
   };
 }

@@ -88,6 +88,17 @@ describe('dialogs through botbuilder TestAdapter', () => {
     expect(JSON.parse(ctx).transcript.length).toBeGreaterThan(3);
   });
 
+  it('lets a buyer stop waiting for an agent', async () => {
+    const app = makeApp({ orders: [] });
+    expect((await say(app, '转人工')).outcome).toMatchObject({ handoff: true });
+    const canceled = await say(app, '不用了');
+    expect(canceled.text).toContain('取消排队');
+    expect(canceled.outcome).toMatchObject({ handoff: false });
+    expect(app.db.prepare('SELECT state FROM handoff_requests').pluck().get()).toBe('canceled');
+    // Without a queued request, "不用了" is just an answer.
+    expect((await say(app, '不用了')).text).not.toContain('取消排队');
+  });
+
   it('verifies the owner before revealing codes; five failures lock the order for 10 minutes', async () => {
     const app = makeApp({ orders: [delivered] });
     const first = await say(app, '卡密在哪看 K8PL3MZ7Q2XV9TRB');
