@@ -13,6 +13,8 @@ export function normalizeText(raw: unknown, maxChars = MAX_UNDERSTOOD_CHARS): st
   return clipped
     .normalize('NFKC')
     .replace(INVISIBLE, '')
+    // Emoji carry nothing the rules use, and one typed inside a number would split it.
+    .replace(/\p{Extended_Pictographic}|[\u{1F3FB}-\u{1F3FF}]/gu, '')
     .replace(/[\u3000\s]+/g, ' ')
     .replace(/[—–―‐‑‒−]/g, '-')
     .trim()

@@ -14,6 +14,7 @@ describe('normalisation and identifiers', () => {
     expect(normalizeText('Ｋ７ＱＸ９ＺＰ２Ｍ４ＲＴ８ＷＮＡ')).toBe('K7QX9ZP2M4RT8WNA');
     expect(u('订单K7QX\u200b9ZP2\u200dM4RT\ufeff8WNA').orderNo).toBe('K7QX9ZP2M4RT8WNA');
     expect(u('单号 k7qx-9zp2-m4rt-8wna 🙏🙏').orderNo).toBe('K7QX9ZP2M4RT8WNA');
+    expect(u('K7QX🙏9ZP2M4RT8WNA👍🏻').orderNo).toBe('K7QX9ZP2M4RT8WNA');
     expect(u('4826 1123 1010 5577 31').orderNo).toBe('482611231010557731');
     expect(u('ＤＪ２０２６１１２３１２００５５ＱＷＥＲ').orderNo).toBe('DJ20261123120055QWER');
   });
