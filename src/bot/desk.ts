@@ -70,7 +70,6 @@ export class Desk {
     sess.slots.productType = order.productType;
     if (order.paidAt && !sess.slots.paymentTime) sess.slots.paymentTime = { at: order.paidAt, from: order.paidAt, to: order.paidAt };
     sess.current = { orderNo: order.orderNo, cause: d.cause, step: d.step, masked: opts.maskOrderNo };
-    if (!opts.maskOrderNo) profile(ctx).lastOrderNo = order.orderNo;
     if (d.step !== 'answered') sess.ladder.push({ step: d.step, at: t.now.toISOString(), orderNo: order.orderNo });
 
     const header = say.orderHeader({ ...order, orderNo: shownNo }, rc);

@@ -69,12 +69,8 @@ export class OrderBot extends ActivityHandler {
 
     const sess = await this.sessionAccessor.get(ctx, newSession());
     ctx.turnState.set(SESSION_KEY, sess);
-    const profile = await this.profileAccessor.get(ctx, { conversations: 0 });
+    const profile = await this.profileAccessor.get(ctx, {});
     ctx.turnState.set(PROFILE_KEY, profile);
-    if (!sess.started) {
-      sess.started = now.toISOString();
-      profile.conversations++;
-    }
     // A contact this buyer proved before helps find their orders again (candidates stay masked).
     sess.contact ??= profile.verifiedContact;
     // Slots accumulate across the conversation.

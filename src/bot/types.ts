@@ -53,8 +53,6 @@ export interface TurnData {
 
 /** Conversation memory (ConversationState property). Plain JSON. */
 export interface Session {
-  /** When this conversation began (shop-independent ISO). */
-  started?: string;
   slots: { orderNo?: string; paymentTime?: { at: string; from: string; to: string }; productType?: ProductType };
   claims: { moneyTaken: boolean; wantsTracking: boolean };
   /** The order the conversation is about and where on the ladder it stands. */
@@ -71,8 +69,6 @@ export interface Session {
 export interface Profile {
   /** The checkout contact this buyer proved in an earlier ownership check. */
   verifiedContact?: string;
-  lastOrderNo?: string;
-  conversations: number;
 }
 
 export const PROFILE_KEY = Symbol('profile');
