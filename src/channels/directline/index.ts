@@ -106,23 +106,29 @@ export function createDirectLine(app: App): DirectLine {
     return { claims, token };
   };
 
-  const mint = (res: Response, claims: Omit<TokenClaims, 'exp'>) => {
-    res.json({ conversationId: claims.cid, token: tokens.issue(claims, now()), expires_in: tokens.ttl });
-  };
+  /** What every token endpoint answers: the conversation, a token for it, and its lifetime. */
+  const grant = (claims: Omit<TokenClaims, 'exp'>) => ({ conversationId: claims.cid, token: tokens.issue(claims, now()), expires_in: tokens.ttl });
+  /** Claims for a new conversation; Direct Line user ids start with dl_. */
+  const newConversation = (userId?: string, buyer?: TokenClaims['buyer']): Omit<TokenClaims, 'exp'> => ({
+    cid: newId(),
+    uid: !userId ? `dl_${newId(9)}` : userId.startsWith('dl_') ? userId : `dl_${userId}`,
+    buyer,
+  });
 
   const router = express.Router();
   // The shop's pages usually live on another origin than the bot: allow them (bearer tokens, no cookies).
   const origins = app.config.directLine.allowedOrigins;
   const cors = (req: Request, res: Response, next: NextFunction) => {
     const origin = req.get('origin');
-    if (origin && (origins === '*' || origins.includes(origin))) {
+    const allowed = !!origin && (origins === '*' || origins.includes(origin));
+    if (allowed) {
       res.set('Access-Control-Allow-Origin', origins === '*' ? '*' : origin);
       res.set('Vary', 'Origin');
       res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, x-ms-bot-agent, x-requested-with');
       res.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
       res.set('Access-Control-Max-Age', '600');
     }
-    if (req.method === 'OPTIONS') return void res.sendStatus(origin && (origins === '*' || origins.includes(origin)) ? 204 : 403);
+    if (req.method === 'OPTIONS') return void res.sendStatus(allowed ? 204 : 403);
     next();
   };
   router.use(BASE, cors);
@@ -133,7 +139,7 @@ export function createDirectLine(app: App): DirectLine {
   // Anonymous visitors of the shop page: a token for one new conversation.
   router.post('/api/directline/token', (req, res) => {
     if (!anonLimiter.take(req.ip ?? 'unknown', now())) return void fail(res, 429, 'TooManyRequests', 'too many conversations from this address');
-    mint(res, { cid: newId(), uid: `dl_${newId(9)}` });
+    res.json(grant(newConversation()));
   });
 
   // The shop's backend, with the shop secret: a token bound to a logged-in user.
@@ -141,21 +147,19 @@ export function createDirectLine(app: App): DirectLine {
     if (!isShopSecret(bearer(req))) return void fail(res, 403, 'Forbidden', app.config.directLine.secret ? 'wrong secret' : 'DIRECTLINE_SECRET is not configured');
     const body = GenerateBody.safeParse(req.body ?? {});
     if (!body.success) return void fail(res, 400, 'BadArgument', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const uid = body.data.user?.id ? (body.data.user.id.startsWith('dl_') ? body.data.user.id : `dl_${body.data.user.id}`) : `dl_${newId(9)}`;
-    mint(res, { cid: newId(), uid, buyer: body.data.buyer });
+    res.json(grant(newConversation(body.data.user?.id, body.data.buyer)));
   });
 
   router.post(`${BASE}/tokens/refresh`, (req, res) => {
     const auth = authorize(req, res);
-    if (auth) mint(res, { cid: auth.claims.cid, uid: auth.claims.uid, buyer: auth.claims.buyer });
+    if (auth) res.json(grant({ cid: auth.claims.cid, uid: auth.claims.uid, buyer: auth.claims.buyer }));
   });
 
   router.post(`${BASE}/conversations`, async (req, res, next) => {
     try {
       let auth: { claims: TokenClaims; token: string } | undefined;
       if (isShopSecret(bearer(req))) {
-        const claims = { cid: newId(), uid: `dl_${newId(9)}` };
-        const token = tokens.issue(claims, now());
+        const { token } = grant(newConversation());
         auth = { claims: tokens.verify(token, now())!, token };
       } else auth = authorize(req, res);
       if (!auth) return;
@@ -265,10 +269,7 @@ export function createDirectLine(app: App): DirectLine {
     });
   };
 
-  const mintForBuyer = (buyer: { id: string; contact?: string }) => {
-    const cid = newId();
-    return { conversationId: cid, token: tokens.issue({ cid, uid: `dl_${buyer.id}`, buyer }, now()), expires_in: tokens.ttl };
-  };
+  const mintForBuyer = (buyer: { id: string; contact?: string }) => grant(newConversation(buyer.id, buyer));
 
   return { adapter, store, tokens, router, attach, mintForBuyer };
 }
