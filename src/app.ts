@@ -16,6 +16,7 @@ import { KnowledgeBase } from './knowledge/index.js';
 import { DemoOrderService, type DemoOrderRecord } from './orders/demo/demoOrderService.js';
 import { demoOrders } from './orders/demo/seedOrders.js';
 import { RateLimiter, VerifyGuard } from './orders/guards.js';
+import { startCheckpointer } from './storage/checkpointer.js';
 import { type Db, openDatabase } from './storage/db.js';
 import { SqliteStorage } from './storage/sqliteStorage.js';
 import { say } from './replies/index.js';
@@ -53,6 +54,7 @@ export function createApp(opts: AppOptions): App {
   const clock = opts.clock ?? systemClock;
   const logger = pino({ level: config.logLevel });
   const db = openDatabase(config.databaseFile);
+  const checkpointer = startCheckpointer(db, { onError: (message) => logger.warn({ message }, 'WAL checkpoint failed') });
   const orders = new DemoOrderService(db);
   if (opts.orders) orders.upsert(opts.orders);
   else if (config.demoSeed && orders.count() === 0) {
@@ -88,6 +90,9 @@ export function createApp(opts: AppOptions): App {
   return {
     config, db, clock, services, orders, bot, adapter, logger, wire,
     logic: (ctx) => bot.run(ctx),
-    close: () => db.close(),
+    close: () => {
+      checkpointer.stop();
+      db.close();
+    },
   };
 }

@@ -28,12 +28,17 @@ export interface HandoffRequest {
 }
 
 export class HandoffService {
-  constructor(private readonly db: Db) {}
+  private readonly selectActive;
+
+  constructor(private readonly db: Db) {
+    // Asked on every turn: prepared once.
+    this.selectActive = db.prepare(
+      "SELECT id, conversation_id, state, priority, created_at FROM handoff_requests WHERE conversation_id = ? AND state IN ('queued', 'assigned') ORDER BY created_at DESC LIMIT 1",
+    );
+  }
 
   active(conversationId: string): HandoffRequest | undefined {
-    const row = this.db
-      .prepare("SELECT id, conversation_id, state, priority, created_at FROM handoff_requests WHERE conversation_id = ? AND state IN ('queued', 'assigned') ORDER BY created_at DESC LIMIT 1")
-      .get(conversationId) as { id: string; conversation_id: string; state: HandoffRequest['state']; priority: number; created_at: string } | undefined;
+    const row = this.selectActive.get(conversationId) as { id: string; conversation_id: string; state: HandoffRequest['state']; priority: number; created_at: string } | undefined;
     return row ? { id: row.id, conversationId: row.conversation_id, state: row.state, priority: row.priority, createdAt: row.created_at } : undefined;
   }
 

@@ -125,4 +125,9 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (conversation_id, seq)
       ) WITHOUT ROWID;`,
   },
+  {
+    version: 6,
+    name: 'handoff requests by conversation',
+    sql: `CREATE INDEX handoff_conversation ON handoff_requests (conversation_id, state);`,
+  },
 ];

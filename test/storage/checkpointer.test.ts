@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCheckpointer } from '../../src/storage/checkpointer.js';
+import { openDatabase } from '../../src/storage/db.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+const tmpFile = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-ckpt-'));
+  dirs.push(dir);
+  return path.join(dir, 'db.sqlite');
+};
+/** The WAL header's checkpoint sequence number: SQLite bumps it each time the WAL is rewound. */
+const walRewinds = (file: string) => {
+  const fd = fs.openSync(`${file}-wal`, 'r');
+  const header = Buffer.alloc(16);
+  fs.readSync(fd, header, 0, 16, 0);
+  fs.closeSync(fd);
+  return header.readUInt32BE(12);
+};
+/** Rows of t in the database file alone, as if the WAL were lost: what checkpoints have copied. */
+const rowsInMainFile = (file: string) => {
+  const copy = `${file}.copy`;
+  fs.copyFileSync(file, copy);
+  const db = new Database(copy, { readonly: true });
+  try {
+    return (db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 't'").pluck().get() as number) ? (db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number) : 0;
+  } finally {
+    db.close();
+    fs.rmSync(copy);
+  }
+};
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('background WAL checkpoints', () => {
+  it('turns automatic checkpoints off on the bot connection and copies the WAL into the database from a worker', async () => {
+    const file = tmpFile();
+    const db = openDatabase(file);
+    const ck = startCheckpointer(db, { intervalMs: 50 });
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    for (let i = 0; i < 3000; i++) insert.run('x'.repeat(500)); // ~3,000 commits, far past the default 1,000-page checkpoint
+    // The bot's connection did not checkpoint (the writes above never yielded to the worker)...
+    expect(rowsInMainFile(file)).toBe(0);
+    // ...the worker does, and the database file alone then holds every row.
+    await until(() => rowsInMainFile(file) === 3000);
+    ck.stop();
+    db.close();
+  });
+
+  it('rewinds the WAL even under writes that never pause', async () => {
+    const file = tmpFile();
+    const db = openDatabase(file);
+    const ck = startCheckpointer(db, { intervalMs: 20, restartFrames: 500 });
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const first = walRewinds(file);
+    let n = 0;
+    const end = Date.now() + 1500;
+    while (Date.now() < end) {
+      for (let i = 0; i < 50; i++) insert.run('y'.repeat(800));
+      n += 50;
+      await new Promise((r) => setImmediate(r)); // a server's event loop turns between requests
+    }
+    // A passive checkpoint alone never catches up with these writes, so the WAL would only grow.
+    expect(walRewinds(file)).toBeGreaterThan(first);
+    expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(n);
+    ck.stop();
+    db.close();
+  });
+
+  it('does nothing for an in-memory database', () => {
+    const db = openDatabase(':memory:');
+    const ck = startCheckpointer(db);
+    expect(() => ck.stop()).not.toThrow();
+    db.close();
+  });
+});
