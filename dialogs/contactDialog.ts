@@ -32,8 +32,13 @@ export class ContactDialog extends FlowDialog<State> {
   }
 
   override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
-    const { u } = this.turn(dc);
+    const { u, files } = this.turn(dc);
     const sess = this.session(dc);
+    // A screenshot answers either question; the desk puts the files on the ticket.
+    if (files > 0 && (!u.text || (u.intent === 'unknown' && u.identifiers.length === 0))) {
+      await this.desk.createTicket(dc.context);
+      return dc.endDialog();
+    }
     if (this.state(dc).stage === 'proof') {
       const txn = u.identifiers.find((i) => i.kind === 'wechat_pay_txn' || i.kind === 'alipay_txn' || i.kind === 'order_no');
       await this.desk.createTicket(dc.context, txn ? ticketNote.transaction(txn.value) : u.signals.no ? ticketNote.noTransaction() : ticketNote.buyerAdds(u.text));

@@ -51,6 +51,13 @@ export class MainDialog {
       return;
     }
 
+    // Files (a screenshot) with nothing else to act on: the contact dialog takes them as proof;
+    // otherwise they are kept with the case.
+    const onlyFiles = turnData(ctx).files > 0 && (!u.text || (u.intent === 'unknown' && u.identifiers.length === 0));
+    if (onlyFiles && dc.activeDialog?.id !== DIALOG.contact) {
+      await this.desk.acknowledgeFiles(ctx);
+      return;
+    }
     if (dc.activeDialog) {
       const result = await dc.continueDialog();
       if (result.status !== DialogTurnStatus.complete || !(result.result as { reroute?: boolean } | undefined)?.reroute) return;

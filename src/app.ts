@@ -16,6 +16,7 @@ import { KnowledgeBase } from './knowledge/index.js';
 import { DemoOrderService, type DemoOrderRecord } from './orders/demo/demoOrderService.js';
 import { demoOrders } from './orders/demo/seedOrders.js';
 import { RateLimiter, VerifyGuard } from './orders/guards.js';
+import { AttachmentStore } from './storage/attachments.js';
 import { startCheckpointer } from './storage/checkpointer.js';
 import { type Db, openDatabase } from './storage/db.js';
 import { SqliteStorage } from './storage/sqliteStorage.js';
@@ -73,6 +74,7 @@ export function createApp(opts: AppOptions): App {
     transcript: new TranscriptStore(db),
     knowledge,
     verifyGuard: new VerifyGuard(db, config.verify),
+    attachments: new AttachmentStore(db),
     lookupLimiter: new RateLimiter(config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
   };
   const storage = new SqliteStorage(db);

@@ -75,6 +75,9 @@ export const ConfigSchema = z.object({
   DIRECTLINE_RATE_PER_MIN: positiveInt(30),
   /** Origins allowed to call Direct Line from a browser (CORS): "*" or a comma list of origins. */
   DIRECTLINE_ALLOWED_ORIGINS: z.string().default('*'),
+  /** Files a buyer may send (payment screenshots): bytes per file and files per message. */
+  UPLOAD_MAX_BYTES: positiveInt(5 * 1024 * 1024),
+  UPLOAD_MAX_FILES: positiveInt(4),
   /** Azure Bot Service registration for /api/messages; unset = unauthenticated (Emulator, local). */
   MICROSOFT_APP_ID: z.string().optional(),
   MICROSOFT_APP_PASSWORD: z.string().optional(),
@@ -105,6 +108,7 @@ export interface Config {
   verify: { maxFailures: number; lockMinutes: number };
   lookupRateLimit: { max: number; windowSec: number };
   directLine: { secret?: string; tokenTtlSec: number; ratePerMin: number; allowedOrigins: '*' | string[] };
+  uploads: { maxBytes: number; maxFiles: number };
   botFramework: { appId?: string; appPassword?: string; tenantId?: string; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI' };
 }
 
@@ -155,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ratePerMin: e.DIRECTLINE_RATE_PER_MIN,
       allowedOrigins: e.DIRECTLINE_ALLOWED_ORIGINS.trim() === '*' ? '*' : e.DIRECTLINE_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     },
+    uploads: { maxBytes: e.UPLOAD_MAX_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
     botFramework: { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID, appType: e.MICROSOFT_APP_TYPE },
   };
 }

@@ -107,6 +107,8 @@ export class Desk {
       await this.send(ctx, say.ticketExists(existing.id), BUTTONS.agent);
       return existing.id;
     }
+    const cid = ctx.activity.conversation.id;
+    const files = this.s.attachments.forConversation(cid).filter((f) => !f.ticketId).length;
     const ticket = this.s.tickets.create(
       {
         conversationId: ctx.activity.conversation.id,
@@ -116,10 +118,11 @@ export class Desk {
         paymentTime: sess.slots.paymentTime?.at,
         productType: sess.slots.productType,
         cause: sess.current?.cause,
-        symptom: ticketNote.join([sess.symptom, extra].filter((x): x is string => !!x)) || t.u.text || ticketNote.none(),
+        symptom: ticketNote.join([sess.symptom || t.u.text || ticketNote.none(), extra, files ? ticketNote.files(files) : undefined].filter((x): x is string => !!x)),
       },
       t.now,
     );
+    if (files) this.s.attachments.attachToTicket(cid, ticket.id);
     sess.ticketId = ticket.id;
     if (sess.current) sess.current.step = 'contact';
     sess.ladder.push({ step: 'contact', at: t.now.toISOString(), orderNo: ticket.orderNo });
@@ -127,6 +130,25 @@ export class Desk {
     t.outcome.step = 'contact';
     await this.send(ctx, say.ticketCreated(ticket.id, new Date(ticket.dueAt), this.replyContext(t)), BUTTONS.agent);
     return ticket.id;
+  }
+
+  /** A message that is only files (a screenshot): keep them with the case, say where they went. */
+  async acknowledgeFiles(ctx: TurnContext): Promise<void> {
+    const t = turnData(ctx);
+    const sess = session(ctx);
+    const cid = ctx.activity.conversation.id;
+    const ticket = sess.ticketId ? this.s.tickets.get(sess.ticketId) : undefined;
+    if (ticket && ticket.status === 'open') {
+      this.s.attachments.attachToTicket(cid, ticket.id);
+      t.outcome.ticketId = ticket.id;
+      await this.send(ctx, say.filesAddedToTicket(ticket.id));
+      return;
+    }
+    if (this.s.handoffs.active(cid)) {
+      await this.send(ctx, say.filesForAgent());
+      return;
+    }
+    await this.send(ctx, say.filesKept(), sess.current ? BUTTONS.afterSelfCheck : BUTTONS.noOrderNo);
   }
 
   /** The buyer no longer wants to wait for an agent: true when a queued request was withdrawn. */
@@ -174,6 +196,7 @@ export class Desk {
           ladder: sess.ladder.map((l) => ({ step: l.step, at: l.at })),
           ticketId: sess.ticketId,
           buyer: t.buyer ? { id: t.buyer.id } : undefined,
+          attachments: this.s.attachments.forConversation(ctx.activity.conversation.id).map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt })),
           transcript: this.s.transcript.recent(ctx.activity.conversation.id),
         },
       },

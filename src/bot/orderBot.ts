@@ -64,7 +64,8 @@ export class OrderBot extends ActivityHandler {
     const buyer = knownBuyer(ctx);
     const clientKey = (ctx.activity.channelData as { clientKey?: unknown } | undefined)?.clientKey;
     const requester = buyer ? `u:${buyer.id}` : typeof clientKey === 'string' && clientKey ? `k:${clientKey}` : `c:${ctx.activity.conversation?.id}`;
-    const turn: TurnData = { u, outcome: {}, buyer, requester, now, truncated: raw.length > max };
+    const files = (ctx.activity.attachments ?? []).filter((a) => a.contentUrl || a.content).length;
+    const turn: TurnData = { u, outcome: {}, buyer, requester, now, truncated: raw.length > max, files };
     ctx.turnState.set(TURN_KEY, turn);
 
     const sess = await this.sessionAccessor.get(ctx, newSession());
@@ -88,7 +89,10 @@ export class OrderBot extends ActivityHandler {
       return nextSend();
     });
     if (turn.truncated) await desk.send(ctx, say.tooLong(max));
-    await this.main.run(ctx);
+    // Files the channel could not accept (wrong type, too large): say so; nothing else to answer if that was all.
+    const rejected = Number((ctx.activity.channelData as { rejectedFiles?: unknown } | undefined)?.rejectedFiles) || 0;
+    if (rejected > 0) await desk.send(ctx, say.fileRejected(this.s.config.uploads.maxBytes, this.s.config.uploads.maxFiles));
+    if (rejected === 0 || u.text || files > 0) await this.main.run(ctx);
     if (sent === 0) await desk.send(ctx, say.unknown(), BUTTONS.menu);
 
     const value: TurnOutcome = {

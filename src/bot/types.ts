@@ -7,6 +7,7 @@ import type { KnowledgeBase } from '../knowledge/index.js';
 import type { RateLimiter, VerifyGuard } from '../orders/guards.js';
 import type { OrderStatus, HoldReason, ProductType } from '../orders/model.js';
 import type { OrderService } from '../orders/port.js';
+import type { AttachmentStore } from '../storage/attachments.js';
 import type { TicketService } from '../tickets/index.js';
 import type { Clock } from '../time.js';
 import type { Intent, Understanding } from '../understanding/index.js';
@@ -21,6 +22,8 @@ export interface BotServices {
   knowledge: KnowledgeBase;
   verifyGuard: VerifyGuard;
   lookupLimiter: RateLimiter;
+  /** Files buyers sent (stored by the channel that received them). */
+  attachments: AttachmentStore;
 }
 
 /** DESIGN §5: the value of the `turnOutcome` trace. */
@@ -49,6 +52,8 @@ export interface TurnData {
   now: Date;
   /** The raw text was cut to this many characters. */
   truncated: boolean;
+  /** Files (images, PDFs) attached to this message. */
+  files: number;
 }
 
 /** Conversation memory (ConversationState property). Plain JSON. */

@@ -16,6 +16,8 @@ export interface HandoffContext {
   ladder: Array<{ step: string; at: string }>;
   ticketId?: string;
   buyer?: { id?: string; contact?: string };
+  /** Files the buyer sent (payment screenshots...), by attachment id. */
+  attachments?: Array<{ id: string; name: string; contentType: string; size: number; at: string }>;
   transcript: Array<{ direction: string; sender: string; text: string; at: string }>;
 }
 

@@ -40,6 +40,7 @@ export const ticketNote = {
   buyerAdds: (text: string) => `买家补充：${text}`,
   join: (parts: string[]) => parts.join('；'),
   none: () => '（买家未描述）',
+  files: (n: number) => `买家发来附件 ${n} 个（截图等）`,
 };
 
 export const terminal = {
@@ -60,6 +61,12 @@ export const say = {
   goodbye: () => '好的，祝你购物愉快，有问题随时回来找我。',
   turnFailed: () => '抱歉，我这边出了点问题，请再发一次，或者回复“转人工”。',
   empty: () => '没看到内容哦。有订单问题的话，直接发订单号给我就行。',
+  // Files (screenshots) the buyer sends. The bot cannot read images: it says so and keeps them for people.
+  filesKept: () => '图片收到了，我先替你存着，之后提交工单或转人工时会一起交给客服。不过我看不懂图片里的字，麻烦把订单号（或付款记录里的交易单号）直接打字发我。',
+  filesAddedToTicket: (id: string) => `图片收到了，已附到工单 ${id} 里，客服处理时能看到。`,
+  filesForAgent: () => '图片收到了，客服接入后能看到。',
+  fileRejected: (maxBytes: number, maxFiles: number) =>
+    `有文件没收到：只能发图片（PNG、JPG、GIF、WebP）或 PDF，每个不超过 ${Number((maxBytes / 1048576).toFixed(1))} MB，一次最多 ${maxFiles} 个。`,
   tooLong: (max: number) => `消息有点长，我只看了前 ${max} 个字。订单号、付款时间这些关键信息，单独发我会更准确。`,
   unknown: () => '抱歉，这句我没太明白。我主要帮你查订单：发我订单号，或者说说付款时间和买了什么。也可以说“转人工”。',
   unknownMenu: () => '你可以试试这样说：“查订单 + 订单号”、“没有订单号”、“卡密在哪里看”、“转人工”。',
@@ -110,7 +117,7 @@ export const say = {
   // Contact rung: tickets.
   askSymptom: () => '好的，我帮你提交工单。请用一句话说说具体哪里不对（比如“付款15分钟了订单还是待支付”“卡密提示已使用”）。',
   askPaymentProof: () =>
-    '请把付款记录里的“交易单号”发我（微信：我-服务-钱包-账单-点开这笔；支付宝：我的-账单-点开这笔）。没有的话回复“没有”，我照样提交。',
+    '请把付款记录里的“交易单号”发我（微信：我-服务-钱包-账单-点开这笔；支付宝：我的-账单-点开这笔），直接发付款截图也行。都没有的话回复“没有”，我照样提交。',
   ticketCreated: (id: string, due: Date, ctx: ReplyContext) =>
     `已提交工单 ${id}，客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你（订单号、付款时间、商品和问题都已附上，不用重复说明）。着急可以回复“转人工”。`,
   ticketExists: (id: string) => `这个问题已经有工单 ${id} 在处理了。还想加快的话可以回复“转人工”。`,

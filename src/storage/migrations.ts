@@ -130,4 +130,24 @@ export const MIGRATIONS: Migration[] = [
     name: 'handoff requests by conversation',
     sql: `CREATE INDEX handoff_conversation ON handoff_requests (conversation_id, state);`,
   },
+  {
+    version: 7,
+    name: 'attachments (files buyers send: evidence for tickets and agents)',
+    sql: `
+      CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        data BLOB NOT NULL,
+        ticket_id TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX attachments_conversation ON attachments (conversation_id, created_at);
+      CREATE INDEX attachments_ticket ON attachments (ticket_id);`,
+  },
 ];

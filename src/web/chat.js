@@ -49,7 +49,9 @@
       styleOptions: {
         accent: '#d4380d',
         botAvatarInitials: '助',
-        hideUploadButton: true,
+        uploadAccept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf',
+        uploadMultiple: true,
+        sendAttachmentOn: 'attach', // a picked screenshot goes at once, no second tap on send
         bubbleBorderRadius: 10,
         bubbleFromUserBackground: '#ffe7d6',
         bubbleFromUserBorderRadius: 10,

@@ -243,3 +243,79 @@ describe('bad input', () => {
     expect(limited).toBeGreaterThan(0);
   });
 });
+
+describe('uploads (Web Chat attachments)', () => {
+  // A real 1×1 PNG: the server decides the type from these bytes.
+  const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  /** The multipart body DirectLineJS builds: an "activity" blob, then one "file" part per attachment. */
+  const form = (activity: unknown, files: Array<{ data: Buffer; type: string; name: string }>) => {
+    const fd = new FormData();
+    fd.append('activity', new Blob([JSON.stringify(activity)], { type: 'application/vnd.microsoft.activity' }));
+    for (const f of files) fd.append('file', new Blob([f.data], { type: f.type }), f.name);
+    return fd;
+  };
+  const conversation = async () => {
+    const { token, conversationId } = await anonToken();
+    await call('POST', `${run.base}/v3/directline/conversations`, token);
+    return { token, conversationId, url: `${run.base}/v3/directline/conversations/${conversationId}` };
+  };
+  const upload = (url: string, token: string, body: FormData) => fetch(`${url}/upload?userId=dl_x`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body });
+  const botTexts = async (url: string, token: string) =>
+    ((await json(await call('GET', `${url}/activities`, token))).activities as any[]).filter((a) => a.from.role === 'bot').map((a) => a.text as string);
+
+  it('stores a screenshot, serves it back under a signed link, and the bot keeps it for the ticket', async () => {
+    const c = await conversation();
+    const r = await upload(c.url, c.token, form({ type: 'message', from: { id: 'dl_x' }, attachments: [{ contentType: 'image/png', name: 'pay.png' }] }, [{ data: PNG, type: 'image/png', name: '付款截图.png' }]));
+    expect(r.status).toBe(200);
+    const { id } = await json(r);
+    const acts = (await json(await call('GET', `${c.url}/activities`, c.token))).activities as any[];
+    const mine = acts.find((a) => a.id === id);
+    expect(mine.attachments).toHaveLength(1);
+    expect(mine.attachments[0]).toMatchObject({ contentType: 'image/png', name: '付款截图.png' });
+    // The browser fetches the image without headers: the link itself is the capability.
+    const img = await fetch(mine.attachments[0].contentUrl);
+    expect(img.status).toBe(200);
+    expect(img.headers.get('content-type')).toBe('image/png');
+    expect(img.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await img.arrayBuffer()).equals(PNG)).toBe(true);
+    const forged = mine.attachments[0].contentUrl.replace(/\/[^/]+$/, '/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    expect((await fetch(forged)).status).toBe(404);
+    expect((await botTexts(c.url, c.token)).at(-1)).toContain('图片收到了');
+
+    // Filing a ticket afterwards takes the file with it.
+    await call('POST', `${c.url}/activities`, c.token, { type: 'message', from: { id: 'dl_x' }, text: '提交工单' });
+    await call('POST', `${c.url}/activities`, c.token, { type: 'message', from: { id: 'dl_x' }, text: '付款20分钟了还是没有卡密' });
+    const ticketId = (await botTexts(c.url, c.token)).at(-1)!.match(/T\d{10}/)![0];
+    const files = run.app.services.attachments.forConversation(c.conversationId);
+    expect(files.map((f) => [f.ticketId, f.contentType, f.size])).toEqual([[ticketId, 'image/png', PNG.length]]);
+    expect(run.app.services.tickets.get(ticketId)!.symptom).toContain('附件 1 个');
+  });
+
+  it('refuses what is not an image or PDF whatever its name says, and files over the limit, and tells the buyer', async () => {
+    const c = await conversation();
+    const html = Buffer.from('<html><script>alert(1)</script></html>');
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>');
+    const big = Buffer.concat([PNG, Buffer.alloc(6 * 1024 * 1024)]);
+    const r = await upload(c.url, c.token, form({ type: 'message' }, [
+      { data: html, type: 'image/png', name: 'x.png' },
+      { data: svg, type: 'image/svg+xml', name: 'x.svg' },
+      { data: big, type: 'image/png', name: 'big.png' },
+    ]));
+    expect(r.status).toBe(200);
+    expect(run.app.services.attachments.forConversation(c.conversationId)).toEqual([]);
+    const texts = await botTexts(c.url, c.token);
+    expect(texts.at(-1)).toContain('有文件没收到');
+    expect(texts.at(-1)).not.toContain('图片收到了');
+  });
+
+  it('only to its own conversation, and only as multipart', async () => {
+    const a = await conversation();
+    const b = await conversation();
+    expect((await upload(b.url, a.token, form({ type: 'message' }, [{ data: PNG, type: 'image/png', name: 'p.png' }]))).status).toBe(403);
+    expect(run.app.services.attachments.forConversation(b.conversationId)).toEqual([]);
+    expect((await call('POST', `${a.url}/upload`, a.token, { type: 'message' })).status).toBe(415);
+    const broken = await fetch(`${a.url}/upload`, { method: 'POST', headers: { authorization: `Bearer ${a.token}`, 'content-type': 'multipart/form-data; boundary=zzz' }, body: '--zzz\r\nContent-Disposition: form-data; name="activity"\r\n\r\n{not json\r\n--zzz--\r\n' });
+    expect(broken.status).toBe(400);
+    expect((await json(broken)).error.message).toMatch(/not valid JSON/);
+  });
+});

@@ -221,6 +221,45 @@ describe('dialogs through botbuilder TestAdapter', () => {
     expect(none.text).toMatch(/暂时没有答案|没太明白/);
   });
 
+  it('takes a payment screenshot as the proof a ticket asks for, and files it with the ticket', async () => {
+    const unpaid = order({ orderNo: '675261123144000302', status: 'awaiting_payment', productType: 'phone_topup', createdAt: '2026-11-23T14:40:00+08:00' });
+    const app = makeApp({ orders: [unpaid] });
+    const adapter = testAdapter(app, { conversation: { id: 'conv-shot' } });
+    // The channel stores the bytes before the turn (as Direct Line's upload does); the bot sees the attachment.
+    const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    const file = app.services.attachments.save({ conversationId: 'conv-shot', channelId: 'test', userId: 'user1', name: 'pay.png', data: PNG }, new Date(NOW))!;
+    let ticketId = '';
+    await adapter
+      .send('钱扣了订单没了')
+      .assertReply((a) => expect(a.text).toContain('订单号'))
+      .assertReply((a) => expect(a.type).toBe('trace'))
+      .send('订单号 675261123144000302')
+      .assertReply((a) => expect(a.text).toContain('还显示没收到付款'))
+      .assertReply((a) => expect(a.text).toContain('付款截图'))
+      .assertReply((a) => expect(outcomeOf(a).step).toBe('contact'))
+      .send({ type: 'message', attachments: [{ contentType: 'image/png', contentUrl: 'https://bot.example/v3/directline/attachments/x/y', name: 'pay.png' }] } as Partial<Activity>)
+      .assertReply((a) => {
+        expect(a.text).toContain('已提交工单');
+        ticketId = a.text!.match(/T\d{10}/)![0];
+      })
+      .assertReply((a) => expect(outcomeOf(a).ticketId).toBe(ticketId))
+      .startTest();
+    expect(app.services.attachments.meta(file.id)!.ticketId).toBe(ticketId);
+    expect(app.services.tickets.get(ticketId)!.symptom).toContain('附件 1 个');
+  });
+
+  it('says it cannot read a picture, keeps it, and asks for the number in words', async () => {
+    const app = makeApp({ orders: [] });
+    const adapter = testAdapter(app);
+    await adapter
+      .send({ type: 'message', attachments: [{ contentType: 'image/jpeg', contentUrl: 'https://bot.example/a.jpg' }] } as Partial<Activity>)
+      .assertReply((a) => {
+        expect(a.text).toContain('图片收到了');
+        expect(a.text).toContain('打字发我');
+      })
+      .startTest();
+  });
+
   it('never starts on a NOW other than the fixed clock', () => {
     expect(makeApp().clock.now().toISOString()).toBe(new Date(NOW).toISOString());
   });

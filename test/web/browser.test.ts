@@ -69,4 +69,32 @@ describe('demo shop page with the official Web Chat', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
+
+  it('sends a payment screenshot with the upload button; after a reload it links to the copy our server keeps', async () => {
+    const page = await browser.newPage({ locale: 'zh-CN' });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    const chat = page.locator('#webchat');
+    await expect.poll(() => chat.innerText(), { timeout: 20_000 }).toContain('订单助手');
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    await page.locator('#webchat input[type="file"]').setInputFiles({ name: '付款截图.png', mimeType: 'image/png', buffer: png });
+    await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('图片收到了');
+
+    await page.reload();
+    await expect.poll(() => page.locator('#webchat').innerText(), { timeout: 20_000 }).toContain('图片收到了');
+    // After the reload the file comes from the activity log: Web Chat's file card links to our signed
+    // URL (not the browser's local copy), and the page can fetch the very bytes it sent.
+    const link = page.locator(`#webchat a[href^="${base}/v3/directline/attachments/"]`);
+    await expect.poll(() => link.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await link.first().getAttribute('download')).toBe('付款截图.png');
+    const fetched = await link.first().evaluate(async (a) => {
+      const r = await fetch((a as unknown as { href: string }).href); // runs in the page (no DOM types here)
+      return { type: r.headers.get('content-type'), bytes: Array.from(new Uint8Array(await r.arrayBuffer())) };
+    });
+    expect(fetched.type).toBe('image/png');
+    expect(Buffer.from(fetched.bytes).equals(png)).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
 });

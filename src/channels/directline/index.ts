@@ -7,6 +7,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import type { Activity } from 'botbuilder';
+import busboy from 'busboy';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
@@ -232,6 +233,80 @@ export function createDirectLine(app: App): DirectLine {
     }
   });
 
+  // Web Chat's upload button (DirectLineJS postMessageWithAttachments): multipart/form-data with an
+  // "activity" part (application/vnd.microsoft.activity) and one "file" part per attachment.
+  const uploads = app.config.uploads;
+  router.post(`${BASE}/conversations/:id/upload`, async (req, res, next) => {
+    try {
+      const auth = authorize(req, res, req.params.id);
+      if (!auth) return;
+      const { claims } = auth;
+      if (!store.get(claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
+      if (!/^multipart\/form-data/i.test(req.get('content-type') ?? '')) return void fail(res, 415, 'BadArgument', 'expected multipart/form-data');
+      if (!postLimiter.take(claims.cid, now())) {
+        res.set('Retry-After', '60');
+        return void fail(res, 429, 'TooManyRequests', 'too many activities in this conversation, slow down');
+      }
+      const form = await readForm(req, uploads);
+      if ('error' in form) return void fail(res, form.status, 'BadArgument', form.error);
+      let template: z.infer<typeof InboundActivity> = { type: 'message' };
+      if (form.activity !== undefined) {
+        let json: unknown;
+        try {
+          json = JSON.parse(form.activity);
+        } catch {
+          return void fail(res, 400, 'BadArgument', 'the activity part is not valid JSON');
+        }
+        const parsed = InboundActivity.safeParse(json);
+        if (!parsed.success) return void fail(res, 400, 'BadArgument', parsed.error.issues.map((i) => `${i.path.join('.') || 'activity'}: ${i.message}`).join('; '));
+        template = parsed.data;
+      }
+      const base = `${req.protocol}://${req.get('host')}`;
+      let rejected = form.rejected;
+      const attachments: NonNullable<Activity['attachments']> = [];
+      for (const f of form.files) {
+        // The type comes from the bytes (sniffed by the store), never from the client.
+        const meta = app.services.attachments.save({ conversationId: claims.cid, channelId: DIRECTLINE_CHANNEL, userId: claims.uid, name: f.name, data: f.data }, app.clock.now());
+        if (!meta) rejected++;
+        else attachments.push({ contentType: meta.contentType, name: meta.name, contentUrl: `${base}${BASE}/attachments/${meta.id}/${tokens.signAttachment(meta.id)}` });
+      }
+      const clientData = template.channelData ?? {};
+      const inbound = adapter.publish(claims.cid, {
+        ...(template as Partial<Activity>),
+        type: 'message',
+        attachments,
+        channelId: DIRECTLINE_CHANNEL,
+        serviceUrl: base,
+        conversation: { id: claims.cid } as Activity['conversation'],
+        from: { id: claims.uid, name: template.from?.name ?? '', role: 'user' },
+        recipient: { ...BOT },
+        timestamp: app.clock.now(),
+        channelData: { clientActivityID: clientData.clientActivityID, buyer: claims.buyer, clientKey: claims.uid, ...(rejected ? { rejectedFiles: rejected } : {}) },
+      });
+      await adapter.processActivity(inbound as Activity, app.logic);
+      res.json({ id: inbound.id });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  // An uploaded file, for the <img> in Web Chat: the signed link is the capability (no header can be sent).
+  router.get(`${BASE}/attachments/:id/:sig`, (req, res) => {
+    const { id, sig } = req.params;
+    const meta = tokens.checkAttachment(id, sig) ? app.services.attachments.meta(id) : undefined;
+    const data = meta && app.services.attachments.data(id);
+    if (!meta || !data) return void fail(res, 404, 'NotFound', 'no such attachment');
+    res.set({
+      'Content-Type': meta.contentType,
+      'Content-Length': String(data.length),
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+      'Content-Disposition': `${meta.contentType === 'application/pdf' ? 'attachment' : 'inline'}; filename*=UTF-8''${encodeURIComponent(meta.name)}`,
+      'Cache-Control': 'private, max-age=86400',
+    });
+    res.end(data);
+  });
+
   router.use((err: Error & { type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (err.type === 'entity.parse.failed') fail(res, 400, 'BadArgument', 'request body is not valid JSON');
     else if (err.type === 'entity.too.large') fail(res, 413, 'MessageSizeTooBig', 'request body is too large');
@@ -272,4 +347,65 @@ export function createDirectLine(app: App): DirectLine {
   const mintForBuyer = (buyer: { id: string; contact?: string }) => grant(newConversation(buyer.id, buyer));
 
   return { adapter, store, tokens, router, attach, mintForBuyer };
+}
+
+type Form = { activity?: string; files: Array<{ name?: string; data: Buffer }>; rejected: number } | { status: number; error: string };
+
+/**
+ * Reads a Direct Line upload. Files over the size limit or beyond the count are counted as rejected
+ * (the bot tells the buyer) rather than failing the message; memory stays bounded either way.
+ */
+function readForm(req: Request, limits: { maxBytes: number; maxFiles: number }): Promise<Form> {
+  const ACTIVITY_MAX = 64 * 1024;
+  return new Promise((resolve) => {
+    let bb: busboy.Busboy;
+    try {
+      // Browsers send file names as raw UTF-8 (付款截图.png), not latin1.
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: Math.max(limits.maxBytes, ACTIVITY_MAX), files: limits.maxFiles + 1, fields: 4, parts: limits.maxFiles + 5, fieldSize: ACTIVITY_MAX } });
+    } catch {
+      return resolve({ status: 400, error: 'malformed multipart/form-data' });
+    }
+    const files: Array<{ name?: string; data: Buffer }> = [];
+    let activity: string | undefined;
+    let rejected = 0;
+    let tooBig = false;
+    let settled = false;
+    const finish = (form: Form) => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(bb);
+      req.resume(); // drain whatever is left so the connection can answer
+      resolve(form);
+    };
+    bb.on('field', (name, value, info) => {
+      if (name !== 'activity') return;
+      if (info.valueTruncated) tooBig = true;
+      activity = value;
+    });
+    bb.on('file', (name, stream, info) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let truncated = false;
+      const max = name === 'activity' ? ACTIVITY_MAX : limits.maxBytes;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > max) {
+          truncated = true;
+          chunks.length = 0;
+        } else chunks.push(chunk);
+      });
+      stream.on('limit', () => void (truncated = true));
+      stream.on('close', () => {
+        if (name === 'activity') {
+          if (truncated) tooBig = true;
+          else activity = Buffer.concat(chunks).toString('utf8');
+        } else if (truncated || size === 0) rejected++;
+        else files.push({ name: info.filename, data: Buffer.concat(chunks) });
+      });
+    });
+    bb.on('filesLimit', () => void rejected++);
+    bb.on('error', () => finish({ status: 400, error: 'malformed multipart/form-data' }));
+    bb.on('close', () => finish(tooBig ? { status: 413, error: 'the activity part is too large' } : { activity, files, rejected }));
+    req.pipe(bb);
+  });
 }
