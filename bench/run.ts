@@ -1,7 +1,8 @@
 /**
  * npm run bench: in-process turns (understand + look up + diagnose + state read/write) against a
  * demo shop of 10,000 orders in a SQLite file, understanding alone, and Direct Line over HTTP with
- * 32 concurrent conversations beside a bare express echo. Prints figures; never fails.
+ * 32 concurrent conversations beside a bare express echo, and the WeChat Official Account endpoint
+ * (encrypted round trips; the 5-second rule with a 10-second order service). Prints figures; never fails.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -79,17 +80,20 @@ function understanding() {
   console.log(`  an utterance that needs Recognizers-Text: ${((performance.now() - t1) / 200).toFixed(2)} ms each`);
 }
 
-/** Closed loops (one per target) of POSTs for `ms`, from a worker thread; requests/s and latency. */
-function load(targets: Array<{ url: string; token?: string }>, bodies: unknown[], ms = 5000, intervalMs?: number) {
-  return new Promise<{ rps: number; p50: number; p99: number }>((resolve, reject) => {
-    const worker = new Worker(new URL('./loadWorker.mjs', import.meta.url), { workerData: { targets, bodies, ms, intervalMs } });
-    worker.once('message', ({ latencies, secs }: { latencies: number[]; secs: number }) => {
+type LoadResult = { rps: number; p50: number; p99: number; n: number; answers: string[] };
+/** Runs the load worker (its own thread): requests/s, latency and a sample of the answers. */
+function runWorker(workerData: Record<string, unknown>) {
+  return new Promise<LoadResult>((resolve, reject) => {
+    const worker = new Worker(new URL('./loadWorker.mjs', import.meta.url), { workerData });
+    worker.once('message', ({ latencies, answers, secs }: { latencies: number[]; answers: string[]; secs: number }) => {
       latencies.sort((a, b) => a - b);
-      resolve({ rps: latencies.length / secs, p50: pct(latencies, 50), p99: pct(latencies, 99) });
+      resolve({ rps: latencies.length / secs, p50: pct(latencies, 50), p99: pct(latencies, 99), n: latencies.length, answers });
     });
     worker.once('error', reject);
   });
 }
+/** Closed loops (one per target) of POSTs for `ms`, from a worker thread; requests/s and latency. */
+const load = (targets: Array<{ url: string; token?: string }>, bodies: unknown[], ms = 5000, intervalMs?: number) => runWorker({ targets, bodies, ms, intervalMs });
 
 /** Direct Line over real HTTP on loopback, beside a bare express JSON echo, same process and run. */
 async function directLine() {
@@ -139,8 +143,84 @@ async function directLine() {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** The Official Account endpoint in safe mode (every push and reply encrypted) against a fake WeChat API. */
+async function wechat() {
+  const { fakeWeChatApi, push, textXml, openReply, contentOf } = await import('../test/channels/wechat/fakes.js');
+  const fake = await fakeWeChatApi();
+  const OA = { token: 'oatoken123', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG', id: 'wx0123456789abcdef' };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-wx-'));
+  const start = (file: string) => {
+    const config = loadConfig({
+      DATABASE_FILE: path.join(dir, file), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000',
+      WECHAT_OA_TOKEN: OA.token, WECHAT_OA_APPID: OA.id, WECHAT_OA_APPSECRET: 'oa-secret', WECHAT_OA_AES_KEY: OA.aesKey, WECHAT_OA_API_BASE: fake.base,
+    });
+    return createApp({ config, clock: fixedClock(NOW) });
+  };
+  const listen = async (app: ReturnType<typeof createApp>) => {
+    const server = createServer(app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  };
+  const close = async (app: ReturnType<typeof createApp>, server: ReturnType<typeof createServer>) => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    app.close();
+  };
+
+  // 1. Encrypted round trips: 32 users, each push a new MsgId, closed loops.
+  const app = start('rt.sqlite');
+  const { server, base } = await listen(app);
+  const texts = ['付款了怎么查不到单号', 'K7QX9ZP2M4RT8WNA', '快递单号是多少', '谢谢'];
+  let id = 7_000_000_000_000_000_000n;
+  const requests = (count: number) =>
+    Array.from({ length: count }, (_, i) => {
+      const p = push(OA, textXml(`o-bench-${i % 32}`, texts[Math.floor(i / 32) % texts.length]!, String(id++)), 'safe');
+      return { url: `${base}/wechat/oa?${p.query}`, body: p.body };
+    });
+  await runWorker({ requests: requests(1000), loops: 32, ms: 60_000 }); // warm-up
+  const r = await runWorker({ requests: requests(4000), loops: 32, ms: 60_000 });
+  const opened = r.answers.filter((a) => a !== 'success').map((a) => contentOf(openReply(OA, a)) ?? '');
+  console.log('wechat official account, safe mode (encrypted push → turn → encrypted passive reply), 32 users:');
+  console.log(`  ${r.rps.toFixed(0)} round trips/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}  (${opened.length}/${r.answers.length} sampled replies decrypted and non-empty: ${opened.every((t) => t.length > 0)})`);
+  await close(app, server);
+
+  // 2. The 5-second rule: every lookup takes 10 s; WeChat must still hear back within 5 s each time.
+  const slow = start('slow.sqlite');
+  const real = slow.services.orders;
+  slow.services.orders = new Proxy(real, {
+    get: (t, p) => {
+      const v = Reflect.get(t, p) as unknown;
+      return typeof v === 'function' ? async (...a: unknown[]) => (await new Promise((res) => setTimeout(res, 10_000)), (v as (...x: unknown[]) => unknown).apply(t, a)) : v;
+    },
+  }) as typeof real;
+  const s2 = await listen(slow);
+  const users = 50;
+  const sentBefore = fake.state.sent.length;
+  const t0 = performance.now();
+  const answers = await Promise.all(
+    Array.from({ length: users }, async (_, i) => {
+      const p = push(OA, textXml(`o-slow-${i}`, 'K7QX9ZP2M4RT8WNA', String(id++)), 'safe');
+      const s = performance.now();
+      const res = await fetch(`${s2.base}/wechat/oa?${p.query}`, { method: 'POST', body: p.body });
+      return { ms: performance.now() - s, body: await res.text() };
+    }),
+  );
+  const inTime = answers.filter((a) => a.ms < 5000).length;
+  while (fake.state.sent.length - sentBefore < users && performance.now() - t0 < 30_000) await new Promise((res) => setTimeout(res, 100));
+  const delivered = fake.state.sent.length - sentBefore;
+  const worst = Math.max(...answers.map((a) => a.ms));
+  console.log(`  order service taking 10 s, ${users} buyers at once: ${((100 * inTime) / users).toFixed(0)}% answered within 5 s (slowest ${ms(worst)}, all "success": ${answers.every((a) => a.body === 'success')}), ${delivered}/${users} replies then delivered through the API after ${((performance.now() - t0) / 1000).toFixed(1)} s  (target 100%)`);
+  await close(slow, s2.server);
+  await fake.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 console.log(`node ${process.version}, ${os.cpus().length} cores, TZ=${process.env.TZ ?? '(unset)'}`);
-understanding();
-await turns();
-await directLine();
+// `npm run bench -- wechat directline` runs only the named parts.
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+if (want('understanding')) understanding();
+if (want('turns')) await turns();
+if (want('directline')) await directLine();
+if (want('wechat')) await wechat();
 console.log(`rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);

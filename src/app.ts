@@ -32,6 +32,8 @@ export interface AppOptions {
   /** Orders to load instead of the demo seed (evaluation, tests). */
   orders?: DemoOrderRecord[];
   knowledgeDir?: string;
+  /** Where log lines go (default stdout); tests read them to prove secrets never appear. */
+  logDestination?: pino.DestinationStream;
 }
 
 export interface App {
@@ -53,7 +55,7 @@ export interface App {
 export function createApp(opts: AppOptions): App {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
-  const logger = pino({ level: config.logLevel });
+  const logger = opts.logDestination ? pino({ level: config.logLevel }, opts.logDestination) : pino({ level: config.logLevel });
   const db = openDatabase(config.databaseFile);
   const checkpointer = startCheckpointer(db, { onError: (message) => logger.warn({ message }, 'WAL checkpoint failed') });
   const orders = new DemoOrderService(db);

@@ -36,6 +36,8 @@ const bool = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const aesKey = z.string().regex(/^[A-Za-z0-9]{43}$/, 'EncodingAESKey is exactly 43 letters or digits');
+
 const timeZone = z.string().default('Asia/Shanghai').refine((tz) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -78,6 +80,27 @@ export const ConfigSchema = z.object({
   /** Files a buyer may send (payment screenshots): bytes per file and files per message. */
   UPLOAD_MAX_BYTES: positiveInt(5 * 1024 * 1024),
   UPLOAD_MAX_FILES: positiveInt(4),
+  /** WeChat Official Account (/wechat/oa): the server-config Token turns the channel on. */
+  WECHAT_OA_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3–32 letters or digits, as the WeChat console allows').optional(),
+  WECHAT_OA_APPID: z.string().min(1).optional(),
+  WECHAT_OA_APPSECRET: z.string().min(1).optional(),
+  /** 43 characters; needed for the compatible and safe (encrypted) modes. */
+  WECHAT_OA_AES_KEY: aesKey.optional(),
+  WECHAT_OA_API_BASE: z.url().default('https://api.weixin.qq.com'),
+  /** Customer-service messages per user within the window after their last message (WeChat: 5 within 48 h). */
+  WECHAT_OA_CS_QUOTA: positiveInt(5),
+  WECHAT_OA_CS_WINDOW_HOURS: positiveInt(48),
+  /** WeCom self-built app (/wechat/wecom): callbacks are always encrypted. */
+  WECOM_CORP_ID: z.string().min(1).optional(),
+  WECOM_AGENT_ID: z.coerce.number().int().positive().optional(),
+  WECOM_SECRET: z.string().min(1).optional(),
+  WECOM_TOKEN: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'letters or digits').optional(),
+  WECOM_AES_KEY: aesKey.optional(),
+  WECOM_API_BASE: z.url().default('https://qyapi.weixin.qq.com'),
+  /** Both WeChat channels: answer passively when the turn ends within this (WeChat gives up at 5 s). */
+  WECHAT_REPLY_DEADLINE_MS: z.coerce.number().int().min(100).max(4900).default(4500),
+  /** Pushes whose timestamp is further than this from now are refused (replay guard). */
+  WECHAT_TIMESTAMP_WINDOW_SEC: positiveInt(300),
   /** Azure Bot Service registration for /api/messages; unset = unauthenticated (Emulator, local). */
   MICROSOFT_APP_ID: z.string().optional(),
   MICROSOFT_APP_PASSWORD: z.string().optional(),
@@ -109,6 +132,12 @@ export interface Config {
   lookupRateLimit: { max: number; windowSec: number };
   directLine: { secret?: string; tokenTtlSec: number; ratePerMin: number; allowedOrigins: '*' | string[] };
   uploads: { maxBytes: number; maxFiles: number };
+  wechat: {
+    deadlineMs: number;
+    timestampWindowSec: number;
+    oa?: { token: string; appId?: string; appSecret?: string; aesKey?: string; apiBase: string; csQuota: number; csWindowHours: number };
+    wecom?: { corpId: string; agentId: number; secret?: string; token: string; aesKey: string; apiBase: string };
+  };
   botFramework: { appId?: string; appPassword?: string; tenantId?: string; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI' };
 }
 
@@ -133,6 +162,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
   }
   const e = parsed.data;
+  // A channel half configured is a mistake to report, not a channel to switch off quietly.
+  const wecomSet = (['WECOM_CORP_ID', 'WECOM_AGENT_ID', 'WECOM_TOKEN', 'WECOM_AES_KEY'] as const).filter((k) => e[k] !== undefined);
+  if (wecomSet.length > 0 && wecomSet.length < 4) {
+    const missing = (['WECOM_CORP_ID', 'WECOM_AGENT_ID', 'WECOM_TOKEN', 'WECOM_AES_KEY'] as const).find((k) => e[k] === undefined)!;
+    throw new ConfigError(`Invalid configuration: ${missing} is required when ${wecomSet[0]} is set (WeCom needs corp id, agent id, token and EncodingAESKey)`);
+  }
+  if (e.WECHAT_OA_AES_KEY && !e.WECHAT_OA_APPID) throw new ConfigError('Invalid configuration: WECHAT_OA_APPID is required with WECHAT_OA_AES_KEY (the appid is part of every encrypted message)');
+  if ((e.WECHAT_OA_APPID || e.WECHAT_OA_AES_KEY || e.WECHAT_OA_APPSECRET) && !e.WECHAT_OA_TOKEN) throw new ConfigError('Invalid configuration: WECHAT_OA_TOKEN is required to turn the Official Account channel on');
   return {
     port: e.PORT,
     host: e.HOST,
@@ -160,6 +197,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedOrigins: e.DIRECTLINE_ALLOWED_ORIGINS.trim() === '*' ? '*' : e.DIRECTLINE_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     },
     uploads: { maxBytes: e.UPLOAD_MAX_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
+    wechat: {
+      deadlineMs: e.WECHAT_REPLY_DEADLINE_MS,
+      timestampWindowSec: e.WECHAT_TIMESTAMP_WINDOW_SEC,
+      oa: e.WECHAT_OA_TOKEN
+        ? { token: e.WECHAT_OA_TOKEN, appId: e.WECHAT_OA_APPID, appSecret: e.WECHAT_OA_APPSECRET, aesKey: e.WECHAT_OA_AES_KEY, apiBase: e.WECHAT_OA_API_BASE.replace(/\/+$/, ''), csQuota: e.WECHAT_OA_CS_QUOTA, csWindowHours: e.WECHAT_OA_CS_WINDOW_HOURS }
+        : undefined,
+      wecom: e.WECOM_TOKEN && e.WECOM_AES_KEY && e.WECOM_CORP_ID && e.WECOM_AGENT_ID
+        ? { corpId: e.WECOM_CORP_ID, agentId: e.WECOM_AGENT_ID, secret: e.WECOM_SECRET, token: e.WECOM_TOKEN, aesKey: e.WECOM_AES_KEY, apiBase: e.WECOM_API_BASE.replace(/\/+$/, '') }
+        : undefined,
+    },
     botFramework: { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID, appType: e.MICROSOFT_APP_TYPE },
   };
 }

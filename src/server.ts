@@ -5,14 +5,20 @@ import path from 'node:path';
 import express from 'express';
 import { type App, PROJECT_ROOT } from './app.js';
 import { botFrameworkRouter } from './channels/botframework/index.js';
-import { createDirectLine } from './channels/directline/index.js';
+import { type DirectLine, createDirectLine } from './channels/directline/index.js';
 import { demoRouter } from './web/demo.js';
 import { chatRouter } from './channels/http/chatApi.js';
+import { type WeChat, createWeChat } from './channels/wechat/index.js';
 
 // The package exports only its entry (lib/index.js); the UMD bundle sits in dist/ beside it.
 const WEBCHAT_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).resolve('botframework-webchat')), '..', 'dist', 'webchat.js');
 
 export function createServer(app: App): http.Server {
+  return createServerWithChannels(app).server;
+}
+
+/** The server and the channels it serves (for proactive messages and tests). */
+export function createServerWithChannels(app: App): { server: http.Server; directLine: DirectLine; wechat: WeChat } {
   const web = express();
   web.disable('x-powered-by');
   web.set('etag', false); // API answers are never cached; hashing every body costs time
@@ -23,6 +29,8 @@ export function createServer(app: App): http.Server {
   web.use(chatRouter(app));
   web.use(directLine.router);
   web.use(botFrameworkRouter(app));
+  const wechat = createWeChat(app);
+  web.use(wechat.router);
   if (app.config.orderAdapter === 'demo') web.use(demoRouter(app, directLine));
   // The official Web Chat bundle, served from our own server (no CDN: mainland buyers, offline installs).
   web.get('/vendor/webchat.js', (_req, res) => {
@@ -42,5 +50,6 @@ export function createServer(app: App): http.Server {
   });
   const server = http.createServer(web);
   directLine.attach(server);
-  return server;
+  server.on('close', () => wechat.close());
+  return { server, directLine, wechat };
 }

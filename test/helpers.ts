@@ -7,9 +7,10 @@ import { fixedClock } from '../src/time.js';
 
 export const NOW = '2026-11-23T15:00:00+08:00';
 
-export function makeApp(opts: { now?: string; orders?: DemoOrderRecord[]; file?: string; env?: Record<string, string> } = {}): App {
+export function makeApp(opts: { now?: string; orders?: DemoOrderRecord[]; file?: string; env?: Record<string, string>; log?: (line: string) => void } = {}): App {
   const config = loadConfig({ DATABASE_FILE: opts.file ?? ':memory:', LOG_LEVEL: 'silent', ...opts.env });
-  return createApp({ config, clock: fixedClock(opts.now ?? NOW), orders: opts.orders });
+  const log = opts.log;
+  return createApp({ config, clock: fixedClock(opts.now ?? NOW), orders: opts.orders, logDestination: log ? { write: (line: string) => void log(line) } : undefined });
 }
 
 /** A botbuilder TestAdapter wired like the real channels (middleware + bot), traces included. */

@@ -92,7 +92,9 @@ export class OrderBot extends ActivityHandler {
     // Files the channel could not accept (wrong type, too large): say so; nothing else to answer if that was all.
     const rejected = Number((ctx.activity.channelData as { rejectedFiles?: unknown } | undefined)?.rejectedFiles) || 0;
     if (rejected > 0) await desk.send(ctx, say.fileRejected(this.s.config.uploads.maxBytes, this.s.config.uploads.maxFiles));
-    if (rejected === 0 || u.text || files > 0) await this.main.run(ctx);
+    const unheard = (ctx.activity.channelData as { unrecognizedVoice?: unknown } | undefined)?.unrecognizedVoice === true;
+    if (unheard && !u.text) await desk.send(ctx, say.voiceUnrecognized());
+    else if (rejected === 0 || u.text || files > 0) await this.main.run(ctx);
     if (sent === 0) await desk.send(ctx, say.unknown(), BUTTONS.menu);
 
     const value: TurnOutcome = {

@@ -34,6 +34,12 @@ export const BUTTONS = {
 export const BOT_NAME = '订单助手';
 
 /** Lines for tickets (read by agents, in the buyer's words where we have them). */
+/** A bot message as WeChat text: there are no buttons, so the choices become a line to reply with. */
+export function wechatText(text: string, choices: string[]): string {
+  const t = text.trim();
+  return choices.length ? `${t}\n\n可以回复：${choices.join(' / ')}` : t;
+}
+
 export const ticketNote = {
   transaction: (no: string) => `付款交易单号 ${no}`,
   noTransaction: () => '买家暂无交易单号',
@@ -41,6 +47,7 @@ export const ticketNote = {
   join: (parts: string[]) => parts.join('；'),
   none: () => '（买家未描述）',
   files: (n: number) => `买家发来附件 ${n} 个（截图等）`,
+  undelivered: (code: string, why: string, text: string) => `机器人的回复没能送达买家（${code}：${why}），请人工跟进。未送达的内容：${text.slice(0, 300)}`,
 };
 
 export const terminal = {
@@ -64,6 +71,7 @@ export const say = {
   // Files (screenshots) the buyer sends. The bot cannot read images: it says so and keeps them for people.
   filesKept: () => '图片收到了，我先替你存着，之后提交工单或转人工时会一起交给客服。不过我看不懂图片里的字，麻烦把订单号（或付款记录里的交易单号）直接打字发我。',
   filesAddedToTicket: (id: string) => `图片收到了，已附到工单 ${id} 里，客服处理时能看到。`,
+  voiceUnrecognized: () => '这条语音我没听清，麻烦打字发我，订单号直接复制过来最准。',
   filesForAgent: () => '图片收到了，客服接入后能看到。',
   fileRejected: (maxBytes: number, maxFiles: number) =>
     `有文件没收到：只能发图片（PNG、JPG、GIF、WebP）或 PDF，每个不超过 ${Number((maxBytes / 1048576).toFixed(1))} MB，一次最多 ${maxFiles} 个。`,

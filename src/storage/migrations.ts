@@ -150,4 +150,48 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX attachments_conversation ON attachments (conversation_id, created_at);
       CREATE INDEX attachments_ticket ON attachments (ticket_id);`,
   },
+  {
+    version: 8,
+    name: 'wechat: inbound dedupe, outbox, customer-service windows, access tokens',
+    sql: `
+      CREATE TABLE wechat_inbound (
+        key TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        boot TEXT NOT NULL,
+        reply TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX wechat_inbound_created ON wechat_inbound (created_at);
+      CREATE TABLE wechat_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,
+        error TEXT,
+        ticket_id TEXT,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+      );
+      CREATE INDEX wechat_outbox_pending ON wechat_outbox (state, next_at);
+      CREATE TABLE wechat_windows (
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        closes_at INTEGER NOT NULL,
+        quota INTEGER NOT NULL,
+        sent INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (channel, user_id)
+      );
+      CREATE TABLE wechat_tokens (
+        channel TEXT PRIMARY KEY,
+        token TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );`,
+  },
 ];

@@ -1,0 +1,216 @@
+/**
+ * WeChat (Official Account and WeCom) as a botbuilder adapter, and the 5-second rule.
+ *
+ * A push is answered passively when its turn ends within the deadline; otherwise WeChat gets
+ * "success" at once and the reply goes through the API (the outbox). One passive reply carries one
+ * message: the turn's messages are merged, and what does not fit goes through the API. Every push
+ * is recorded before its turn starts, so a retry (same MsgId, or the same event) never starts a
+ * second turn, also after a restart; a retry that arrives while the turn is running waits for it,
+ * and whichever delivery is waiting when the turn ends carries the answer, once.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Activity, ActivityTypes, BotAdapter, type ConversationReference, type ResourceResponse, TurnContext } from 'botbuilder';
+import type pino from 'pino';
+import { wechatText } from '../../replies/index.js';
+import type { Outbox } from './outbox.js';
+import type { WeChatStore } from './store.js';
+
+/** WeChat cuts text messages at 2,048 bytes; stay under it. */
+export const MESSAGE_MAX_BYTES = 2000;
+const BUFFER = Symbol('wechatReplies');
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** Merges texts into as few messages as fit the limit; a text too long alone is split at line breaks. */
+export function packMessages(texts: string[], maxBytes = MESSAGE_MAX_BYTES): string[] {
+  const pieces: string[] = [];
+  for (const t of texts) {
+    if (bytes(t) <= maxBytes) {
+      pieces.push(t);
+      continue;
+    }
+    let cur = '';
+    for (const line of t.split('\n')) {
+      for (const part of bytes(line) <= maxBytes ? [line] : [...line].reduce<string[]>((acc, ch) => {
+        if (!acc.length || bytes(acc[acc.length - 1]! + ch) > maxBytes) acc.push(ch);
+        else acc[acc.length - 1] += ch;
+        return acc;
+      }, [])) {
+        const next = cur ? `${cur}\n${part}` : part;
+        if (bytes(next) > maxBytes) {
+          pieces.push(cur);
+          cur = part;
+        } else cur = next;
+      }
+    }
+    if (cur) pieces.push(cur);
+  }
+  const out: string[] = [];
+  for (const p of pieces) {
+    const last = out[out.length - 1];
+    if (last !== undefined && bytes(`${last}\n\n${p}`) <= maxBytes) out[out.length - 1] = `${last}\n\n${p}`;
+    else out.push(p);
+  }
+  return out;
+}
+
+export class WeChatAdapter extends BotAdapter {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(readonly channelId: 'wechat' | 'wecom', private readonly outbox: Outbox) {
+    super();
+  }
+
+  async sendActivities(ctx: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const buffer = ctx.turnState.get(BUFFER) as string[] | undefined;
+    const out: ResourceResponse[] = [];
+    for (const a of activities) {
+      out.push({ id: randomUUID() });
+      // Traces, typing and events never leave the server.
+      if (a.type !== ActivityTypes.Message) continue;
+      const text = wechatText(a.text ?? '', a.suggestedActions?.actions.map((x) => String(x.title ?? x.value ?? '')).filter(Boolean) ?? []);
+      if (!text) continue;
+      if (buffer) buffer.push(text);
+      else this.outbox.enqueue(ctx.activity.from.id, ctx.activity.conversation.id, packMessages([text]));
+    }
+    return out;
+  }
+
+  async updateActivity(): Promise<void> {
+    throw new Error('WeChat messages cannot be edited');
+  }
+
+  async deleteActivity(): Promise<void> {
+    throw new Error('WeChat messages cannot be recalled by the bot');
+  }
+
+  /** Proactive turns (agent replies, notifications): their messages go through the API. */
+  async continueConversation(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
+    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'ContinueConversation' }, reference, true);
+    await this.serialize(reference.conversation!.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
+  }
+
+  override async continueConversationAsync(
+    _botAppIdOrClaims: unknown,
+    reference: Partial<ConversationReference>,
+    logicOrAudience: ((ctx: TurnContext) => Promise<void>) | string,
+    maybeLogic?: (ctx: TurnContext) => Promise<void>,
+  ): Promise<void> {
+    const logic = typeof logicOrAudience === 'function' ? logicOrAudience : maybeLogic;
+    if (!logic) throw new TypeError('continueConversationAsync: logic is required');
+    await this.continueConversation(reference, logic);
+  }
+
+  /** Runs a turn after the conversation's earlier ones; returns the texts it said (not yet sent). */
+  runTurn(activity: Partial<Activity>, logic: (ctx: TurnContext) => Promise<void>): Promise<string[]> {
+    return this.serialize(activity.conversation!.id, async () => {
+      const ctx = new TurnContext(this, activity);
+      const buffer: string[] = [];
+      ctx.turnState.set(BUFFER, buffer);
+      await this.runMiddleware(ctx, logic);
+      return buffer;
+    });
+  }
+
+  private serialize<T>(conversationId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(conversationId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.queues.set(conversationId, next);
+    void next
+      .finally(() => {
+        if (this.queues.get(conversationId) === next) this.queues.delete(conversationId);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+}
+
+export interface Push {
+  /** Dedupe key: MsgId for messages, sender + CreateTime + event for events. */
+  key: string;
+  userId: string;
+  activity: Partial<Activity>;
+}
+
+interface Live {
+  done: Promise<string[]>;
+  waiters: number;
+  taken: boolean;
+}
+
+const TIMEOUT = Symbol('timeout');
+
+/** The 5-second rule for one channel: dedupe, deadline, passive reply or the outbox. */
+export class PushHandler {
+  private readonly live = new Map<string, Live>();
+  /** Identifies this process: a running turn recorded by another boot died with it. */
+  readonly boot = randomUUID();
+
+  constructor(
+    private readonly adapter: WeChatAdapter,
+    private readonly store: WeChatStore,
+    private readonly outbox: Outbox,
+    private readonly logic: (ctx: TurnContext) => Promise<void>,
+    private readonly opts: { deadlineMs: number; logger: pino.Logger },
+  ) {}
+
+  /**
+   * Handles one delivery of a push; resolves, by the deadline counted from `arrivedAt`, with the
+   * text to answer passively, or undefined to answer "success".
+   */
+  async handle(push: Push, arrivedAt: number): Promise<string | undefined> {
+    const channel = this.adapter.channelId;
+    let live = this.live.get(push.key);
+    if (!live) {
+      const now = Date.now();
+      const row = this.store.inbound(push.key);
+      if (!row) {
+        if (!this.store.claim(push.key, channel, push.userId, this.boot, now)) return undefined;
+        live = this.start(push);
+      } else if (row.state === 'running' && row.boot !== this.boot && this.store.takeOver(push.key, row.boot, this.boot, now)) {
+        // The process that started this turn is gone (a restart): nothing was sent, run it here.
+        this.opts.logger.info({ channel, key: push.key }, 'wechat push retried after a restart: running it again');
+        live = this.start(push);
+      } else if (row.state === 'passive') {
+        // WeChat retries only when it got no answer: the passive reply was lost, give it again.
+        return row.reply ?? undefined;
+      } else {
+        return undefined; // answered through the API, or nothing to say
+      }
+    }
+    live.waiters++;
+    const wait = Math.max(0, this.opts.deadlineMs - (Date.now() - arrivedAt));
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([live.done, new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), wait)))]);
+    clearTimeout(timer);
+    live.waiters--;
+    if (result === TIMEOUT || live.taken) return undefined;
+    live.taken = true;
+    const [passive, ...rest] = packMessages(result);
+    this.store.settle(push.key, passive ? 'passive' : 'none', passive ?? null, Date.now());
+    this.outbox.enqueue(push.userId, push.activity.conversation!.id, rest);
+    return passive;
+  }
+
+  private start(push: Push): Live {
+    const live: Live = { waiters: 0, taken: false, done: Promise.resolve([]) };
+    live.done = this.adapter.runTurn(push.activity, this.logic).catch((err) => {
+      this.opts.logger.error({ err, channel: this.adapter.channelId }, 'wechat turn failed');
+      return [] as string[];
+    });
+    this.live.set(push.key, live);
+    // Registered before any waiter's: when the turn ends with nobody waiting, the API delivers.
+    void live.done.then((texts) => {
+      this.live.delete(push.key);
+      if (live.waiters > 0 || live.taken) return;
+      live.taken = true;
+      this.store.settle(push.key, texts.length ? 'api' : 'none', null, Date.now());
+      this.outbox.enqueue(push.userId, push.activity.conversation!.id, packMessages(texts));
+    });
+    return live;
+  }
+
+  /** Turns still running (tests wait for them). */
+  get running(): number {
+    return this.live.size;
+  }
+}
