@@ -149,7 +149,9 @@ export function createWeChat(app: App): WeChat {
     const { push, event } = await translate(ch.adapter.channelId, fields);
     const user = fields.FromUserName!;
     const now = Date.now();
-    if (ch.adapter.channelId === 'wechat' && wc.oa) {
+    // A retry is the same message: it must not renew the window (nor its quota).
+    const fresh = !push || !store.inbound(push.key);
+    if (fresh && ch.adapter.channelId === 'wechat' && wc.oa) {
       // The customer-service window: a message opens 48 h (5 sends); a click or a follow, 1 minute (3).
       if (fields.MsgType !== 'event') store.openWindow('wechat', user, now + wc.oa.csWindowHours * 3_600_000, wc.oa.csQuota);
       else if (event === 'subscribe' || event?.toUpperCase() === 'CLICK' || event === 'SCAN') store.openWindow('wechat', user, now + 60_000, 3);
