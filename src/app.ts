@@ -11,7 +11,10 @@ import { TranscriptMiddleware } from './bot/transcript.js';
 import type { BotServices } from './bot/types.js';
 import { InProcessAdapter } from './channels/inprocess.js';
 import type { Config } from './config.js';
+import { AgentStore } from './handoff/agents.js';
 import { HandoffService, TranscriptStore } from './handoff/index.js';
+import { Relay } from './handoff/relay.js';
+import { HandoffGate } from './bot/handoffGate.js';
 import { KnowledgeBase } from './knowledge/index.js';
 import { DemoOrderService, type DemoOrderRecord } from './orders/demo/demoOrderService.js';
 import { demoOrders } from './orders/demo/seedOrders.js';
@@ -45,6 +48,9 @@ export interface App {
   bot: OrderBot;
   adapter: InProcessAdapter;
   logger: pino.Logger;
+  /** Live agents' accounts and the buyer ↔ agent relay. */
+  agents: AgentStore;
+  relay: Relay;
   /** Adds the shared middleware and error handler to a channel adapter. */
   wire<A extends BotAdapter>(adapter: A): A;
   /** Runs one turn through the middleware and the bot. */
@@ -77,13 +83,17 @@ export function createApp(opts: AppOptions): App {
     knowledge,
     verifyGuard: new VerifyGuard(db, config.verify),
     attachments: new AttachmentStore(db),
+    presence: { online: () => 0 },
     lookupLimiter: new RateLimiter(config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
   };
+  const agents = new AgentStore(db);
+  const relay = new Relay(db, services.handoffs, services.transcript, agents, logger);
   const storage = new SqliteStorage(db);
   const bot = new OrderBot(services, new ConversationState(storage), new UserState(storage));
   /** Every channel adapter gets the same middleware and error handling. */
   const wire = <A extends BotAdapter>(adapter: A): A => {
     adapter.use(new TranscriptMiddleware(services.transcript, clock));
+    adapter.use(new HandoffGate(services.handoffs, relay));
     adapter.onTurnError = async (ctx, err) => {
       logger.error({ err, conversation: ctx.activity.conversation?.id }, 'turn failed');
       await ctx.sendActivity(say.turnFailed());
@@ -92,7 +102,7 @@ export function createApp(opts: AppOptions): App {
   };
   const adapter = wire(new InProcessAdapter());
   return {
-    config, db, clock, services, orders, bot, adapter, logger, wire,
+    config, db, clock, services, orders, bot, adapter, logger, wire, agents, relay,
     logic: (ctx) => bot.run(ctx),
     close: () => {
       checkpointer.stop();

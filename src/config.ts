@@ -80,6 +80,10 @@ export const ConfigSchema = z.object({
   /** Files a buyer may send (payment screenshots): bytes per file and files per message. */
   UPLOAD_MAX_BYTES: positiveInt(5 * 1024 * 1024),
   UPLOAD_MAX_FILES: positiveInt(4),
+  /** When live agents work, shop time, "HH:MM-HH:MM" (may cross midnight; 00:00-24:00 = always). */
+  AGENT_HOURS: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM-HH:MM, e.g. 09:00-22:00').default('09:00-22:00'),
+  /** Minutes an agent needs per conversation, for wait estimates until there is history. */
+  AGENT_HANDLE_MIN: positiveInt(6),
   /** WeChat Official Account (/wechat/oa): the server-config Token turns the channel on. */
   WECHAT_OA_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3–32 letters or digits, as the WeChat console allows').optional(),
   WECHAT_OA_APPID: z.string().min(1).optional(),
@@ -132,6 +136,7 @@ export interface Config {
   lookupRateLimit: { max: number; windowSec: number };
   directLine: { secret?: string; tokenTtlSec: number; ratePerMin: number; allowedOrigins: '*' | string[] };
   uploads: { maxBytes: number; maxFiles: number };
+  agents: { hours: string; handleMin: number };
   wechat: {
     deadlineMs: number;
     timestampWindowSec: number;
@@ -197,6 +202,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedOrigins: e.DIRECTLINE_ALLOWED_ORIGINS.trim() === '*' ? '*' : e.DIRECTLINE_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     },
     uploads: { maxBytes: e.UPLOAD_MAX_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
+    agents: { hours: e.AGENT_HOURS, handleMin: e.AGENT_HANDLE_MIN },
     wechat: {
       deadlineMs: e.WECHAT_REPLY_DEADLINE_MS,
       timestampWindowSec: e.WECHAT_TIMESTAMP_WINDOW_SEC,

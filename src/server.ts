@@ -9,6 +9,7 @@ import { type DirectLine, createDirectLine } from './channels/directline/index.j
 import { demoRouter } from './web/demo.js';
 import { chatRouter } from './channels/http/chatApi.js';
 import { type WeChat, createWeChat } from './channels/wechat/index.js';
+import { type AgentConsole, createAgentConsole } from './handoff/console.js';
 
 // The package exports only its entry (lib/index.js); the UMD bundle sits in dist/ beside it.
 const WEBCHAT_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).resolve('botframework-webchat')), '..', 'dist', 'webchat.js');
@@ -18,7 +19,7 @@ export function createServer(app: App): http.Server {
 }
 
 /** The server and the channels it serves (for proactive messages and tests). */
-export function createServerWithChannels(app: App): { server: http.Server; directLine: DirectLine; wechat: WeChat } {
+export function createServerWithChannels(app: App): { server: http.Server; directLine: DirectLine; wechat: WeChat; agentConsole: AgentConsole } {
   const web = express();
   web.disable('x-powered-by');
   web.set('etag', false); // API answers are never cached; hashing every body costs time
@@ -31,6 +32,9 @@ export function createServerWithChannels(app: App): { server: http.Server; direc
   web.use(botFrameworkRouter(app));
   const wechat = createWeChat(app);
   web.use(wechat.router);
+  const agentConsole = createAgentConsole(app);
+  web.use(agentConsole.router);
+  web.get('/agent', (_req, res) => void res.sendFile(path.join(PROJECT_ROOT, 'src', 'web', 'agent.html')));
   if (app.config.orderAdapter === 'demo') web.use(demoRouter(app, directLine));
   // The official Web Chat bundle, served from our own server (no CDN: mainland buyers, offline installs).
   web.get('/vendor/webchat.js', (_req, res) => {
@@ -49,7 +53,14 @@ export function createServerWithChannels(app: App): { server: http.Server; direc
     res.status(500).json({ error: 'internal', message: 'something went wrong' });
   });
   const server = http.createServer(web);
-  directLine.attach(server);
-  server.on('close', () => wechat.close());
-  return { server, directLine, wechat };
+  server.on('upgrade', (req, socket, head) => {
+    if (!directLine.upgrade(req, socket, head) && !agentConsole.upgrade(req, socket, head)) socket.destroy();
+  });
+  server.on('close', () => {
+    wechat.close();
+    agentConsole.close();
+  });
+  // Agent messages stored before a crash and never delivered go out now, once.
+  void app.relay.recover().then((n) => n && app.logger.info({ delivered: n }, 'agent messages delivered after a restart'));
+  return { server, directLine, wechat, agentConsole };
 }

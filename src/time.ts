@@ -103,3 +103,15 @@ export function startOfLocalDay(at: Date, tz: string): Date {
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
+
+/** Whether `at` falls in a daily window "HH:MM-HH:MM" of shop time (the window may cross midnight). */
+export function inDailyWindow(at: Date, window: string, tz: string): boolean {
+  const m = /^(\d\d):(\d\d)-(\d\d):(\d\d)$/.exec(window);
+  if (!m) return true;
+  const from = Number(m[1]) * 60 + Number(m[2]);
+  const to = Number(m[3]) * 60 + Number(m[4]);
+  const f = localFields(at, tz);
+  const now = f.hour * 60 + f.minute;
+  if (from === to) return true;
+  return from < to ? now >= from && now < to : now >= from || now < to;
+}

@@ -2,13 +2,13 @@
  * The work a dialog asks for in one call: look an order up, diagnose it, tell the buyer; file a
  * ticket; request a handoff. Dialogs decide when; the desk knows how (and owns no wording).
  */
-import { MessageFactory, TurnContext, type Activity } from 'botbuilder';
+import { EventFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import { diagnose, type Diagnosis, type Lookup } from '../diagnosis/index.js';
 import { lookupIdentifier } from '../orders/lookup.js';
 import { maskSecret } from '../orders/masking.js';
 import type { UnifiedOrder } from '../orders/model.js';
 import { type ReplyContext, BUTTONS, deliveredHowTo, explain, maskedDelivery, say, selfCheckSteps, ticketNote, timeline } from '../replies/index.js';
-import { toShopIso } from '../time.js';
+import { inDailyWindow, toShopIso } from '../time.js';
 import type { Identifier } from '../understanding/index.js';
 import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KEY, SESSION_KEY, turnData } from './types.js';
 
@@ -107,6 +107,15 @@ export class Desk {
       await this.send(ctx, say.ticketExists(existing.id), BUTTONS.agent);
       return existing.id;
     }
+    const ticket = this.fileTicket(ctx, extra);
+    await this.send(ctx, say.ticketCreated(ticket.id, new Date(ticket.dueAt), this.replyContext(t)), BUTTONS.agent);
+    return ticket.id;
+  }
+
+  /** Stores a ticket with everything known (files included) and notes it on the ladder; says nothing. */
+  private fileTicket(ctx: TurnContext, extra?: string): { id: string; dueAt: string } {
+    const t = turnData(ctx);
+    const sess = session(ctx);
     const cid = ctx.activity.conversation.id;
     const files = this.s.attachments.forConversation(cid).filter((f) => !f.ticketId).length;
     const ticket = this.s.tickets.create(
@@ -118,6 +127,7 @@ export class Desk {
         paymentTime: sess.slots.paymentTime?.at,
         productType: sess.slots.productType,
         cause: sess.current?.cause,
+        conversationRef: TurnContext.getConversationReference(ctx.activity as Activity),
         symptom: ticketNote.join([sess.symptom || t.u.text || ticketNote.none(), extra, files ? ticketNote.files(files) : undefined].filter((x): x is string => !!x)),
       },
       t.now,
@@ -128,8 +138,7 @@ export class Desk {
     sess.ladder.push({ step: 'contact', at: t.now.toISOString(), orderNo: ticket.orderNo });
     t.outcome.ticketId = ticket.id;
     t.outcome.step = 'contact';
-    await this.send(ctx, say.ticketCreated(ticket.id, new Date(ticket.dueAt), this.replyContext(t)), BUTTONS.agent);
-    return ticket.id;
+    return ticket;
   }
 
   /** A message that is only files (a screenshot): keep them with the case, say where they went. */
@@ -173,6 +182,20 @@ export class Desk {
       await this.send(ctx, say.handoffAlready());
       return;
     }
+    // Nobody to take it now (outside working hours, or no agent online): a ticket with a promised
+    // time, not a queue that nobody serves.
+    const { hours } = this.s.config.agents;
+    const open = inDailyWindow(t.now, hours, this.s.config.timeZone);
+    if (!open || this.s.presence.online() === 0) {
+      const existing = sess.ticketId ? this.s.tickets.get(sess.ticketId) : undefined;
+      const ticket = existing?.status === 'open' ? existing : this.fileTicket(ctx, ticketNote.wantedAgent(reason));
+      sess.ticketId = ticket.id;
+      t.outcome.ticketId = ticket.id;
+      t.outcome.step = 'escalate';
+      if (sess.current) sess.current.step = 'escalate';
+      await this.send(ctx, say.noAgentTicket(open ? 'offline' : 'closed', hours, ticket.id, new Date(ticket.dueAt), this.replyContext(t)));
+      return;
+    }
     let order: UnifiedOrder | null = null;
     if (sess.current?.orderNo) order = await this.s.orders.findByOrderNo(sess.current.orderNo).catch(() => null);
     sess.ladder.push({ step: 'escalate', at: t.now.toISOString(), orderNo: sess.current?.orderNo });
@@ -203,7 +226,13 @@ export class Desk {
       t.now,
     );
     sess.handoffId = req.id;
-    await this.send(ctx, say.handoffQueued(this.s.handoffs.ahead(req)));
+    // An honest wait: the queue ahead, shared by the agents online, at their usual pace.
+    const ahead = this.s.handoffs.ahead(req);
+    const pace = this.s.handoffs.averageHandlingMinutes() ?? this.s.config.agents.handleMin;
+    const waitMin = Math.ceil((ahead * pace) / Math.max(1, this.s.presence.online()));
+    await this.send(ctx, say.handoffQueued(ahead, waitMin));
+    // For shops that plug in an external agent hub (Bot Framework handoff protocol).
+    await ctx.sendActivity(EventFactory.createHandoffInitiation(ctx, { handoffId: req.id, ...this.s.handoffs.context(req.id) }));
   }
 }
 

@@ -56,6 +56,19 @@ export class OrderBot extends ActivityHandler {
     await this.userState.saveChanges(ctx, false);
   }
 
+  /**
+   * An agent resolved the handoff: the bot takes the conversation back (a proactive turn) and asks
+   * for a rating; the buyer's next message may be it.
+   */
+  async handBack(ctx: TurnContext, handoffId: string): Promise<void> {
+    const sess = await this.sessionAccessor.get(ctx, newSession());
+    sess.handoffId = undefined;
+    sess.csat = { handoffId };
+    const desk = new Desk(this.s);
+    await desk.send(ctx, say.askRating(), BUTTONS.rating);
+    await this.conversationState.saveChanges(ctx, false);
+  }
+
   private async handleMessage(ctx: TurnContext, desk: Desk): Promise<void> {
     const now = this.s.clock.now();
     const raw = typeof ctx.activity.text === 'string' ? ctx.activity.text : '';
@@ -70,6 +83,17 @@ export class OrderBot extends ActivityHandler {
 
     const sess = await this.sessionAccessor.get(ctx, newSession());
     ctx.turnState.set(SESSION_KEY, sess);
+    // Right after a hand-back, "1"–"5" is the rating of the agent; anything else goes on as usual.
+    if (sess.csat) {
+      const handoffId = sess.csat.handoffId;
+      sess.csat = undefined;
+      const rating = /^\s*([1-5])\s*(分|星)?\s*$/.exec(u.text)?.[1];
+      if (rating && this.s.handoffs.rate(handoffId, Number(rating), now)) {
+        await desk.send(ctx, say.ratingThanks(Number(rating)));
+        await ctx.sendActivity({ type: ActivityTypes.Trace, name: TURN_OUTCOME, label: 'Turn outcome', valueType: 'https://schemas.kamen.dev/turnOutcome', value: { intent: u.intent, slots: {}, step: 'answered' } });
+        return;
+      }
+    }
     const profile = await this.profileAccessor.get(ctx, {});
     ctx.turnState.set(PROFILE_KEY, profile);
     // A contact this buyer proved before helps find their orders again (candidates stay masked).

@@ -22,6 +22,8 @@ export interface BotServices {
   knowledge: KnowledgeBase;
   verifyGuard: VerifyGuard;
   lookupLimiter: RateLimiter;
+  /** Agents with the console open (the console keeps this current; 0 without one). */
+  presence: { online(): number };
   /** Files buyers sent (stored by the channel that received them). */
   attachments: AttachmentStore;
 }
@@ -68,6 +70,8 @@ export interface Session {
   symptom?: string;
   ticketId?: string;
   handoffId?: string;
+  /** An agent just handed the conversation back: the next message may be the 1–5 rating. */
+  csat?: { handoffId: string };
 }
 
 /** What we remember about a buyer across conversations (UserState property; keyed by channel user id). */

@@ -1,6 +1,6 @@
 /**
- * Handoff requests: the "escalate" rung. The bot stores a request with the full context packet;
- * the live-agent side (queue console, relay) reads it.
+ * Handoff requests (the "escalate" rung) and their messages. The bot stores a request with the
+ * full context packet; the console and the relay (./relay.ts, ./console.ts) work from here.
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.js';
@@ -21,22 +21,96 @@ export interface HandoffContext {
   transcript: Array<{ direction: string; sender: string; text: string; at: string }>;
 }
 
+export type HandoffState = 'queued' | 'assigned' | 'resolved' | 'canceled';
+
 export interface HandoffRequest {
   id: string;
   conversationId: string;
-  state: 'queued' | 'assigned' | 'resolved' | 'canceled';
+  state: HandoffState;
   priority: number;
   createdAt: string;
 }
 
+/** A handoff as the console sees it. */
+export interface Handoff extends HandoffRequest {
+  channelId: string;
+  userId: string;
+  reason: string;
+  agentId?: string;
+  assignedAt?: string;
+  resolvedAt?: string;
+  outcome?: string;
+  rating?: number;
+  conversationRef: Record<string, unknown>;
+}
+
+export type MessageKind = 'buyer' | 'agent' | 'note' | 'system';
+export interface HandoffMessage {
+  seq: number;
+  handoffId: string | null;
+  conversationId: string;
+  kind: MessageKind;
+  agentId?: string;
+  text: string;
+  at: string;
+  deliveredAt?: string;
+}
+
+/** Outcomes an agent picks when resolving. */
+export const OUTCOMES = ['solved', 'refunded', 'reissued', 'buyer_error', 'escalated_to_shop', 'no_response', 'other'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+interface Row {
+  id: string;
+  conversation_id: string;
+  channel_id: string;
+  user_id: string;
+  state: HandoffState;
+  priority: number;
+  reason: string;
+  conversation_ref: string;
+  created_at: string;
+  agent_id: string | null;
+  assigned_at: string | null;
+  resolved_at: string | null;
+  outcome: string | null;
+  rating: number | null;
+}
+const COLS = 'id, conversation_id, channel_id, user_id, state, priority, reason, conversation_ref, created_at, agent_id, assigned_at, resolved_at, outcome, rating';
+const toHandoff = (r: Row): Handoff => ({
+  id: r.id, conversationId: r.conversation_id, channelId: r.channel_id, userId: r.user_id, state: r.state, priority: r.priority, reason: r.reason,
+  createdAt: r.created_at, agentId: r.agent_id ?? undefined, assignedAt: r.assigned_at ?? undefined, resolvedAt: r.resolved_at ?? undefined,
+  outcome: r.outcome ?? undefined, rating: r.rating ?? undefined, conversationRef: JSON.parse(r.conversation_ref) as Record<string, unknown>,
+});
+interface MsgRow {
+  seq: number;
+  handoff_id: string | null;
+  conversation_id: string;
+  kind: MessageKind;
+  agent_id: string | null;
+  text: string;
+  at: string;
+  delivered_at: string | null;
+}
+const toMessage = (r: MsgRow): HandoffMessage => ({
+  seq: r.seq, handoffId: r.handoff_id, conversationId: r.conversation_id, kind: r.kind, agentId: r.agent_id ?? undefined, text: r.text, at: r.at, deliveredAt: r.delivered_at ?? undefined,
+});
+
+/**
+ * The handoff lifecycle: bot → queued → assigned (with an agent) → resolved (back to the bot), or
+ * canceled by the buyer. Every message of a handoff (buyer, agent, internal note) is kept here,
+ * an agent's before it is delivered.
+ */
 export class HandoffService {
   private readonly selectActive;
+  private readonly insertMessage;
 
   constructor(private readonly db: Db) {
     // Asked on every turn: prepared once.
     this.selectActive = db.prepare(
       "SELECT id, conversation_id, state, priority, created_at FROM handoff_requests WHERE conversation_id = ? AND state IN ('queued', 'assigned') ORDER BY created_at DESC LIMIT 1",
     );
+    this.insertMessage = db.prepare('INSERT INTO handoff_messages (handoff_id, conversation_id, kind, agent_id, text, at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   }
 
   active(conversationId: string): HandoffRequest | undefined {
@@ -54,6 +128,22 @@ export class HandoffService {
     return { id, conversationId: args.conversationId, state: 'queued', priority: args.priority, createdAt: at };
   }
 
+  get(id: string): Handoff | undefined {
+    const r = this.db.prepare(`SELECT ${COLS} FROM handoff_requests WHERE id = ?`).get(id) as Row | undefined;
+    return r ? toHandoff(r) : undefined;
+  }
+
+  /** Waiting (most urgent first, then oldest) and being handled; the console's queue. */
+  open(): Handoff[] {
+    return (this.db
+      .prepare(`SELECT ${COLS} FROM handoff_requests WHERE state IN ('queued', 'assigned') ORDER BY state = 'assigned', priority DESC, created_at, id`)
+      .all() as Row[]).map(toHandoff);
+  }
+
+  recentResolved(limit = 20): Handoff[] {
+    return (this.db.prepare(`SELECT ${COLS} FROM handoff_requests WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?`).all(limit) as Row[]).map(toHandoff);
+  }
+
   /** How many queued requests an agent will take before this one. */
   ahead(req: HandoffRequest): number {
     return this.db
@@ -62,13 +152,71 @@ export class HandoffService {
       .get(req.id, req.priority, req.priority, req.createdAt) as number;
   }
 
+  /** Minutes an agent spends on a handoff, over the last 50 resolved (undefined without history). */
+  averageHandlingMinutes(): number | undefined {
+    const rows = this.db
+      .prepare("SELECT assigned_at, resolved_at FROM handoff_requests WHERE state = 'resolved' AND assigned_at IS NOT NULL AND resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 50")
+      .all() as Array<{ assigned_at: string; resolved_at: string }>;
+    const spans = rows.map((r) => (Date.parse(r.resolved_at) - Date.parse(r.assigned_at)) / 60_000).filter((m) => m > 0 && m < 24 * 60);
+    return spans.length >= 3 ? spans.reduce((a, b) => a + b, 0) / spans.length : undefined;
+  }
+
   context(id: string): HandoffContext | undefined {
     const raw = this.db.prepare('SELECT context FROM handoff_requests WHERE id = ?').pluck().get(id) as string | undefined;
     return raw ? (JSON.parse(raw) as HandoffContext) : undefined;
   }
 
-  cancel(id: string, now: Date): void {
-    this.db.prepare("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id);
+  cancel(id: string, now: Date): boolean {
+    return this.db.prepare("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id).changes === 1;
+  }
+
+  /** The agent takes a queued handoff; false when somebody else was quicker (or it was canceled). */
+  claim(id: string, agentId: string, now: Date): boolean {
+    const at = now.toISOString();
+    return this.db.prepare("UPDATE handoff_requests SET state = 'assigned', agent_id = ?, assigned_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(agentId, at, at, id).changes === 1;
+  }
+
+  transfer(id: string, fromAgentId: string, toAgentId: string, now: Date): boolean {
+    return this.db
+      .prepare("UPDATE handoff_requests SET agent_id = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?")
+      .run(toAgentId, now.toISOString(), id, fromAgentId).changes === 1;
+  }
+
+  resolve(id: string, agentId: string, outcome: Outcome, now: Date): boolean {
+    const at = now.toISOString();
+    return this.db
+      .prepare("UPDATE handoff_requests SET state = 'resolved', outcome = ?, resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?")
+      .run(outcome, at, at, id, agentId).changes === 1;
+  }
+
+  /** The buyer's 1–5 after a resolved handoff (only once). */
+  rate(id: string, rating: number, now: Date): boolean {
+    return this.db.prepare("UPDATE handoff_requests SET rating = ?, rated_at = ? WHERE id = ? AND state = 'resolved' AND rating IS NULL").run(rating, now.toISOString(), id).changes === 1;
+  }
+
+  addMessage(m: { handoffId: string | null; conversationId: string; kind: MessageKind; agentId?: string; text: string; delivered: boolean }, now: Date): HandoffMessage {
+    const at = now.toISOString();
+    const r = this.insertMessage.run(m.handoffId, m.conversationId, m.kind, m.agentId ?? null, m.text.slice(0, 4000), at, m.delivered ? at : null);
+    return { seq: Number(r.lastInsertRowid), handoffId: m.handoffId, conversationId: m.conversationId, kind: m.kind, agentId: m.agentId, text: m.text.slice(0, 4000), at, deliveredAt: m.delivered ? at : undefined };
+  }
+
+  messages(handoffId: string): HandoffMessage[] {
+    return (this.db.prepare('SELECT * FROM handoff_messages WHERE handoff_id = ? ORDER BY seq').all(handoffId) as MsgRow[]).map(toMessage);
+  }
+
+  message(seq: number): HandoffMessage | undefined {
+    const r = this.db.prepare('SELECT * FROM handoff_messages WHERE seq = ?').get(seq) as MsgRow | undefined;
+    return r ? toMessage(r) : undefined;
+  }
+
+  /** Agent messages persisted but not yet handed to the buyer's channel (a crash in between). */
+  undelivered(): HandoffMessage[] {
+    return (this.db.prepare("SELECT * FROM handoff_messages WHERE kind = 'agent' AND delivered_at IS NULL ORDER BY seq").all() as MsgRow[]).map(toMessage);
+  }
+
+  /** Marks delivered; false when it already was (so a second delivery attempt backs off). */
+  markDelivered(seq: number, now: Date): boolean {
+    return this.db.prepare('UPDATE handoff_messages SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL').run(now.toISOString(), seq).changes === 1;
   }
 }
 
@@ -94,8 +242,6 @@ export class TranscriptStore {
   appendAll(conversationId: string, lines: TranscriptLine[]): void {
     if (lines.length > 0) this.insertAll(conversationId, lines);
   }
-
-
 
   recent(conversationId: string, limit = 50): HandoffContext['transcript'] {
     const rows = this.db

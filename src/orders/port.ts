@@ -14,6 +14,8 @@ export interface OwnershipProof {
   contact?: string;
   email?: string;
   queryPassword?: string;
+  /** A signed-in shop agent looking on the buyer's behalf (the console audits every such reveal). */
+  staff?: { agentId: string; reason: string };
 }
 
 export interface CandidateQuery {

@@ -9,7 +9,7 @@ import { HOLD_LABEL, PRODUCT_LABEL, statusLabel } from './labels.js';
 import { timeline } from './timeline.js';
 
 export { timeline } from './timeline.js';
-export { PRODUCT_LABEL, STATUS_LABEL } from './labels.js';
+export { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL } from './labels.js';
 
 export interface ReplyContext {
   now: Date;
@@ -28,6 +28,7 @@ export const BUTTONS = {
   agent: ['转人工'],
   noProof: ['没有'],
   cancel: ['不用了'],
+  rating: ['5', '4', '3', '2', '1'],
 };
 
 /** The bot's display name on channels that show one. */
@@ -40,6 +41,16 @@ export function wechatText(text: string, choices: string[]): string {
   return choices.length ? `${t}\n\n可以回复：${choices.join(' / ')}` : t;
 }
 
+/** Lines the agent console shows (agents read Chinese too). */
+export const consoleText = {
+  buyerMessage: (text: string, files: number) => (files ? `${text}${text ? ' ' : ''}[发来 ${files} 个附件]` : text),
+  claimed: (agent: string) => `${agent} 接入了会话`,
+  transferred: (from: string, to: string) => `${from} 把会话转给了 ${to}`,
+  resolved: (agent: string, outcome: string) => `${agent} 结束了会话（${outcome}）`,
+  canceled: () => '买家取消了排队',
+  rated: (n: number) => `买家评分：${n} 分`,
+};
+
 export const ticketNote = {
   transaction: (no: string) => `付款交易单号 ${no}`,
   noTransaction: () => '买家暂无交易单号',
@@ -47,6 +58,7 @@ export const ticketNote = {
   join: (parts: string[]) => parts.join('；'),
   none: () => '（买家未描述）',
   files: (n: number) => `买家发来附件 ${n} 个（截图等）`,
+  wantedAgent: (reason: string) => `买家要求人工处理（${reason}），当时没有客服在线`,
   undelivered: (code: string, why: string, text: string) => `机器人的回复没能送达买家（${code}：${why}），请人工跟进。未送达的内容：${text.slice(0, 300)}`,
 };
 
@@ -131,10 +143,18 @@ export const say = {
   ticketExists: (id: string) => `这个问题已经有工单 ${id} 在处理了。还想加快的话可以回复“转人工”。`,
 
   // Escalate rung: handoff.
-  handoffQueued: (ahead: number) =>
-    `已为你转接人工客服，${ahead > 0 ? `前面还有 ${ahead} 位在排队` : '你排在第一位'}。客服接入后会直接在这里回复你，订单情况我已经转给客服，不用重复说明。你也可以先离开，回复不会丢。`,
+  noAgentTicket: (why: 'closed' | 'offline', hours: string, id: string, due: Date, ctx: ReplyContext) =>
+    `${why === 'closed' ? `人工客服的服务时间是每天 ${hours.replace('-', '–')}，现在不在线。` : '现在人工客服都不在线。'}我已经把你的问题提交成工单 ${id}（订单和聊天记录都附上了），客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你，回复会发到这里。`,
+  handoffQueued: (ahead: number, waitMin: number) =>
+    `已为你转接人工客服，${ahead > 0 ? `前面还有 ${ahead} 位，预计等 ${waitMin} 分钟左右` : '你排在第一位，客服马上接入'}。客服会直接在这里回复你，订单情况我已经转给客服，不用重复说明。你也可以先离开，回复不会丢；不想等了回复“不用了”。`,
+  // Hand-back after an agent resolves, and the rating.
+  askRating: () => '这次人工服务就到这里，后面有问题随时找我。方便的话给客服打个分吧：回复 1–5（5 分最满意）。',
+  ratingThanks: (n: number) => (n >= 4 ? `收到 ${n} 分，谢谢你的认可！` : `收到 ${n} 分，谢谢反馈，我们会改进。`),
   handoffAlready: () => '已经在排队等人工客服了，客服接入后会在这里回复你。不想等了可以回复“不用了”。',
   escalateOffer: () => '这种情况需要人工处理，我帮你转人工客服吗？回复“好的”或“不用了”。',
+  agentJoined: (agentName: string) => `客服 ${agentName} 已接入，接下来由人工为你处理。`,
+  ticketAnswer: (id: string, agentName: string, text: string) => `关于工单 ${id}，客服 ${agentName} 回复：${text}`,
+  agentMessage: (agentName: string, text: string) => `${agentName ? `客服 ${agentName}` : '客服'}：${text}`,
   handoffCanceled: () => '好的，已经取消排队。有需要随时再说“转人工”。',
   escalateDeclined: () => '好的，先不转。需要时随时回复“转人工”。',
 

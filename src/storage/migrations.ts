@@ -194,4 +194,54 @@ export const MIGRATIONS: Migration[] = [
         expires_at INTEGER NOT NULL
       );`,
   },
+  {
+    version: 9,
+    name: 'live agents: accounts, sessions, audit, handoff lifecycle and relay log, ratings',
+    sql: `
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE agent_sessions (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE agent_audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT,
+        at TEXT NOT NULL
+      );
+      ALTER TABLE handoff_requests ADD COLUMN agent_id TEXT;
+      ALTER TABLE handoff_requests ADD COLUMN assigned_at TEXT;
+      ALTER TABLE handoff_requests ADD COLUMN resolved_at TEXT;
+      ALTER TABLE handoff_requests ADD COLUMN outcome TEXT;
+      ALTER TABLE handoff_requests ADD COLUMN rating INTEGER;
+      ALTER TABLE handoff_requests ADD COLUMN rated_at TEXT;
+      CREATE TABLE handoff_messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        handoff_id TEXT,
+        conversation_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        agent_id TEXT,
+        text TEXT NOT NULL,
+        at TEXT NOT NULL,
+        delivered_at TEXT
+      );
+      CREATE INDEX handoff_messages_handoff ON handoff_messages (handoff_id, seq);
+      CREATE INDEX handoff_messages_undelivered ON handoff_messages (delivered_at) WHERE delivered_at IS NULL AND kind = 'agent';
+      ALTER TABLE tickets ADD COLUMN conversation_ref TEXT;
+      ALTER TABLE tickets ADD COLUMN answer TEXT;
+      ALTER TABLE tickets ADD COLUMN answered_by TEXT;
+      ALTER TABLE tickets ADD COLUMN answered_at TEXT;`,
+  },
 ];

@@ -11,11 +11,15 @@ export interface NewTicket {
   productType?: string;
   cause?: string;
   symptom: string;
+  /** Where to reach the buyer with the answer. */
+  conversationRef?: unknown;
 }
 
 export interface Ticket extends NewTicket {
   id: string;
   status: 'open' | 'answered' | 'closed';
+  answer?: string;
+  answeredAt?: string;
   createdAt: string;
   dueAt: string;
 }
@@ -32,9 +36,9 @@ export class TicketService {
       const n = (this.db.prepare('SELECT COUNT(*) FROM tickets WHERE id >= ? AND id < ?').pluck().get(`T${day}`, `T${day}~`) as number) + 1;
       const ticket: Ticket = { ...t, id: `T${day}${String(n).padStart(4, '0')}`, status: 'open', createdAt: toShopIso(now, this.opts.timeZone), dueAt: toShopIso(due, this.opts.timeZone) };
       this.db
-        .prepare(`INSERT INTO tickets (id, conversation_id, channel_id, user_id, order_no, payment_time, product_type, cause, symptom, status, created_at, due_at)
-                  VALUES (@id, @conversationId, @channelId, @userId, @orderNo, @paymentTime, @productType, @cause, @symptom, @status, @createdAt, @dueAt)`)
-        .run({ orderNo: null, paymentTime: null, productType: null, cause: null, ...ticket });
+        .prepare(`INSERT INTO tickets (id, conversation_id, channel_id, user_id, order_no, payment_time, product_type, cause, symptom, status, created_at, due_at, conversation_ref)
+                  VALUES (@id, @conversationId, @channelId, @userId, @orderNo, @paymentTime, @productType, @cause, @symptom, @status, @createdAt, @dueAt, @ref)`)
+        .run({ orderNo: null, paymentTime: null, productType: null, cause: null, ...ticket, conversationRef: undefined, ref: t.conversationRef ? JSON.stringify(t.conversationRef) : null });
       return ticket;
     })();
   }
@@ -46,6 +50,7 @@ export class TicketService {
       id: row.id!, conversationId: row.conversation_id!, channelId: row.channel_id!, userId: row.user_id!,
       orderNo: row.order_no ?? undefined, paymentTime: row.payment_time ?? undefined, productType: row.product_type ?? undefined,
       cause: row.cause ?? undefined, symptom: row.symptom!, status: row.status as Ticket['status'], createdAt: row.created_at!, dueAt: row.due_at!,
+      conversationRef: row.conversation_ref ? JSON.parse(row.conversation_ref) : undefined, answer: row.answer ?? undefined, answeredAt: row.answered_at ?? undefined,
     };
   }
 
@@ -55,5 +60,18 @@ export class TicketService {
       .pluck()
       .get(conversationId, orderNo ?? null) as string | undefined;
     return id ? this.get(id) : undefined;
+  }
+
+  /** Open tickets, the oldest due first (the console's list). */
+  open(limit = 200): Ticket[] {
+    const ids = this.db.prepare("SELECT id FROM tickets WHERE status = 'open' ORDER BY due_at, id LIMIT ?").pluck().all(limit) as string[];
+    return ids.map((id) => this.get(id)!);
+  }
+
+  /** An agent's answer; false when the ticket is not open any more. */
+  answer(id: string, agentId: string, text: string, now: Date): boolean {
+    return this.db
+      .prepare("UPDATE tickets SET status = 'answered', answer = ?, answered_by = ?, answered_at = ? WHERE id = ? AND status = 'open'")
+      .run(text, agentId, toShopIso(now, this.opts.timeZone), id).changes === 1;
   }
 }

@@ -73,6 +73,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
 
   it('handles interruptions: help keeps the dialog, restart clears it, 转人工 hands off', async () => {
     const app = makeApp({ orders: [paidRecently] });
+    app.services.presence.online = () => 1;
     await say(app, '查订单');
     const help = await say(app, '帮助');
     expect(help.text).toContain('我可以帮你');
@@ -88,8 +89,36 @@ describe('dialogs through botbuilder TestAdapter', () => {
     expect(JSON.parse(ctx).transcript.length).toBeGreaterThan(3);
   });
 
+  it('gives an honest place in the queue and wait, from the agents online and their pace', async () => {
+    const app = makeApp({ orders: [] });
+    app.services.presence.online = () => 2;
+    expect((await say(app, '转人工', 'q1')).text).toContain('你排在第一位');
+    const second = await say(app, '转人工', 'q2');
+    expect(second.text).toContain('前面还有 1 位');
+    expect(second.text).toContain('预计等 3 分钟'); // 1 ahead × 6 min ÷ 2 agents
+    // The external-hub protocol event goes out too (channels facing buyers drop it).
+    expect(second.activities.some((a) => a.type === 'event' && a.name === 'handoff.initiate')).toBe(true);
+  });
+
+  it('files a ticket instead of a queue nobody serves: outside working hours, or with no agent online', async () => {
+    const night = makeApp({ orders: [], now: '2026-11-23T23:30:00+08:00' });
+    night.services.presence.online = () => 3;
+    const a = await say(night, '转人工');
+    expect(a.outcome).toMatchObject({ intent: 'human_agent', handoff: true, step: 'escalate' });
+    expect(a.outcome?.ticketId).toMatch(/^T\d{10}$/);
+    expect(a.text).toContain('09:00–22:00');
+    expect(a.text).toContain(a.outcome!.ticketId);
+    expect(night.db.prepare('SELECT COUNT(*) FROM handoff_requests').pluck().get()).toBe(0);
+    const nobody = makeApp({ orders: [] });
+    const b = await say(nobody, '转人工');
+    expect(b.text).toContain('都不在线');
+    expect(b.outcome?.ticketId).toBeDefined();
+    expect(nobody.services.tickets.get(b.outcome!.ticketId)!.symptom).toContain('要求人工');
+  });
+
   it('lets a buyer stop waiting for an agent', async () => {
     const app = makeApp({ orders: [] });
+    app.services.presence.online = () => 1;
     expect((await say(app, '转人工')).outcome).toMatchObject({ handoff: true });
     const canceled = await say(app, '不用了');
     expect(canceled.text).toContain('取消排队');

@@ -28,6 +28,12 @@ export function botFrameworkRouter(app: App): express.Router {
   );
   const adapter = app.wire(new CloudAdapter(auth));
   adapter.use(dropTracesMiddleware);
+  // Agent replies and hand-backs reach Teams / Emulator / Azure channels as proactive messages.
+  for (const channelId of ['emulator', 'msteams', 'webchat', 'slack', 'telegram']) {
+    app.relay.register(channelId, {
+      continueConversation: (ref, logic) => adapter.continueConversationAsync(bf.appId ?? '', ref, logic),
+    });
+  }
   const router = express.Router();
   router.post('/api/messages', express.json({ limit: '256kb' }), async (req, res) => {
     // A shop buyer identity only ever comes from our own token-minting channels: never from here.

@@ -37,16 +37,28 @@ export class DirectLineAdapter extends BotAdapter {
 
   /** Stores an activity in the conversation log and tells the sockets. */
   publish(conversationId: string, activity: Partial<Activity>): Partial<Activity> {
-    const { activity: stored, watermark } = this.store.append(conversationId, activity);
-    for (const l of this.listeners) l(conversationId, [stored], watermark);
+    const { stored, notify } = this.append(conversationId, activity);
+    notify();
     return stored;
+  }
+
+  /** Only the SQLite part of publish (callers may run it inside their own transaction); then notify(). */
+  append(conversationId: string, activity: Partial<Activity>): { stored: Partial<Activity>; notify: () => void } {
+    const { activity: stored, watermark } = this.store.append(conversationId, activity);
+    return { stored, notify: () => this.listeners.forEach((l) => l(conversationId, [stored], watermark)) };
+  }
+
+  /** An activity from the bot's side for a conversation, outside any turn (an agent's message). */
+  botActivity(conversationId: string, userId: string, a: Partial<Activity>): Partial<Activity> {
+    return { ...a, channelId: DIRECTLINE_CHANNEL, conversation: { id: conversationId } as Activity['conversation'], from: { ...BOT }, recipient: { id: userId, name: userId, role: 'user' }, timestamp: this.clock.now() };
   }
 
   async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
     const conversationId = context.activity.conversation.id;
     const out: ResourceResponse[] = [];
     for (const a of activities) {
-      if (a.type === ActivityTypes.Trace || a.type === 'delay') {
+      // Traces, and handoff protocol events meant for an external agent hub, never reach the buyer's page.
+      if (a.type === ActivityTypes.Trace || a.type === 'delay' || (a.type === ActivityTypes.Event && a.name?.startsWith('handoff.'))) {
         out.push({ id: randomUUID() });
         continue;
       }

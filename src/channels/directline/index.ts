@@ -6,6 +6,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Activity } from 'botbuilder';
 import busboy from 'busboy';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -49,7 +50,8 @@ export interface DirectLine {
   /** What POST /tokens/generate does for the shop backend: a token for a new conversation of this buyer. */
   mintForBuyer(buyer: { id: string; contact?: string }): { conversationId: string; token: string; expires_in: number };
   router: express.Router;
-  attach(server: http.Server): void;
+  /** Takes a WebSocket upgrade for a Direct Line stream; false when the path is not ours. */
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
 export function createDirectLine(app: App): DirectLine {
@@ -314,16 +316,17 @@ export function createDirectLine(app: App): DirectLine {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const attach = (server: http.Server) => {
-    server.on('upgrade', (req, socket, head) => {
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const m = url.pathname.match(/^\/v3\/directline\/conversations\/([^/]+)\/stream$/);
-      if (!m) return void socket.destroy();
+      if (!m) return false;
       const cid = decodeURIComponent(m[1]!);
       const claims = tokens.verify(url.searchParams.get('t') ?? undefined, now());
       if (!claims || claims.cid !== cid || !store.get(cid)) {
         socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-        return void socket.destroy();
+        socket.destroy();
+        return true;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         // One socket per conversation: a newer connection (a reload) replaces the old one.
@@ -341,12 +344,22 @@ export function createDirectLine(app: App): DirectLine {
           if (sockets.get(cid) === ws) sockets.delete(cid);
         });
       });
-    });
+    }
+    return true;
   };
+
+  // Agents reach web-chat buyers through the activity log: appended in the relay's transaction.
+  app.relay.register(DIRECTLINE_CHANNEL, {
+    continueConversation: (ref, logic) => adapter.continueConversation(ref, logic),
+    deliverInTransaction: (ref, activity) => {
+      const { notify } = adapter.append(ref.conversation!.id, adapter.botActivity(ref.conversation!.id, ref.user?.id ?? '', activity));
+      return { after: notify };
+    },
+  });
 
   const mintForBuyer = (buyer: { id: string; contact?: string }) => grant(newConversation(buyer.id, buyer));
 
-  return { adapter, store, tokens, router, attach, mintForBuyer };
+  return { adapter, store, tokens, router, upgrade, mintForBuyer };
 }
 
 type Form = { activity?: string; files: Array<{ name?: string; data: Buffer }>; rejected: number } | { status: number; error: string };

@@ -7,8 +7,8 @@
 import type { Activity } from 'botbuilder';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { App } from '../../app.js';
-import { BUTTONS } from '../../replies/index.js';
-import { PushHandler, type Push, WeChatAdapter } from './adapter.js';
+import { BUTTONS, wechatText } from '../../replies/index.js';
+import { PushHandler, type Push, WeChatAdapter, packMessages } from './adapter.js';
 import { MessageCrypto, WeChatCryptoError, plainSignature, safeEqual } from './crypto.js';
 import { type MessageApi, OfficialAccountApi, WeComApi } from './api.js';
 import { Outbox } from './outbox.js';
@@ -59,6 +59,14 @@ export function createWeChat(app: App): WeChat {
     const adapter = app.wire(new WeChatAdapter(channelId, outbox));
     const handler = new PushHandler(adapter, store, outbox, app.logic, { deadlineMs: wc.deadlineMs, logger });
     outbox.start();
+    // Agents reach WeChat buyers through the outbox (same transaction as the relay's bookkeeping).
+    app.relay.register(channelId, {
+      continueConversation: (ref, logic) => adapter.continueConversation(ref, logic),
+      deliverInTransaction: (ref, activity) => {
+        store.enqueue(channelId, ref.user!.id, ref.conversation!.id, packMessages([wechatText(activity.text ?? '', [])]), Date.now());
+        return { after: () => void outbox.kick() };
+      },
+    });
     return { adapter, handler, outbox, api };
   };
 

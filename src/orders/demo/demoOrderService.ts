@@ -144,6 +144,7 @@ export class DemoOrderService implements OrderService {
   }
 
   private check(order: UnifiedOrder, row: Row, proof: OwnershipProof): boolean {
+    if (proof.staff?.agentId && proof.staff.reason) return true;
     if (proof.userId && order.buyer.userId && proof.userId === order.buyer.userId) return true;
     const typed = [proof.contact, proof.email].filter((x): x is string => !!x).map(normalizeContact);
     const known = [order.buyer.contact, order.buyer.email].filter((x): x is string => !!x).map(normalizeContact);

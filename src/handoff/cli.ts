@@ -1,0 +1,65 @@
+/**
+ * npm run agent -- add <username> [--name <display name>]   create a console account
+ * npm run agent -- passwd <username>                         set a new password (signs out everywhere)
+ * npm run agent -- list                                      list accounts
+ * The password is read without echo from the terminal, or from AGENT_PASSWORD (scripts, CI); it is
+ * stored only as a scrypt hash and never printed.
+ */
+import readline from 'node:readline';
+import { Writable } from 'node:stream';
+import { ConfigError, loadConfig, loadDotEnv } from '../config.js';
+import { openDatabase } from '../storage/db.js';
+import { AgentStore } from './agents.js';
+
+function askHidden(prompt: string): Promise<string> {
+  return new Promise((resolve) => {
+    process.stderr.write(prompt);
+    const silent = new Writable({ write: (_c, _e, cb) => cb() });
+    const rl = readline.createInterface({ input: process.stdin, output: silent, terminal: true });
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+async function password(): Promise<string> {
+  if (process.env.AGENT_PASSWORD) return process.env.AGENT_PASSWORD;
+  if (!process.stdin.isTTY) throw new Error('no terminal to ask for the password: set AGENT_PASSWORD');
+  const first = await askHidden('password (at least 8 characters): ');
+  const second = await askHidden('again: ');
+  if (first !== second) throw new Error('the two passwords differ');
+  return first;
+}
+
+async function main(argv: string[]): Promise<void> {
+  loadDotEnv();
+  const config = loadConfig();
+  const db = openDatabase(config.databaseFile);
+  const agents = new AgentStore(db);
+  try {
+    const [cmd, username] = argv;
+    const nameAt = argv.indexOf('--name');
+    const displayName = nameAt >= 0 ? (argv[nameAt + 1] ?? '') : (username ?? '');
+    if (cmd === 'add' && username) {
+      const a = await agents.create(username, displayName, await password());
+      console.log(`created agent ${a.username} (${a.displayName}); sign in at /agent`);
+    } else if (cmd === 'passwd' && username) {
+      if (!(await agents.setPassword(username, await password()))) throw new Error(`no agent named ${username}`);
+      console.log(`password changed for ${username}; their sessions were signed out`);
+    } else if (cmd === 'list') {
+      for (const a of agents.list()) console.log(`${a.username}\t${a.displayName}`);
+    } else {
+      console.log('usage: npm run agent -- add <username> [--name <显示名>] | passwd <username> | list');
+      process.exitCode = 2;
+    }
+  } finally {
+    db.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  console.error(err instanceof ConfigError ? err.message : `error: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,133 @@
+/**
+ * The relay between buyers and agents. An agent's message is stored first, then handed to the
+ * buyer's own channel; channels that keep their outgoing messages in our SQLite (Direct Line's
+ * activity log, the WeChat outbox) take it in the same transaction that marks it delivered, so a
+ * crash can neither lose nor repeat it; others get it at least once. On start, whatever was
+ * stored but not delivered is delivered. Buyer messages reach the console as events.
+ */
+import { EventEmitter } from 'node:events';
+import type { Activity, ConversationReference, TurnContext } from 'botbuilder';
+import type pino from 'pino';
+import { say } from '../replies/index.js';
+import type { Db } from '../storage/db.js';
+import type { Agent } from './agents.js';
+import type { Handoff, HandoffMessage, HandoffService, TranscriptStore } from './index.js';
+
+export interface BuyerChannel {
+  /** Runs a proactive turn in the buyer's conversation (hand-back, status events). */
+  continueConversation(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void>;
+  /**
+   * Puts one message in the buyer's channel synchronously, inside the caller's SQLite
+   * transaction (Direct Line log, WeChat outbox); `after` runs once it is committed.
+   */
+  deliverInTransaction?(reference: Partial<ConversationReference>, activity: Partial<Activity>): { after?: () => void };
+}
+
+export interface RelayEvents {
+  message: [HandoffMessage & { agentName?: string }];
+  buyer: [{ handoffId: string; conversationId: string; text: string; at: string }];
+  changed: [{ handoffId: string; state: string }];
+}
+
+export class Relay extends EventEmitter<RelayEvents> {
+  private readonly channels = new Map<string, BuyerChannel>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly handoffs: HandoffService,
+    private readonly transcript: TranscriptStore,
+    private readonly agents: { get(id: string): Agent | undefined },
+    private readonly logger: pino.Logger,
+  ) {
+    super();
+    this.setMaxListeners(1000);
+  }
+
+  register(channelId: string, channel: BuyerChannel): void {
+    this.channels.set(channelId, channel);
+  }
+
+  canReach(channelId: string): boolean {
+    return this.channels.has(channelId);
+  }
+
+  /** Stores the agent's message, tells the consoles, then delivers it. */
+  async agentSays(h: Handoff, agent: Agent, text: string): Promise<HandoffMessage> {
+    const m = this.handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'agent', agentId: agent.id, text, delivered: false }, new Date());
+    this.emit('message', { ...m, agentName: agent.displayName });
+    await this.deliver(m);
+    return this.handoffs.message(m.seq) ?? m;
+  }
+
+  /** Delivers a stored agent message that is not yet delivered; true when it went out now. */
+  async deliver(m: HandoffMessage): Promise<boolean> {
+    const h = m.handoffId ? this.handoffs.get(m.handoffId) : undefined;
+    const channel = h && this.channels.get(h.channelId);
+    if (!h || !channel) {
+      this.logger.warn({ handoff: m.handoffId, channel: h?.channelId }, 'agent message: no way to reach this buyer');
+      return false;
+    }
+    const name = (m.agentId && this.agents.get(m.agentId)?.displayName) || '';
+    const activity: Partial<Activity> = { type: 'message', text: say.agentMessage(name, m.text), locale: 'zh-CN', textFormat: 'plain', channelData: { fromAgent: name } };
+    const ref = h.conversationRef as Partial<ConversationReference>;
+    const line = { direction: 'out' as const, sender: `agent:${name}`, text: activity.text!, at: new Date() };
+    if (channel.deliverInTransaction) {
+      const result = this.db.transaction(() => {
+        if (!this.handoffs.markDelivered(m.seq, new Date())) return undefined; // somebody delivered it already
+        this.transcript.appendAll(h.conversationId, [line]);
+        return channel.deliverInTransaction!(ref, activity);
+      })();
+      result?.after?.();
+      return !!result;
+    }
+    // At least once: a crash between sending and marking sends it again after the restart.
+    await channel.continueConversation(ref, async (ctx) => void (await ctx.sendActivity(activity)));
+    this.transcript.appendAll(h.conversationId, [line]);
+    return this.handoffs.markDelivered(m.seq, new Date());
+  }
+
+  /** After a restart: deliver what was stored but never delivered. */
+  async recover(): Promise<number> {
+    let n = 0;
+    for (const m of this.handoffs.undelivered()) {
+      try {
+        if (await this.deliver(m)) n++;
+      } catch (err) {
+        this.logger.error({ err, seq: m.seq }, 'could not deliver a stored agent message');
+      }
+    }
+    return n;
+  }
+
+  /** A message to a buyer outside a handoff (a ticket's answer); at least once. False when unreachable. */
+  async sendToBuyer(channelId: string, ref: Partial<ConversationReference> | undefined, text: string): Promise<boolean> {
+    const channel = this.channels.get(channelId);
+    if (!channel || !ref?.conversation) return false;
+    const activity: Partial<Activity> = { type: 'message', text, locale: 'zh-CN', textFormat: 'plain' };
+    if (channel.deliverInTransaction) {
+      const result = this.db.transaction(() => channel.deliverInTransaction!(ref, activity))();
+      result.after?.();
+    } else {
+      await channel.continueConversation(ref, async (ctx) => void (await ctx.sendActivity(activity)));
+    }
+    this.transcript.appendAll(ref.conversation.id, [{ direction: 'out', sender: 'agent', text, at: new Date() }]);
+    return true;
+  }
+
+  /** A proactive turn in the handoff's conversation on its own channel. */
+  async proactive(h: Handoff, logic: (ctx: TurnContext) => Promise<void>): Promise<boolean> {
+    const channel = this.channels.get(h.channelId);
+    if (!channel) return false;
+    await channel.continueConversation(h.conversationRef as Partial<ConversationReference>, logic);
+    return true;
+  }
+
+  /** What the buyer wrote while an agent has (or is about to have) the conversation. */
+  buyerSaid(handoffId: string, conversationId: string, text: string): void {
+    this.emit('buyer', { handoffId, conversationId, text, at: new Date().toISOString() });
+  }
+
+  changed(handoffId: string, state: string): void {
+    this.emit('changed', { handoffId, state });
+  }
+}
