@@ -68,7 +68,7 @@ export function createAgentConsole(app: App): AgentConsole {
   };
   relay.on('message', (m) => broadcast({ type: 'message', handoffId: m.handoffId, message: { ...m, agentName: m.agentName } }));
   relay.on('buyer', (b) => broadcast({ type: 'buyer', ...b }));
-  relay.on('changed', (c) => broadcast({ type: 'changed', ...c }));
+  handoffs.on('changed', (c) => broadcast({ type: 'changed', ...c }));
 
   const api = express.Router();
   api.use(express.json({ limit: '16kb' }));
@@ -97,7 +97,11 @@ export function createAgentConsole(app: App): AgentConsole {
     const key = `${req.ip}|${body.data.username}`;
     if (!loginLimiter.take(key, new Date())) return fail(res, 429, 'too many attempts, wait a minute');
     const result = await agents.login(body.data.username, body.data.password);
-    if (!result) return fail(res, 401, 'wrong user name or password');
+    if (!result) {
+      logger.warn({ username: body.data.username.slice(0, 64), ip: req.ip }, 'agent sign-in failed');
+      return fail(res, 401, 'wrong user name or password');
+    }
+    logger.info({ agent: result.session.agent.username, ip: req.ip }, 'agent signed in');
     res.cookie(COOKIE, result.token, { httpOnly: true, sameSite: 'strict', secure: secure(req), path: '/', maxAge: SESSION_HOURS * 3_600_000 });
     res.json({ agent: result.session.agent, csrf: result.session.csrf });
   });
@@ -111,7 +115,7 @@ export function createAgentConsole(app: App): AgentConsole {
 
   api.get('/me', auth, (_req, res) => {
     const s = res.locals.session as AgentSession;
-    res.json({ agent: s.agent, csrf: s.csrf, outcomes: OUTCOMES.map((o) => ({ id: o, label: OUTCOME_LABEL[o] })), quickReplies: QUICK_REPLIES });
+    res.json({ agent: s.agent, csrf: s.csrf, timeZone: app.config.timeZone, outcomes: OUTCOMES.map((o) => ({ id: o, label: OUTCOME_LABEL[o] })), quickReplies: QUICK_REPLIES });
   });
 
   const summary = (h: Handoff) => {
@@ -155,6 +159,7 @@ export function createAgentConsole(app: App): AgentConsole {
         stepLabel: context.step ? STEP_LABEL[context.step as keyof typeof STEP_LABEL] : undefined,
         productLabel: context.productType ? PRODUCT_LABEL[context.productType as keyof typeof PRODUCT_LABEL] : undefined,
         ladder: context.ladder.map((l) => ({ ...l, label: STEP_LABEL[l.step as keyof typeof STEP_LABEL] ?? l.step })),
+        statusLabel: (context.order as { status?: keyof typeof STATUS_LABEL } | undefined)?.status ? STATUS_LABEL[(context.order as { status: keyof typeof STATUS_LABEL }).status] : undefined,
         transcript: undefined,
       },
       transcript: services.transcript.recent(h.conversationId, 300),
@@ -184,7 +189,6 @@ export function createAgentConsole(app: App): AgentConsole {
     const agent = me(res);
     if (!handoffs.claim(h.id, agent.id, new Date())) return fail(res, 409, h.state === 'queued' ? 'already taken' : `handoff is ${h.state}`);
     handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.claimed(agent.displayName), delivered: true }, new Date());
-    relay.changed(h.id, 'assigned');
     const claimed = handoffs.get(h.id)!;
     await toBuyer(claimed, async (ctx) => {
       await ctx.sendActivity(say.agentJoined(agent.displayName));
@@ -201,7 +205,6 @@ export function createAgentConsole(app: App): AgentConsole {
     const agent = me(res);
     if (!handoffs.transfer(h.id, agent.id, to.id, new Date())) return fail(res, 409, 'only the agent who has it can transfer it');
     handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.transferred(agent.displayName, to.displayName), delivered: true }, new Date());
-    relay.changed(h.id, 'assigned');
     res.json({ ok: true });
   });
 
@@ -237,7 +240,6 @@ export function createAgentConsole(app: App): AgentConsole {
     const agent = me(res);
     if (!handoffs.resolve(h.id, agent.id, outcome as Outcome, new Date())) return fail(res, 409, 'only the agent who has it can resolve it');
     handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.resolved(agent.displayName, OUTCOME_LABEL[outcome as Outcome]), delivered: true }, new Date());
-    relay.changed(h.id, 'resolved');
     // The bot takes the conversation back and asks for a rating, on the buyer's own channel.
     const resolved = handoffs.get(h.id)!;
     await toBuyer(resolved, async (ctx) => {

@@ -3,6 +3,7 @@
  * full context packet; the console and the relay (./relay.ts, ./console.ts) work from here.
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Db } from '../storage/db.js';
 
 export interface HandoffContext {
@@ -101,11 +102,13 @@ const toMessage = (r: MsgRow): HandoffMessage => ({
  * canceled by the buyer. Every message of a handoff (buyer, agent, internal note) is kept here,
  * an agent's before it is delivered.
  */
-export class HandoffService {
+export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string; state: HandoffState }] }> {
   private readonly selectActive;
   private readonly insertMessage;
 
   constructor(private readonly db: Db) {
+    super();
+    this.setMaxListeners(100);
     // Asked on every turn: prepared once.
     this.selectActive = db.prepare(
       "SELECT id, conversation_id, state, priority, created_at FROM handoff_requests WHERE conversation_id = ? AND state IN ('queued', 'assigned') ORDER BY created_at DESC LIMIT 1",
@@ -125,6 +128,7 @@ export class HandoffService {
       .prepare(`INSERT INTO handoff_requests (id, conversation_id, channel_id, user_id, state, priority, reason, context, conversation_ref, created_at, updated_at)
                 VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`)
       .run(id, args.conversationId, args.channelId, args.userId, args.priority, args.context.reason, JSON.stringify(args.context), JSON.stringify(args.conversationRef), at, at);
+    this.emit('changed', { handoffId: id, state: 'queued' });
     return { id, conversationId: args.conversationId, state: 'queued', priority: args.priority, createdAt: at };
   }
 
@@ -167,26 +171,29 @@ export class HandoffService {
   }
 
   cancel(id: string, now: Date): boolean {
-    return this.db.prepare("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id).changes === 1;
+    return this.changed(id, 'canceled', this.db.prepare("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id).changes === 1);
+  }
+
+  private changed(id: string, state: HandoffState, ok: boolean): boolean {
+    if (ok) this.emit('changed', { handoffId: id, state });
+    return ok;
   }
 
   /** The agent takes a queued handoff; false when somebody else was quicker (or it was canceled). */
   claim(id: string, agentId: string, now: Date): boolean {
     const at = now.toISOString();
-    return this.db.prepare("UPDATE handoff_requests SET state = 'assigned', agent_id = ?, assigned_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(agentId, at, at, id).changes === 1;
+    return this.changed(id, 'assigned', this.db.prepare("UPDATE handoff_requests SET state = 'assigned', agent_id = ?, assigned_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(agentId, at, at, id).changes === 1);
   }
 
   transfer(id: string, fromAgentId: string, toAgentId: string, now: Date): boolean {
-    return this.db
-      .prepare("UPDATE handoff_requests SET agent_id = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?")
-      .run(toAgentId, now.toISOString(), id, fromAgentId).changes === 1;
+    const ok = this.db.prepare("UPDATE handoff_requests SET agent_id = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(toAgentId, now.toISOString(), id, fromAgentId).changes === 1;
+    return this.changed(id, 'assigned', ok);
   }
 
   resolve(id: string, agentId: string, outcome: Outcome, now: Date): boolean {
     const at = now.toISOString();
-    return this.db
-      .prepare("UPDATE handoff_requests SET state = 'resolved', outcome = ?, resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?")
-      .run(outcome, at, at, id, agentId).changes === 1;
+    const ok = this.db.prepare("UPDATE handoff_requests SET state = 'resolved', outcome = ?, resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(outcome, at, at, id, agentId).changes === 1;
+    return this.changed(id, 'resolved', ok);
   }
 
   /** The buyer's 1–5 after a resolved handoff (only once). */

@@ -26,7 +26,6 @@ export interface BuyerChannel {
 export interface RelayEvents {
   message: [HandoffMessage & { agentName?: string }];
   buyer: [{ handoffId: string; conversationId: string; text: string; at: string }];
-  changed: [{ handoffId: string; state: string }];
 }
 
 export class Relay extends EventEmitter<RelayEvents> {
@@ -127,7 +126,4 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.emit('buyer', { handoffId, conversationId, text, at: new Date().toISOString() });
   }
 
-  changed(handoffId: string, state: string): void {
-    this.emit('changed', { handoffId, state });
-  }
 }

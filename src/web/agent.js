@@ -8,6 +8,7 @@
   let data = { queued: [], mine: [], others: [], tickets: [] };
   let agents = [];
   let ws = null;
+  let timeZone = 'Asia/Shanghai'; // the shop's, from /me
 
   const api = async (path, opts = {}) => {
     const res = await fetch(`/agent/api${path}`, {
@@ -27,7 +28,7 @@
     if (text !== undefined) e.textContent = text;
     return e;
   };
-  const time = (iso) => (iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '');
+  const time = (iso) => (iso ? new Date(iso).toLocaleString('zh-CN', { timeZone, hour12: false, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '');
   const waited = (sec) => (sec < 60 ? `${sec} 秒` : sec < 3600 ? `${Math.floor(sec / 60)} 分钟` : `${Math.floor(sec / 3600)} 小时`);
   const CHANNEL = { directline: '网页', wechat: '公众号', wecom: '企业微信', emulator: 'Emulator', msteams: 'Teams' };
 
@@ -42,6 +43,7 @@
       const info = await api('/me');
       csrf = info.csrf;
       me = info.agent;
+      timeZone = info.timeZone || timeZone;
       $('me').textContent = me.displayName;
       $('outcome').replaceChildren(...info.outcomes.map((o) => Object.assign(el('option', '', o.label), { value: o.id })));
       $('quick').replaceChildren(...info.quickReplies.map((q) => {
@@ -72,6 +74,8 @@
         refresh();
       }
     };
+    // Presence comes from the socket itself (a queue fetched before it opened would say 0).
+    ws.onopen = () => refresh();
     ws.onclose = () => { if (!$('desk').hidden) setTimeout(connect, 2000); };
   }
 
@@ -79,7 +83,6 @@
     const [q, t, a] = await Promise.all([api('/queue'), api('/tickets'), api('/agents')]);
     data = { ...q, tickets: t.tickets };
     agents = a.agents;
-    $('presence').textContent = `在线客服 ${q.online} 人`;
     $('count-queued').textContent = q.queued.length || '';
     $('count-mine').textContent = q.mine.length || '';
     $('count-tickets').textContent = t.tickets.length || '';
@@ -149,7 +152,7 @@
     if (keepScroll) $('timeline').scrollTop = scroll;
     const c = d.context || {};
     const facts = [['订单号', c.orderNo], ['付款时间', c.paymentTime && time(c.paymentTime)], ['商品类型', c.productLabel], ['诊断', c.causeLabel], ['阶段', c.stepLabel], ['工单', c.ticketId], ['买家', c.buyer?.id]];
-    if (c.order) facts.push(['订单状态', c.order.status], ['商品', c.order.title], ['金额', c.order.amount && `¥${c.order.amount}`]);
+    if (c.order) facts.push(['订单状态', c.statusLabel || c.order.status], ['商品', c.order.title], ['金额', c.order.amount && `¥${c.order.amount}`]);
     $('facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
     $('ladder').replaceChildren(...(c.ladder || []).map((l) => el('li', '', `${l.label} · ${time(l.at)}`)));
     $('files').replaceChildren(...d.attachments.map((f) => {
