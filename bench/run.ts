@@ -2,7 +2,8 @@
  * npm run bench: in-process turns (understand + look up + diagnose + state read/write) against a
  * demo shop of 10,000 orders in a SQLite file, understanding alone, and Direct Line over HTTP with
  * 32 concurrent conversations beside a bare express echo, and the WeChat Official Account endpoint
- * (encrypted round trips; the 5-second rule with a 10-second order service). Prints figures; never fails.
+ * (encrypted round trips; the 5-second rule with a 10-second order service), and the live-agent relay
+ * with 50 simultaneous handoffs. Prints figures; never fails.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -215,6 +216,101 @@ async function wechat() {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * Relay latency with 50 simultaneous handoffs over real HTTP and WebSockets: a buyer (Direct Line
+ * REST + stream) writes, the agent's console socket gets it, the agent answers through the console
+ * API, and the time until the answer arrives on the buyer's stream is one round trip.
+ */
+async function relay() {
+  const { default: WebSocket } = await import('ws');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-relay-'));
+  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'relay.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', DIRECTLINE_RATE_PER_MIN: '1000000', AGENT_HOURS: '00:00-24:00' });
+  const app = createApp({ config });
+  const server = createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const HANDOFFS = 50;
+  const ROUNDS = 20;
+
+  // Five agents, signed in with the console's WebSocket open; each answers what its buyers write.
+  const owner = new Map<string, number>(); // handoff id → agent index
+  const agents = await Promise.all(
+    Array.from({ length: 5 }, async (_, i) => {
+      await app.agents.create(`agent${i}`, `客服${i}`, 'bench-password-1');
+      const res = await fetch(`${base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `agent${i}`, password: 'bench-password-1' }) });
+      const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+      const { csrf } = (await res.json()) as { csrf: string };
+      const call = (p: string, body?: unknown) =>
+        fetch(`${base}/agent/api${p}`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/agent/ws`, { headers: { cookie, origin: base } });
+      await new Promise((r) => ws.once('open', r));
+      ws.on('message', (d) => {
+        const ev = JSON.parse(String(d)) as { type: string; handoffId: string; text: string };
+        if (ev.type === 'buyer' && owner.get(ev.handoffId) === i) void call(`/handoffs/${ev.handoffId}/messages`, { text: `收到：${ev.text}` });
+      });
+      return { call, ws };
+    }),
+  );
+
+  const buyers = await Promise.all(
+    Array.from({ length: HANDOFFS }, async () => {
+      const { token, conversationId } = (await (await fetch(`${base}/api/directline/token`, { method: 'POST' })).json()) as { token: string; conversationId: string };
+      const conv = (await (await fetch(`${base}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { streamUrl: string };
+      const waiting = new Map<string, () => void>();
+      const ws = new WebSocket(conv.streamUrl);
+      ws.on('message', (d) => {
+        const s = String(d);
+        if (!s) return;
+        for (const a of (JSON.parse(s) as { activities: Array<{ text?: string }> }).activities) {
+          const m = a.text?.match(/收到：(ping-\d+)/);
+          if (m) waiting.get(m[1]!)?.();
+        }
+      });
+      await new Promise((r) => ws.once('open', r));
+      const say = (text: string) =>
+        fetch(`${base}/v3/directline/conversations/${conversationId}/activities`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', from: { id: 'b' }, text }) });
+      return { conversationId, waiting, ws, say };
+    }),
+  );
+  for (const b of buyers) await b.say('转人工');
+  const open = app.services.handoffs.open();
+  await Promise.all(open.map((h, k) => (owner.set(h.id, k % agents.length), agents[k % agents.length]!.call(`/handoffs/${h.id}/claim`))));
+
+  // Closed loops (each buyer writes again as soon as the answer is in): the saturated figure.
+  // Paced (each buyer writes every 2 s, 25 messages/s in all, still far busier than real chats).
+  const roundTrips = async (pacedMs?: number) => {
+    const latencies: number[] = [];
+    const t0 = performance.now();
+    await Promise.all(
+      buyers.map(async (b, k) => {
+        if (pacedMs) await new Promise((r) => setTimeout(r, (k * pacedMs) / buyers.length));
+        for (let i = 0; i < ROUNDS; i++) {
+          const tag = `ping-${k * 1000 + i + (pacedMs ? 500 : 0)}`;
+          const s = performance.now();
+          const arrived = new Promise<void>((r) => b.waiting.set(tag, r));
+          await b.say(tag);
+          await arrived;
+          latencies.push(performance.now() - s);
+          if (pacedMs) await new Promise((r) => setTimeout(r, Math.max(0, pacedMs - (performance.now() - s))));
+        }
+      }),
+    );
+    latencies.sort((a, b) => a - b);
+    return { n: latencies.length, secs: (performance.now() - t0) / 1000, p50: pct(latencies, 50), p99: pct(latencies, 99), max: latencies.at(-1)! };
+  };
+  const sat = await roundTrips();
+  const paced = await roundTrips(2000);
+  console.log(`relay, ${open.length} simultaneous handoffs (${agents.length} agents), buyer → agent's console → agent's reply → buyer's stream, real HTTP/WebSocket, clients in the same process:`);
+  console.log(`  saturated: ${sat.n} round trips in ${sat.secs.toFixed(1)} s (${(sat.n / sat.secs).toFixed(0)}/s), p50 ${ms(sat.p50)}, p99 ${ms(sat.p99)}`);
+  console.log(`  paced (each buyer every 2 s): p50 ${ms(paced.p50)}, p99 ${ms(paced.p99)}, max ${ms(paced.max)}`);
+  for (const b of buyers) b.ws.close();
+  for (const a of agents) a.ws.close();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 console.log(`node ${process.version}, ${os.cpus().length} cores, TZ=${process.env.TZ ?? '(unset)'}`);
 // `npm run bench -- wechat directline` runs only the named parts.
 const only = process.argv.slice(2);
@@ -223,4 +319,5 @@ if (want('understanding')) understanding();
 if (want('turns')) await turns();
 if (want('directline')) await directLine();
 if (want('wechat')) await wechat();
+if (want('relay')) await relay();
 console.log(`rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import type Database from 'better-sqlite3';
 import type { Db } from '../storage/db.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
@@ -42,6 +43,12 @@ const digest = (token: string) => createHash('sha256').update(token).digest('bas
 
 export class AgentStore {
   private readonly dummyHash: Promise<string>;
+  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
+  private sql(text: string): Database.Statement<unknown[]> {
+    let st = this.statements.get(text);
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
+    return st;
+  }
 
   constructor(private readonly db: Db) {
     // Unknown user names cost as much as wrong passwords (no timing oracle for valid names).
@@ -53,8 +60,7 @@ export class AgentStore {
     if (password.length < 8) throw new Error('password: at least 8 characters');
     const agent: Agent = { id: randomUUID(), username, displayName: displayName.trim().slice(0, 32) || username };
     const hash = await hashPassword(password);
-    this.db
-      .prepare('INSERT INTO agents (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.sql('INSERT INTO agents (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(agent.id, agent.username, agent.displayName, hash, new Date().toISOString());
     return agent;
   }
@@ -62,29 +68,29 @@ export class AgentStore {
   async setPassword(username: string, password: string): Promise<boolean> {
     if (password.length < 8) throw new Error('password: at least 8 characters');
     const hash = await hashPassword(password);
-    const changed = this.db.prepare('UPDATE agents SET password_hash = ? WHERE username = ?').run(hash, username).changes === 1;
-    if (changed) this.db.prepare('DELETE FROM agent_sessions WHERE agent_id = (SELECT id FROM agents WHERE username = ?)').run(username);
+    const changed = this.sql('UPDATE agents SET password_hash = ? WHERE username = ?').run(hash, username).changes === 1;
+    if (changed) this.sql('DELETE FROM agent_sessions WHERE agent_id = (SELECT id FROM agents WHERE username = ?)').run(username);
     return changed;
   }
 
   count(): number {
-    return this.db.prepare('SELECT COUNT(*) FROM agents').pluck().get() as number;
+    return this.sql('SELECT COUNT(*) FROM agents').pluck().get() as number;
   }
 
   list(): Agent[] {
-    return (this.db.prepare('SELECT id, username, display_name FROM agents WHERE disabled = 0 ORDER BY username').all() as Array<{ id: string; username: string; display_name: string }>).map(
+    return (this.sql('SELECT id, username, display_name FROM agents WHERE disabled = 0 ORDER BY username').all() as Array<{ id: string; username: string; display_name: string }>).map(
       (r) => ({ id: r.id, username: r.username, displayName: r.display_name }),
     );
   }
 
   get(id: string): Agent | undefined {
-    const r = this.db.prepare('SELECT id, username, display_name FROM agents WHERE id = ? AND disabled = 0').get(id) as { id: string; username: string; display_name: string } | undefined;
+    const r = this.sql('SELECT id, username, display_name FROM agents WHERE id = ? AND disabled = 0').get(id) as { id: string; username: string; display_name: string } | undefined;
     return r ? { id: r.id, username: r.username, displayName: r.display_name } : undefined;
   }
 
   /** A new session (cookie token, CSRF token) when the password is right. */
   async login(username: string, password: string): Promise<{ token: string; session: AgentSession } | undefined> {
-    const row = this.db.prepare('SELECT id, username, display_name, password_hash FROM agents WHERE username = ? AND disabled = 0').get(username) as
+    const row = this.sql('SELECT id, username, display_name, password_hash FROM agents WHERE username = ? AND disabled = 0').get(username) as
       | { id: string; username: string; display_name: string; password_hash: string }
       | undefined;
     const ok = await checkPassword(password, row?.password_hash ?? (await this.dummyHash));
@@ -93,30 +99,29 @@ export class AgentStore {
     const csrf = randomBytes(24).toString('base64url');
     const now = Date.now();
     const expiresAt = now + SESSION_HOURS * 3_600_000;
-    this.db.prepare('DELETE FROM agent_sessions WHERE expires_at < ?').run(now);
-    this.db.prepare('INSERT INTO agent_sessions (id, agent_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(digest(token), row.id, csrf, now, expiresAt);
+    this.sql('DELETE FROM agent_sessions WHERE expires_at < ?').run(now);
+    this.sql('INSERT INTO agent_sessions (id, agent_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(digest(token), row.id, csrf, now, expiresAt);
     return { token, session: { agent: { id: row.id, username: row.username, displayName: row.display_name }, csrf, expiresAt } };
   }
 
   session(token: string | undefined): AgentSession | undefined {
     if (!token || token.length > 200) return undefined;
-    const r = this.db
-      .prepare('SELECT a.id, a.username, a.display_name, s.csrf, s.expires_at FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.id = ? AND a.disabled = 0')
+    const r = this.sql('SELECT a.id, a.username, a.display_name, s.csrf, s.expires_at FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.id = ? AND a.disabled = 0')
       .get(digest(token)) as { id: string; username: string; display_name: string; csrf: string; expires_at: number } | undefined;
     if (!r || r.expires_at < Date.now()) return undefined;
     return { agent: { id: r.id, username: r.username, displayName: r.display_name }, csrf: r.csrf, expiresAt: r.expires_at };
   }
 
   logout(token: string): void {
-    this.db.prepare('DELETE FROM agent_sessions WHERE id = ?').run(digest(token));
+    this.sql('DELETE FROM agent_sessions WHERE id = ?').run(digest(token));
   }
 
   audit(agentId: string, action: string, subject: string, detail?: string): void {
-    this.db.prepare('INSERT INTO agent_audit (agent_id, action, subject, detail, at) VALUES (?, ?, ?, ?, ?)').run(agentId, action, subject, detail ?? null, new Date().toISOString());
+    this.sql('INSERT INTO agent_audit (agent_id, action, subject, detail, at) VALUES (?, ?, ?, ?, ?)').run(agentId, action, subject, detail ?? null, new Date().toISOString());
   }
 
   auditLog(limit = 100): Array<{ agentId: string; action: string; subject: string; detail: string | null; at: string }> {
-    return (this.db.prepare('SELECT agent_id, action, subject, detail, at FROM agent_audit ORDER BY seq DESC LIMIT ?').all(limit) as Array<{ agent_id: string; action: string; subject: string; detail: string | null; at: string }>).map(
+    return (this.sql('SELECT agent_id, action, subject, detail, at FROM agent_audit ORDER BY seq DESC LIMIT ?').all(limit) as Array<{ agent_id: string; action: string; subject: string; detail: string | null; at: string }>).map(
       (r) => ({ agentId: r.agent_id, action: r.action, subject: r.subject, detail: r.detail, at: r.at }),
     );
   }

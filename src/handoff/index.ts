@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type Database from 'better-sqlite3';
 import type { Db } from '../storage/db.js';
 
 export interface HandoffContext {
@@ -105,6 +106,13 @@ const toMessage = (r: MsgRow): HandoffMessage => ({
 export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string; state: HandoffState }] }> {
   private readonly selectActive;
   private readonly insertMessage;
+  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
+  /** Prepared once per SQL text (the console and the relay ask the same questions all day). */
+  private sql(text: string): Database.Statement<unknown[]> {
+    let st = this.statements.get(text);
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
+    return st;
+  }
 
   constructor(private readonly db: Db) {
     super();
@@ -124,8 +132,7 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
   request(args: { conversationId: string; channelId: string; userId: string; priority: number; context: HandoffContext; conversationRef: unknown }, now: Date): HandoffRequest {
     const id = randomUUID();
     const at = now.toISOString();
-    this.db
-      .prepare(`INSERT INTO handoff_requests (id, conversation_id, channel_id, user_id, state, priority, reason, context, conversation_ref, created_at, updated_at)
+    this.sql(`INSERT INTO handoff_requests (id, conversation_id, channel_id, user_id, state, priority, reason, context, conversation_ref, created_at, updated_at)
                 VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`)
       .run(id, args.conversationId, args.channelId, args.userId, args.priority, args.context.reason, JSON.stringify(args.context), JSON.stringify(args.conversationRef), at, at);
     this.emit('changed', { handoffId: id, state: 'queued' });
@@ -133,45 +140,42 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
   }
 
   get(id: string): Handoff | undefined {
-    const r = this.db.prepare(`SELECT ${COLS} FROM handoff_requests WHERE id = ?`).get(id) as Row | undefined;
+    const r = this.sql(`SELECT ${COLS} FROM handoff_requests WHERE id = ?`).get(id) as Row | undefined;
     return r ? toHandoff(r) : undefined;
   }
 
   /** Waiting (most urgent first, then oldest) and being handled; the console's queue. */
   open(): Handoff[] {
-    return (this.db
-      .prepare(`SELECT ${COLS} FROM handoff_requests WHERE state IN ('queued', 'assigned') ORDER BY state = 'assigned', priority DESC, created_at, id`)
+    return (this.sql(`SELECT ${COLS} FROM handoff_requests WHERE state IN ('queued', 'assigned') ORDER BY state = 'assigned', priority DESC, created_at, id`)
       .all() as Row[]).map(toHandoff);
   }
 
   recentResolved(limit = 20): Handoff[] {
-    return (this.db.prepare(`SELECT ${COLS} FROM handoff_requests WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?`).all(limit) as Row[]).map(toHandoff);
+    return (this.sql(`SELECT ${COLS} FROM handoff_requests WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?`).all(limit) as Row[]).map(toHandoff);
   }
 
   /** How many queued requests an agent will take before this one. */
   ahead(req: HandoffRequest): number {
-    return this.db
-      .prepare("SELECT COUNT(*) FROM handoff_requests WHERE state = 'queued' AND id != ? AND (priority > ? OR (priority = ? AND created_at <= ?))")
+    return this.sql("SELECT COUNT(*) FROM handoff_requests WHERE state = 'queued' AND id != ? AND (priority > ? OR (priority = ? AND created_at <= ?))")
       .pluck()
       .get(req.id, req.priority, req.priority, req.createdAt) as number;
   }
 
   /** Minutes an agent spends on a handoff, over the last 50 resolved (undefined without history). */
   averageHandlingMinutes(): number | undefined {
-    const rows = this.db
-      .prepare("SELECT assigned_at, resolved_at FROM handoff_requests WHERE state = 'resolved' AND assigned_at IS NOT NULL AND resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 50")
+    const rows = this.sql("SELECT assigned_at, resolved_at FROM handoff_requests WHERE state = 'resolved' AND assigned_at IS NOT NULL AND resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 50")
       .all() as Array<{ assigned_at: string; resolved_at: string }>;
     const spans = rows.map((r) => (Date.parse(r.resolved_at) - Date.parse(r.assigned_at)) / 60_000).filter((m) => m > 0 && m < 24 * 60);
     return spans.length >= 3 ? spans.reduce((a, b) => a + b, 0) / spans.length : undefined;
   }
 
   context(id: string): HandoffContext | undefined {
-    const raw = this.db.prepare('SELECT context FROM handoff_requests WHERE id = ?').pluck().get(id) as string | undefined;
+    const raw = this.sql('SELECT context FROM handoff_requests WHERE id = ?').pluck().get(id) as string | undefined;
     return raw ? (JSON.parse(raw) as HandoffContext) : undefined;
   }
 
   cancel(id: string, now: Date): boolean {
-    return this.changed(id, 'canceled', this.db.prepare("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id).changes === 1);
+    return this.changed(id, 'canceled', this.sql("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id).changes === 1);
   }
 
   private changed(id: string, state: HandoffState, ok: boolean): boolean {
@@ -182,23 +186,23 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
   /** The agent takes a queued handoff; false when somebody else was quicker (or it was canceled). */
   claim(id: string, agentId: string, now: Date): boolean {
     const at = now.toISOString();
-    return this.changed(id, 'assigned', this.db.prepare("UPDATE handoff_requests SET state = 'assigned', agent_id = ?, assigned_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(agentId, at, at, id).changes === 1);
+    return this.changed(id, 'assigned', this.sql("UPDATE handoff_requests SET state = 'assigned', agent_id = ?, assigned_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(agentId, at, at, id).changes === 1);
   }
 
   transfer(id: string, fromAgentId: string, toAgentId: string, now: Date): boolean {
-    const ok = this.db.prepare("UPDATE handoff_requests SET agent_id = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(toAgentId, now.toISOString(), id, fromAgentId).changes === 1;
+    const ok = this.sql("UPDATE handoff_requests SET agent_id = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(toAgentId, now.toISOString(), id, fromAgentId).changes === 1;
     return this.changed(id, 'assigned', ok);
   }
 
   resolve(id: string, agentId: string, outcome: Outcome, now: Date): boolean {
     const at = now.toISOString();
-    const ok = this.db.prepare("UPDATE handoff_requests SET state = 'resolved', outcome = ?, resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(outcome, at, at, id, agentId).changes === 1;
+    const ok = this.sql("UPDATE handoff_requests SET state = 'resolved', outcome = ?, resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(outcome, at, at, id, agentId).changes === 1;
     return this.changed(id, 'resolved', ok);
   }
 
   /** The buyer's 1–5 after a resolved handoff (only once). */
   rate(id: string, rating: number, now: Date): boolean {
-    return this.db.prepare("UPDATE handoff_requests SET rating = ?, rated_at = ? WHERE id = ? AND state = 'resolved' AND rating IS NULL").run(rating, now.toISOString(), id).changes === 1;
+    return this.sql("UPDATE handoff_requests SET rating = ?, rated_at = ? WHERE id = ? AND state = 'resolved' AND rating IS NULL").run(rating, now.toISOString(), id).changes === 1;
   }
 
   addMessage(m: { handoffId: string | null; conversationId: string; kind: MessageKind; agentId?: string; text: string; delivered: boolean }, now: Date): HandoffMessage {
@@ -208,22 +212,22 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
   }
 
   messages(handoffId: string): HandoffMessage[] {
-    return (this.db.prepare('SELECT * FROM handoff_messages WHERE handoff_id = ? ORDER BY seq').all(handoffId) as MsgRow[]).map(toMessage);
+    return (this.sql('SELECT * FROM handoff_messages WHERE handoff_id = ? ORDER BY seq').all(handoffId) as MsgRow[]).map(toMessage);
   }
 
   message(seq: number): HandoffMessage | undefined {
-    const r = this.db.prepare('SELECT * FROM handoff_messages WHERE seq = ?').get(seq) as MsgRow | undefined;
+    const r = this.sql('SELECT * FROM handoff_messages WHERE seq = ?').get(seq) as MsgRow | undefined;
     return r ? toMessage(r) : undefined;
   }
 
   /** Agent messages persisted but not yet handed to the buyer's channel (a crash in between). */
   undelivered(): HandoffMessage[] {
-    return (this.db.prepare("SELECT * FROM handoff_messages WHERE kind = 'agent' AND delivered_at IS NULL ORDER BY seq").all() as MsgRow[]).map(toMessage);
+    return (this.sql("SELECT * FROM handoff_messages WHERE kind = 'agent' AND delivered_at IS NULL ORDER BY seq").all() as MsgRow[]).map(toMessage);
   }
 
   /** Marks delivered; false when it already was (so a second delivery attempt backs off). */
   markDelivered(seq: number, now: Date): boolean {
-    return this.db.prepare('UPDATE handoff_messages SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL').run(now.toISOString(), seq).changes === 1;
+    return this.sql('UPDATE handoff_messages SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL').run(now.toISOString(), seq).changes === 1;
   }
 }
 

@@ -301,6 +301,30 @@ describe('Official Account: the customer-service API', () => {
   });
 });
 
+describe('Official Account: live agents', () => {
+  it('an agent\'s reply reaches a WeChat buyer through the customer-service API; the bot keeps quiet meanwhile', async () => {
+    const r = await start();
+    try {
+      r.app.services.presence.online = () => 1;
+      const queued = await send(r.base, push(OA, textXml('o-agent', '转人工', nextMsgId()), 'plain'));
+      expect(contentOf(queued.body)).toContain('已为你转接人工客服');
+      const agent = await r.app.agents.create('xiaowang', '小王', 'correct horse battery');
+      const h = r.app.services.handoffs.open()[0]!;
+      expect(h.channelId).toBe('wechat');
+      expect(r.app.services.handoffs.claim(h.id, agent.id, new Date())).toBe(true);
+      await r.app.relay.agentSays(r.app.services.handoffs.get(h.id)!, agent, '您好，我来帮您查');
+      await until(() => fake.state.sent.some((m) => m.touser === 'o-agent' && m.content === '客服 小王：您好，我来帮您查'));
+      const heard: string[] = [];
+      r.app.relay.on('buyer', (b) => heard.push(b.text));
+      const answer = await send(r.base, push(OA, textXml('o-agent', '订单号是 K7QX9ZP2M4RT8WNA', nextMsgId()), 'plain'));
+      expect(answer.body).toBe('success'); // the agent answers, not the bot
+      expect(heard).toEqual(['订单号是 K7QX9ZP2M4RT8WNA']);
+    } finally {
+      await stop(r);
+    }
+  });
+});
+
 describe('Official Account: bad input changes nothing', () => {
   it('refuses wrong signatures, stale timestamps, undecryptable bodies, XXE, malformed XML and oversized bodies', async () => {
     const before = run.app.db.prepare('SELECT COUNT(*) FROM wechat_inbound').pluck().get();
