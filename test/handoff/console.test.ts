@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Activity, BotAdapter, type ConversationReference, type ResourceResponse, TurnContext } from 'botbuilder';
 import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
 import { createServerWithChannels } from '../../src/server.js';
@@ -218,6 +219,42 @@ describe('a handoff from web chat to an agent and back', () => {
       const shown = await agent.call('POST', '/orders/K8PL3MZ7Q2XV9TRB/reveal', { reason: '买家说卡密无效，核对' });
       expect(JSON.stringify(shown.json)).toContain('QB10-8842-5519-7Z3K');
       expect(run.app.agents.auditLog(5)[0]).toMatchObject({ action: 'reveal_delivery', subject: 'K8PL3MZ7Q2XV9TRB', detail: '买家说卡密无效，核对' });
+    } finally {
+      agent.ws.close();
+    }
+  });
+});
+
+/** A channel that only records what reaches it (proactive turns included). */
+class RecordingChannel extends BotAdapter {
+  sent: Partial<Activity>[] = [];
+  async sendActivities(_ctx: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    this.sent.push(...activities);
+    return activities.map(() => ({ id: String(this.sent.length) }));
+  }
+  async updateActivity(): Promise<void> {}
+  async deleteActivity(): Promise<void> {}
+  async continueConversation(ref: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
+    const activity = TurnContext.applyConversationReference({ type: 'event', name: 'ContinueConversation' }, ref, true);
+    await this.runMiddleware(new TurnContext(this, activity), logic);
+  }
+}
+
+describe('the Bot Framework handoff protocol', () => {
+  it('emits handoff.initiate when queued, handoff.status accepted on claim and completed on resolve', async () => {
+    const channel = run.app.wire(new RecordingChannel());
+    run.app.relay.register('test-hub', channel);
+    const agent = await signIn(run);
+    try {
+      const turn = await run.app.adapter.message({ conversationId: 'hub-1', userId: 'u-hub', text: '转人工', channelId: 'test-hub' }, run.app.logic);
+      const initiate = turn.find((a) => a.type === 'event' && a.name === 'handoff.initiate');
+      expect(initiate?.value).toMatchObject({ reason: 'buyer_request' });
+      const id = (await agent.call('GET', '/queue')).json.queued.find((q: any) => q.channelId === 'test-hub').id;
+      await agent.call('POST', `/handoffs/${id}/claim`);
+      expect(channel.sent.find((a) => a.name === 'handoff.status')?.value).toMatchObject({ state: 'accepted' });
+      await agent.call('POST', `/handoffs/${id}/resolve`, { outcome: 'solved' });
+      expect(channel.sent.filter((a) => a.name === 'handoff.status').map((a) => (a.value as { state: string }).state)).toEqual(['accepted', 'completed']);
+      expect(channel.sent.some((a) => a.type === 'message' && a.text?.includes('回复 1–5'))).toBe(true);
     } finally {
       agent.ws.close();
     }
