@@ -39,3 +39,24 @@ export async function say(app: App, text: string, conversationId = 'conv-1', cha
     activities: acts,
   };
 }
+
+/** Polls until `cond` holds (or throws after `ms`): for effects that land asynchronously. */
+export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Listens on an ephemeral loopback port; the server's base URL. */
+export async function serve(server: import('node:http').Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+}
+
+/** Closes a server and its open connections (keep-alive, streams). */
+export async function shutdown(server: import('node:http').Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+}

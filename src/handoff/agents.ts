@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type Database from 'better-sqlite3';
 import type { Db } from '../storage/db.js';
+import { statementCache } from '../storage/statements.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 const PARAMS = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
@@ -43,14 +43,11 @@ const digest = (token: string) => createHash('sha256').update(token).digest('bas
 
 export class AgentStore {
   private readonly dummyHash: Promise<string>;
-  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
-  private sql(text: string): Database.Statement<unknown[]> {
-    let st = this.statements.get(text);
-    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
-    return st;
-  }
+  /** Prepared once per SQL text (the console and the relay ask the same questions all day). */
+  private readonly sql: ReturnType<typeof statementCache>;
 
   constructor(private readonly db: Db) {
+    this.sql = statementCache(db);
     // Unknown user names cost as much as wrong passwords (no timing oracle for valid names).
     this.dummyHash = hashPassword(randomBytes(16).toString('hex'));
   }

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type Database from 'better-sqlite3';
 import type { Db } from '../storage/db.js';
+import { statementCache } from '../storage/statements.js';
 
 export interface HandoffContext {
   reason: string;
@@ -106,17 +106,13 @@ const toMessage = (r: MsgRow): HandoffMessage => ({
 export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string; state: HandoffState }] }> {
   private readonly selectActive;
   private readonly insertMessage;
-  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
   /** Prepared once per SQL text (the console and the relay ask the same questions all day). */
-  private sql(text: string): Database.Statement<unknown[]> {
-    let st = this.statements.get(text);
-    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
-    return st;
-  }
+  private readonly sql: ReturnType<typeof statementCache>;
 
   constructor(private readonly db: Db) {
     super();
     this.setMaxListeners(100);
+    this.sql = statementCache(db);
     // Asked on every turn: prepared once.
     this.selectActive = db.prepare(
       "SELECT id, conversation_id, state, priority, created_at FROM handoff_requests WHERE conversation_id = ? AND state IN ('queued', 'assigned') ORDER BY created_at DESC LIMIT 1",

@@ -4,7 +4,6 @@
  * relay's exactly-once delivery across a crash.
  */
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import { type Activity, BotAdapter, type ConversationReference, type ResourceRes
 import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
 import { createServerWithChannels } from '../../src/server.js';
-import { makeApp, order } from '../helpers.js';
+import { makeApp, order, serve, shutdown, until } from '../helpers.js';
 
 const PASSWORD = 'correct horse battery';
 const delivered = order({
@@ -37,21 +36,13 @@ async function start(file = path.join(dir, `c-${Math.random().toString(36).slice
     await app.agents.create('xiaoli', '小李', PASSWORD);
   }
   const s = createServerWithChannels(app);
-  await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', r));
-  return { app, s, base: `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`, logs };
+  const base = await serve(s.server);
+  return { app, s, base, logs };
 }
 async function stop(r: Running) {
-  r.s.server.closeAllConnections();
-  await new Promise((res) => r.s.server.close(res));
+  await shutdown(r.s.server);
   r.app.close();
 }
-const until = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 /** An agent signed in: cookie + CSRF token, and helpers that call the API as a browser would. */
 async function signIn(r: Running, username = 'xiaowang') {

@@ -3,15 +3,14 @@
  * the official Web Chat bundle from our server, talking Direct Line 3.0 to our bot.
  */
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/server.js';
-import { makeApp, order } from '../helpers.js';
+import { makeApp, order, serve, shutdown } from '../helpers.js';
+import { launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-web-'));
 const app = makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' })] });
 const server = createServer(app);
@@ -19,15 +18,12 @@ let base = '';
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  base = await serve(server);
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await shutdown(server);
   app.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });

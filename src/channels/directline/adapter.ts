@@ -5,14 +5,8 @@
  * and wait in the log for a buyer who is offline.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type Activity,
-  ActivityTypes,
-  BotAdapter,
-  type ConversationReference,
-  type ResourceResponse,
-  TurnContext,
-} from 'botbuilder';
+import { type Activity, ActivityTypes, type ConversationReference, type ResourceResponse, TurnContext } from 'botbuilder';
+import { QueuedAdapter } from '../queuedAdapter.js';
 import { BOT_NAME } from '../../replies/index.js';
 import type { Clock } from '../../time.js';
 import type { DirectLineStore } from './store.js';
@@ -22,8 +16,7 @@ export const BOT = { id: 'order-assistant', name: BOT_NAME, role: 'bot' } as con
 
 export type Listener = (conversationId: string, activities: Partial<Activity>[], watermark: number) => void;
 
-export class DirectLineAdapter extends BotAdapter {
-  private readonly queues = new Map<string, Promise<unknown>>();
+export class DirectLineAdapter extends QueuedAdapter {
   private readonly listeners = new Set<Listener>();
 
   constructor(private readonly store: DirectLineStore, private readonly clock: Clock) {
@@ -87,35 +80,8 @@ export class DirectLineAdapter extends BotAdapter {
     this.publish(context.activity.conversation.id, { type: 'messageDelete', replyToId: id, from: { ...BOT }, timestamp: this.clock.now() });
   }
 
-  async continueConversation(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
-    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'ContinueConversation' }, reference, true);
-    await this.serialize(reference.conversation!.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
-  }
-
-  /** CloudAdapter-style proactive calls (botAppId or claims first; an audience may precede the logic). */
-  override async continueConversationAsync(
-    _botAppIdOrClaims: unknown,
-    reference: Partial<ConversationReference>,
-    logicOrAudience: ((ctx: TurnContext) => Promise<void>) | string,
-    maybeLogic?: (ctx: TurnContext) => Promise<void>,
-  ): Promise<void> {
-    const logic = typeof logicOrAudience === 'function' ? logicOrAudience : maybeLogic;
-    if (!logic) throw new TypeError('continueConversationAsync: logic is required');
-    await this.continueConversation(reference, logic);
-  }
-
   /** Runs one turn for an inbound activity (already in the log), after earlier turns of the conversation. */
   processActivity(activity: Activity, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
     return this.serialize(activity.conversation.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
-  }
-
-  private serialize(conversationId: string, work: () => Promise<void>): Promise<void> {
-    const previous = this.queues.get(conversationId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.queues.set(conversationId, next);
-    void next.finally(() => {
-      if (this.queues.get(conversationId) === next) this.queues.delete(conversationId);
-    }).catch(() => undefined);
-    return next;
   }
 }

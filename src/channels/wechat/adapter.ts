@@ -1,7 +1,8 @@
 /**
  * WeChat (Official Account and WeCom) as a botbuilder adapter, and the 5-second rule.
  *
- * A push is answered passively when its turn ends within the deadline; otherwise WeChat gets
+ * Proactive turns (agent replies, notifications) have no passive reply: their messages go through
+ * the API. A push is answered passively when its turn ends within the deadline; otherwise WeChat gets
  * "success" at once and the reply goes through the API (the outbox). One passive reply carries one
  * message: the turn's messages are merged, and what does not fit goes through the API. Every push
  * is recorded before its turn starts, so a retry (same MsgId, or the same event) never starts a
@@ -9,7 +10,8 @@
  * and whichever delivery is waiting when the turn ends carries the answer, once.
  */
 import { randomUUID } from 'node:crypto';
-import { type Activity, ActivityTypes, BotAdapter, type ConversationReference, type ResourceResponse, TurnContext } from 'botbuilder';
+import { type Activity, ActivityTypes, type ResourceResponse, TurnContext } from 'botbuilder';
+import { QueuedAdapter } from '../queuedAdapter.js';
 import type pino from 'pino';
 import { wechatText } from '../../replies/index.js';
 import type { Outbox } from './outbox.js';
@@ -53,9 +55,7 @@ export function packMessages(texts: string[], maxBytes = MESSAGE_MAX_BYTES): str
   return out;
 }
 
-export class WeChatAdapter extends BotAdapter {
-  private readonly queues = new Map<string, Promise<unknown>>();
-
+export class WeChatAdapter extends QueuedAdapter {
   constructor(readonly channelId: 'wechat' | 'wecom', private readonly outbox: Outbox) {
     super();
   }
@@ -83,23 +83,6 @@ export class WeChatAdapter extends BotAdapter {
     throw new Error('WeChat messages cannot be recalled by the bot');
   }
 
-  /** Proactive turns (agent replies, notifications): their messages go through the API. */
-  async continueConversation(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
-    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'ContinueConversation' }, reference, true);
-    await this.serialize(reference.conversation!.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
-  }
-
-  override async continueConversationAsync(
-    _botAppIdOrClaims: unknown,
-    reference: Partial<ConversationReference>,
-    logicOrAudience: ((ctx: TurnContext) => Promise<void>) | string,
-    maybeLogic?: (ctx: TurnContext) => Promise<void>,
-  ): Promise<void> {
-    const logic = typeof logicOrAudience === 'function' ? logicOrAudience : maybeLogic;
-    if (!logic) throw new TypeError('continueConversationAsync: logic is required');
-    await this.continueConversation(reference, logic);
-  }
-
   /** Runs a turn after the conversation's earlier ones; returns the texts it said (not yet sent). */
   runTurn(activity: Partial<Activity>, logic: (ctx: TurnContext) => Promise<void>): Promise<string[]> {
     return this.serialize(activity.conversation!.id, async () => {
@@ -109,18 +92,6 @@ export class WeChatAdapter extends BotAdapter {
       await this.runMiddleware(ctx, logic);
       return buffer;
     });
-  }
-
-  private serialize<T>(conversationId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(conversationId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.queues.set(conversationId, next);
-    void next
-      .finally(() => {
-        if (this.queues.get(conversationId) === next) this.queues.delete(conversationId);
-      })
-      .catch(() => undefined);
-    return next;
   }
 }
 

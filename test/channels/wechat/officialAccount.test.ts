@@ -3,14 +3,13 @@
  * encrypted with the official @wecom/crypto library; a fake API server for tokens and sends).
  */
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app.js';
 import type { OrderService } from '../../../src/orders/port.js';
 import { createServerWithChannels } from '../../../src/server.js';
-import { makeApp, order } from '../../helpers.js';
+import { makeApp, order, serve, shutdown, until } from '../../helpers.js';
 import { type Account, contentOf, eventXml, fakeWeChatApi, openReply, push, textXml } from './fakes.js';
 
 const vectors = JSON.parse(fs.readFileSync(new URL('../../fixtures/wechat-vectors.json', import.meta.url), 'utf8'));
@@ -39,12 +38,11 @@ async function start(opts: { file?: string; env?: Record<string, string>; log?: 
     },
   });
   const server = createServerWithChannels(app);
-  await new Promise<void>((r) => server.server.listen(0, '127.0.0.1', r));
-  return { app, server, base: `http://127.0.0.1:${(server.server.address() as AddressInfo).port}` };
+  const base = await serve(server.server);
+  return { app, server, base };
 }
 async function stop(r: Running) {
-  r.server.server.closeAllConnections();
-  await new Promise((res) => r.server.server.close(res));
+  await shutdown(r.server.server);
   r.app.close();
 }
 /** Makes every order lookup take `ms` (or never end). */
@@ -62,13 +60,6 @@ const send = async (base: string, p: { query: string; body: string }, route = '/
   const t0 = performance.now();
   const r = await fetch(`${base}${route}?${p.query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: p.body });
   return { status: r.status, body: await r.text(), ms: performance.now() - t0 };
-};
-const until = async (cond: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 };
 const transcriptIn = (app: App, conversationId: string) => app.services.transcript.recent(conversationId, 500).filter((l) => l.direction === 'in').length;
 let msgId = 6054768590064713728n;

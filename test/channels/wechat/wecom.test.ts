@@ -1,13 +1,12 @@
 /** The WeCom app channel over a real port, against a fake WeCom (official @wecom/crypto on the other side). */
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app.js';
 import type { OrderService } from '../../../src/orders/port.js';
 import { createServerWithChannels } from '../../../src/server.js';
-import { makeApp, order } from '../../helpers.js';
+import { makeApp, order, serve, shutdown, until } from '../../helpers.js';
 import { type Account, contentOf, fakeWeChatApi, openReply, push, textXml } from './fakes.js';
 
 const vectors = JSON.parse(fs.readFileSync(new URL('../../fixtures/wechat-vectors.json', import.meta.url), 'utf8'));
@@ -25,24 +24,16 @@ async function start(env: Record<string, string> = {}) {
     env: { WECOM_CORP_ID: CORP.id, WECOM_AGENT_ID: '1000002', WECOM_SECRET: 'wecom-secret', WECOM_TOKEN: CORP.token, WECOM_AES_KEY: CORP.aesKey!, WECOM_API_BASE: fake.base, WECHAT_REPLY_DEADLINE_MS: '400', ...env },
   });
   const s = createServerWithChannels(app);
-  await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', r));
-  return { app, s, base: `http://127.0.0.1:${(s.server.address() as AddressInfo).port}` };
+  const base = await serve(s.server);
+  return { app, s, base };
 }
 async function stop(r: { app: App; s: ReturnType<typeof createServerWithChannels> }) {
-  r.s.server.closeAllConnections();
-  await new Promise((res) => r.s.server.close(res));
+  await shutdown(r.s.server);
   r.app.close();
 }
 const send = async (base: string, p: { query: string; body: string }) => {
   const r = await fetch(`${base}/wechat/wecom?${p.query}`, { method: 'POST', body: p.body });
   return { status: r.status, body: await r.text() };
-};
-const until = async (cond: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 };
 const wecomText = (user: string, content: string, msgId: string) => textXml(user, content, msgId, CORP.id).replace('</xml>', '<AgentID>1000002</AgentID></xml>');
 
