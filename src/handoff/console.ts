@@ -14,7 +14,8 @@ import { z } from 'zod';
 import type { App } from '../app.js';
 import { diagnoseOrder } from '../diagnosis/index.js';
 import { RateLimiter } from '../orders/guards.js';
-import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say } from '../replies/index.js';
+import type { UnifiedOrder } from '../orders/model.js';
+import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, timeline } from '../replies/index.js';
 import type { AgentSession } from './agents.js';
 import { type Handoff, OUTCOMES, type Outcome } from './index.js';
 
@@ -159,6 +160,8 @@ export function createAgentConsole(app: App): AgentConsole {
         stepLabel: context.step ? STEP_LABEL[context.step as keyof typeof STEP_LABEL] : undefined,
         productLabel: context.productType ? PRODUCT_LABEL[context.productType as keyof typeof PRODUCT_LABEL] : undefined,
         ladder: context.ladder.map((l) => ({ ...l, label: STEP_LABEL[l.step as keyof typeof STEP_LABEL] ?? l.step })),
+        // The order as the buyer saw it: 已支付 → 单号生成 → 发货中 → 已完成, with times.
+        timeline: context.order ? timeline(context.order as UnifiedOrder, app.clock.now(), app.config.timeZone) : undefined,
         statusLabel: (context.order as { status?: keyof typeof STATUS_LABEL } | undefined)?.status ? STATUS_LABEL[(context.order as { status: keyof typeof STATUS_LABEL }).status] : undefined,
         transcript: undefined,
       },

@@ -153,6 +153,7 @@
     const c = d.context || {};
     const facts = [['订单号', c.orderNo], ['付款时间', c.paymentTime && time(c.paymentTime)], ['商品类型', c.productLabel], ['诊断', c.causeLabel], ['阶段', c.stepLabel], ['工单', c.ticketId], ['买家', c.buyer?.id]];
     if (c.order) facts.push(['订单状态', c.statusLabel || c.order.status], ['商品', c.order.title], ['金额', c.order.amount && `¥${c.order.amount}`]);
+    if (c.timeline) facts.push(['进度', c.timeline]);
     $('facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
     $('ladder').replaceChildren(...(c.ladder || []).map((l) => el('li', '', `${l.label} · ${time(l.at)}`)));
     $('files').replaceChildren(...d.attachments.map((f) => {

@@ -152,6 +152,8 @@ describe('a handoff from web chat to an agent and back', () => {
       const detail = (await agent.call('GET', `/handoffs/${item.id}`)).json;
       expect(detail.context).toMatchObject({ orderNo: 'DJ20261123120055QWER', cause: 'risk_hold', causeLabel: '风控冻结' });
       expect(detail.transcript.some((l: any) => l.text.includes('DJ20261123120055QWER'))).toBe(true);
+      expect(detail.context.timeline).toContain('已支付');
+      expect(detail.context.ladder.map((l: any) => l.label)).toContain('转人工');
 
       expect((await agent.call('POST', `/handoffs/${item.id}/claim`)).status).toBe(200);
       const other = await signIn(run, 'xiaoli');
