@@ -18,8 +18,13 @@ import { RightsDialog } from './rightsDialog.js';
 import { SelfCheckDialog } from './selfCheckDialog.js';
 import { VerifyOwnerDialog } from './verifyOwnerDialog.js';
 
+/** botbuilder-dialogs keeps the memory-scope configuration in turn state under this key. */
+const DSM_CONFIGURATION = 'DialogStateManagerConfiguration';
+
 export class MainDialog {
   private readonly dialogs: DialogSet;
+  /** Built by the first turn and reused: botbuilder would rebuild it (all memory scopes) every turn. */
+  private dsmConfiguration: unknown;
 
   constructor(dialogState: StatePropertyAccessor<DialogState>, private readonly desk: Desk) {
     this.dialogs = new DialogSet(dialogState);
@@ -29,7 +34,9 @@ export class MainDialog {
   }
 
   async run(ctx: TurnContext): Promise<void> {
+    if (this.dsmConfiguration) ctx.turnState.set(DSM_CONFIGURATION, this.dsmConfiguration);
     const dc = await this.dialogs.createContext(ctx);
+    this.dsmConfiguration ??= ctx.turnState.get(DSM_CONFIGURATION);
     const { u } = turnData(ctx);
 
     // Interruptions work at any point of any dialog.

@@ -59,7 +59,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
       this.desk.s.verifyGuard.reset(state.orderNo);
       const sess = this.session(dc);
       sess.contact = contact;
-      profile(dc.context).verifiedContact = contact;
+      (await profile(dc.context)).verifiedContact = contact;
       if (!sess.verified.includes(state.orderNo)) sess.verified.push(state.orderNo);
       return this.reveal(dc, proof);
     }

@@ -14,10 +14,11 @@ import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KE
 
 export type NextRung = 'self_check' | 'contact' | 'escalate' | 'rights' | 'verify' | 'answered';
 
-export function profile(ctx: TurnContext): Profile {
-  const p = ctx.turnState.get(PROFILE_KEY) as Profile | undefined;
-  if (!p) throw new Error('profile missing');
-  return p;
+/** The buyer's profile, loaded on first use in the turn (saved with the turn when changed). */
+export function profile(ctx: TurnContext): Promise<Profile> {
+  const load = ctx.turnState.get(PROFILE_KEY) as (() => Promise<Profile>) | undefined;
+  if (!load) throw new Error('profile missing');
+  return load();
 }
 
 export function session(ctx: TurnContext): Session {

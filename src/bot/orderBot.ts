@@ -94,10 +94,13 @@ export class OrderBot extends ActivityHandler {
         return;
       }
     }
-    const profile = await this.profileAccessor.get(ctx, {});
-    ctx.turnState.set(PROFILE_KEY, profile);
-    // A contact this buyer proved before helps find their orders again (candidates stay masked).
-    sess.contact ??= profile.verifiedContact;
+    // The buyer's profile (user state) is read once per conversation, and again only when a dialog needs it.
+    ctx.turnState.set(PROFILE_KEY, () => this.profileAccessor.get(ctx, {}));
+    if (!sess.profileRead) {
+      sess.profileRead = true;
+      // A contact this buyer proved before helps find their orders again (candidates stay masked).
+      sess.contact ??= (await this.profileAccessor.get(ctx, {})).verifiedContact;
+    }
     // Slots accumulate across the conversation.
     if (u.orderNo) sess.slots.orderNo = u.orderNo;
     if (u.paymentTime) sess.slots.paymentTime = { at: u.paymentTime.at.toISOString(), from: u.paymentTime.from.toISOString(), to: u.paymentTime.to.toISOString() };

@@ -70,6 +70,8 @@ export interface Session {
   symptom?: string;
   ticketId?: string;
   handoffId?: string;
+  /** The user-state profile has been read into this conversation once. */
+  profileRead?: boolean;
   /** An agent just handed the conversation back: the next message may be the 1–5 rating. */
   csat?: { handoffId: string };
 }
