@@ -19,6 +19,9 @@ export interface TokenClaims {
 const b64 = (buf: Buffer) => buf.toString('base64url');
 
 export class TokenService {
+  /** Tokens already verified (a conversation presents the same one on every request); expiry is still checked. */
+  private readonly verified = new Map<string, TokenClaims>();
+
   constructor(private readonly key: Buffer, private readonly ttlSec: number) {}
 
   static randomKey(): string {
@@ -38,6 +41,8 @@ export class TokenService {
   /** The claims of a valid, unexpired token; undefined otherwise. */
   verify(token: string | undefined, now: Date): TokenClaims | undefined {
     if (!token || token.length > 4096) return undefined;
+    const known = this.verified.get(token);
+    if (known) return known.exp * 1000 > now.getTime() ? known : undefined;
     const [payload, mac, extra] = token.split('.');
     if (!payload || !mac || extra !== undefined) return undefined;
     const expected = Buffer.from(this.mac(payload));
@@ -50,7 +55,10 @@ export class TokenService {
       return undefined;
     }
     if (typeof claims.cid !== 'string' || typeof claims.uid !== 'string' || typeof claims.exp !== 'number') return undefined;
-    return claims.exp * 1000 > now.getTime() ? claims : undefined;
+    if (claims.exp * 1000 <= now.getTime()) return undefined;
+    if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, claims);
+    return claims;
   }
 
   /**
