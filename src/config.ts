@@ -50,6 +50,15 @@ const timeZone = z.string().default('Asia/Shanghai').refine((tz) => {
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3978),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Behind a reverse proxy (nginx, a cloud load balancer) that terminates TLS: which proxies to
+   * believe for the client address and https (Express "trust proxy": false, loopback, a hop count,
+   * or addresses/subnets). Decides Secure cookies, wss:// stream URLs and per-address limits.
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(false|true|loopback|linklocal|uniquelocal|\d{1,2}|[0-9a-fA-F.:/, ]+)$/, 'false, loopback, a hop count, or comma-separated addresses/subnets')
+    .default('false'),
   DATABASE_FILE: z.string().min(1).default('data/bot.sqlite'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHOP_NAME: z.string().min(1).default('演示卡盟'),
@@ -84,6 +93,8 @@ export const ConfigSchema = z.object({
   AGENT_HOURS: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM-HH:MM, e.g. 09:00-22:00').default('09:00-22:00'),
   /** Minutes an agent needs per conversation, for wait estimates until there is history. */
   AGENT_HANDLE_MIN: positiveInt(6),
+  /** A handoff nobody took within this many minutes becomes a ticket (the buyer is told). */
+  AGENT_QUEUE_MAX_MIN: positiveInt(20),
   /** WeChat Official Account (/wechat/oa): the server-config Token turns the channel on. */
   WECHAT_OA_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3–32 letters or digits, as the WeChat console allows').optional(),
   WECHAT_OA_APPID: z.string().min(1).optional(),
@@ -123,6 +134,7 @@ export interface Policy {
 export interface Config {
   port: number;
   host: string;
+  trustProxy: boolean | number | string;
   databaseFile: string;
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
   shopName: string;
@@ -136,7 +148,7 @@ export interface Config {
   lookupRateLimit: { max: number; windowSec: number };
   directLine: { secret?: string; tokenTtlSec: number; ratePerMin: number; allowedOrigins: '*' | string[] };
   uploads: { maxBytes: number; maxFiles: number };
-  agents: { hours: string; handleMin: number };
+  agents: { hours: string; handleMin: number; queueMaxMin: number };
   wechat: {
     deadlineMs: number;
     timestampWindowSec: number;
@@ -178,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: e.PORT,
     host: e.HOST,
+    trustProxy: e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY === 'true' ? true : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
     databaseFile: e.DATABASE_FILE === ':memory:' ? ':memory:' : path.resolve(cwd, e.DATABASE_FILE),
     logLevel: e.LOG_LEVEL,
     shopName: e.SHOP_NAME,
@@ -202,7 +215,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedOrigins: e.DIRECTLINE_ALLOWED_ORIGINS.trim() === '*' ? '*' : e.DIRECTLINE_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     },
     uploads: { maxBytes: e.UPLOAD_MAX_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
-    agents: { hours: e.AGENT_HOURS, handleMin: e.AGENT_HANDLE_MIN },
+    agents: { hours: e.AGENT_HOURS, handleMin: e.AGENT_HANDLE_MIN, queueMaxMin: e.AGENT_QUEUE_MAX_MIN },
     wechat: {
       deadlineMs: e.WECHAT_REPLY_DEADLINE_MS,
       timestampWindowSec: e.WECHAT_TIMESTAMP_WINDOW_SEC,

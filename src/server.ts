@@ -23,6 +23,7 @@ export function createServerWithChannels(app: App): { server: http.Server; direc
   const web = express();
   web.disable('x-powered-by');
   web.set('etag', false); // API answers are never cached; hashing every body costs time
+  web.set('trust proxy', app.config.trustProxy);
   const directLine = createDirectLine(app);
   web.get('/healthz', (_req, res) => {
     res.json({ ok: true, orders: app.orders.count(), articles: app.services.knowledge.size });

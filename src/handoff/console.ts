@@ -15,7 +15,7 @@ import type { App } from '../app.js';
 import { diagnoseOrder } from '../diagnosis/index.js';
 import { RateLimiter } from '../orders/guards.js';
 import type { UnifiedOrder } from '../orders/model.js';
-import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, timeline } from '../replies/index.js';
+import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, ticketNote, timeline } from '../replies/index.js';
 import type { AgentSession } from './agents.js';
 import { type Handoff, OUTCOMES, type Outcome } from './index.js';
 
@@ -48,6 +48,8 @@ const sameOrigin = (req: http.IncomingMessage, secure: boolean): boolean => {
 
 export interface AgentConsole {
   router: express.Router;
+  /** Turns handoffs queued longer than AGENT_QUEUE_MAX_MIN into tickets and tells the buyers; how many. */
+  sweep(now?: Date): Promise<number>;
   /** Takes the /agent/ws upgrade; false when the path is not ours. */
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
   close(): void;
@@ -298,6 +300,33 @@ export function createAgentConsole(app: App): AgentConsole {
   });
   router.use('/agent/api', api);
 
+  // A queue nobody serves is worse than a ticket: after AGENT_QUEUE_MAX_MIN the buyer gets one.
+  const sweep = async (now = app.clock.now()): Promise<number> => {
+    const maxMin = app.config.agents.queueMaxMin;
+    let n = 0;
+    for (const h of handoffs.queuedBefore(new Date(now.getTime() - maxMin * 60_000))) {
+      if (!handoffs.expire(h.id, now)) continue; // claimed meanwhile
+      const ctx = handoffs.context(h.id);
+      const ticket = services.tickets.create(
+        {
+          conversationId: h.conversationId, channelId: h.channelId, userId: h.userId, conversationRef: h.conversationRef,
+          orderNo: ctx?.orderNo, paymentTime: ctx?.paymentTime, productType: ctx?.productType, cause: ctx?.cause,
+          symptom: ticketNote.join([ticketNote.queueTimedOut(maxMin), ctx?.reason ? (REASON_LABEL[ctx.reason] ?? ctx.reason) : ''].filter(Boolean)),
+        },
+        now,
+      );
+      handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', text: ticketNote.queueTimedOut(maxMin), delivered: true }, now);
+      n++;
+      await toBuyer(h, async (turn) => {
+        await turn.sendActivity(statusEvent(h, 'failed', 'timed out'));
+        await turn.sendActivity(say.queueTimedOut(ticket.id, new Date(ticket.dueAt), { now, tz: app.config.timeZone, shopName: app.config.shopName }));
+      });
+    }
+    return n;
+  };
+  const sweeper = setInterval(() => void sweep().catch((err) => logger.error({ err }, 'queue sweep failed')), 30_000);
+  sweeper.unref();
+
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/agent/ws') return false;
@@ -327,7 +356,9 @@ export function createAgentConsole(app: App): AgentConsole {
   return {
     router,
     upgrade,
+    sweep,
     close: () => {
+      clearInterval(sweeper);
       for (const ws of sockets.keys()) ws.terminate();
       sockets.clear();
     },

@@ -170,6 +170,17 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
     return raw ? (JSON.parse(raw) as HandoffContext) : undefined;
   }
 
+  /** Queued since before `before` (nobody took them). */
+  queuedBefore(before: Date): Handoff[] {
+    return (this.sql(`SELECT ${COLS} FROM handoff_requests WHERE state = 'queued' AND created_at < ? ORDER BY created_at`).all(before.toISOString()) as Row[]).map(toHandoff);
+  }
+
+  /** Gives up on a queued handoff (it became a ticket); false when somebody claimed it meanwhile. */
+  expire(id: string, now: Date): boolean {
+    const at = now.toISOString();
+    return this.changed(id, 'canceled', this.sql("UPDATE handoff_requests SET state = 'canceled', outcome = 'timed_out', resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(at, at, id).changes === 1);
+  }
+
   cancel(id: string, now: Date): boolean {
     return this.changed(id, 'canceled', this.sql("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id).changes === 1);
   }

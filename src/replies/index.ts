@@ -58,6 +58,7 @@ export const ticketNote = {
   join: (parts: string[]) => parts.join('；'),
   none: () => '（买家未描述）',
   files: (n: number) => `买家发来附件 ${n} 个（截图等）`,
+  queueTimedOut: (minutes: number) => `买家排队等人工 ${minutes} 分钟没有客服接入，自动转为工单`,
   wantedAgent: (reason: string) => `买家要求人工处理（${reason}），当时没有客服在线`,
   undelivered: (code: string, why: string, text: string) => `机器人的回复没能送达买家（${code}：${why}），请人工跟进。未送达的内容：${text.slice(0, 300)}`,
 };
@@ -147,6 +148,8 @@ export const say = {
     `${why === 'closed' ? `人工客服的服务时间是每天 ${hours.replace('-', '–')}，现在不在线。` : '现在人工客服都不在线。'}我已经把你的问题提交成工单 ${id}（订单和聊天记录都附上了），客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你，回复会发到这里。`,
   handoffQueued: (ahead: number, waitMin: number) =>
     `已为你转接人工客服，${ahead > 0 ? `前面还有 ${ahead} 位，预计等 ${waitMin} 分钟左右` : '你排在第一位，客服马上接入'}。客服会直接在这里回复你，订单情况我已经转给客服，不用重复说明。你也可以先离开，回复不会丢；不想等了回复“不用了”。`,
+  queueTimedOut: (id: string, due: Date, ctx: ReplyContext) =>
+    `抱歉让你久等了，客服一直没能接入。我已经把你的问题转成工单 ${id}（订单和聊天记录都附上了），客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你，回复会发到这里。`,
   // Hand-back after an agent resolves, and the rating.
   askRating: () => '这次人工服务就到这里，后面有问题随时找我。方便的话给客服打个分吧：回复 1–5（5 分最满意）。',
   ratingThanks: (n: number) => (n >= 4 ? `收到 ${n} 分，谢谢你的认可！` : `收到 ${n} 分，谢谢反馈，我们会改进。`),

@@ -11,7 +11,7 @@ import { type Activity, BotAdapter, type ConversationReference, type ResourceRes
 import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
 import { createServerWithChannels } from '../../src/server.js';
-import { makeApp, order, serve, shutdown, until } from '../helpers.js';
+import { NOW, makeApp, order, serve, shutdown, until } from '../helpers.js';
 
 const PASSWORD = 'correct horse battery';
 const delivered = order({
@@ -136,6 +136,31 @@ describe('agent console security', () => {
   });
 });
 
+describe('behind a TLS-terminating proxy (TRUST_PROXY)', () => {
+  it('marks the session cookie Secure and expects the https origin the proxy forwards', async () => {
+    const file = path.join(dir, 'proxy.sqlite');
+    const app = makeApp({ file, env: { TRUST_PROXY: 'loopback' } });
+    await app.agents.create('proxied', '代理后', PASSWORD);
+    const s = createServerWithChannels(app);
+    const base = await serve(s.server);
+    try {
+      const host = base.replace('http://', '');
+      const login = (origin: string) =>
+        fetch(`${base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin, 'x-forwarded-proto': 'https' }, body: JSON.stringify({ username: 'proxied', password: PASSWORD }) });
+      expect((await login(`http://${host}`)).status).toBe(403); // the page was served over https
+      const ok = await login(`https://${host}`);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('set-cookie')).toMatch(/;\s*Secure/i);
+    } finally {
+      await shutdown(s.server);
+      app.close();
+    }
+    // Without TRUST_PROXY a forged X-Forwarded-Proto changes nothing.
+    const plain = await fetch(`${run.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }) });
+    expect(plain.headers.get('set-cookie')).not.toMatch(/;\s*Secure/i);
+  });
+});
+
 describe('a handoff from web chat to an agent and back', () => {
   it('queues with the context, claims, relays both ways while the bot keeps quiet, resolves and asks for a rating', async () => {
     const agent = await signIn(run);
@@ -180,6 +205,25 @@ describe('a handoff from web chat to an agent and back', () => {
       // Back with the bot: it answers again.
       await b.says('谢谢');
       await until(async () => (await b.botTexts()).some((t) => t.includes('不客气')));
+    } finally {
+      agent.ws.close();
+    }
+  });
+
+  it('turns a handoff nobody takes in time into a ticket and tells the buyer', async () => {
+    const agent = await signIn(run); // online, but never claims
+    try {
+      const b = await buyer(run);
+      await b.says('转人工');
+      const id = run.app.services.handoffs.active(b.conversationId)!.id;
+      expect(await run.s.agentConsole.sweep(new Date(Date.parse(NOW) + 19 * 60_000))).toBe(0); // not yet
+      expect(await run.s.agentConsole.sweep(new Date(Date.parse(NOW) + 21 * 60_000))).toBe(1);
+      expect(run.app.db.prepare('SELECT state, outcome FROM handoff_requests WHERE id = ?').get(id)).toEqual({ state: 'canceled', outcome: 'timed_out' });
+      await until(async () => (await b.botTexts()).some((t) => t.includes('抱歉让你久等了')));
+      const ticketId = (await b.botTexts()).find((t) => t.includes('抱歉让你久等了'))!.match(/T\d{10}/)![0];
+      expect(run.app.services.tickets.get(ticketId)).toMatchObject({ status: 'open', conversationId: b.conversationId });
+      expect(run.app.services.tickets.get(ticketId)!.symptom).toContain('20 分钟没有客服接入');
+      expect((await agent.call('GET', '/queue')).json.queued.some((q: any) => q.id === id)).toBe(false);
     } finally {
       agent.ws.close();
     }
