@@ -21,6 +21,10 @@ server.listen(config.port, config.host, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   app.logger.info({ url: `http://${config.host}:${port}/`, database: config.databaseFile }, `${config.shopName} order assistant is up — open http://${config.host}:${port}/ or run npm run chat`);
+  app.logger.info(
+    { console: `http://${config.host}:${port}/agent`, agents: app.agents.count() },
+    app.agents.count() ? 'agent console is up' : 'agent console is up; create an account first: npm run agent -- add <name>',
+  );
   void demoExamples(app.orders, app.clock.now(), config.policy).then((examples) => app.logger.info({ examples }, 'demo order numbers to try, by diagnosed cause'));
 });
 const stop = () => {
