@@ -13,6 +13,10 @@ import { type BotServices, type KnownBuyer, type Profile, type Session, type Tur
 
 export const TURN_OUTCOME = 'turnOutcome';
 
+/** DESIGN §5: exactly one per answered turn; channels never show it to buyers. */
+const traceOutcome = (ctx: TurnContext, value: TurnOutcome) =>
+  ctx.sendActivity({ type: ActivityTypes.Trace, name: TURN_OUTCOME, label: 'Turn outcome', valueType: 'https://schemas.kamen.dev/turnOutcome', value });
+
 /**
  * The buyer the *channel* vouches for. Channels must set channelData.buyer only from their own
  * authentication (a token minted for a logged-in user), never pass through what a client sent;
@@ -90,7 +94,7 @@ export class OrderBot extends ActivityHandler {
       const rating = /^\s*([1-5])\s*(分|星)?\s*$/.exec(u.text)?.[1];
       if (rating && this.s.handoffs.rate(handoffId, Number(rating), now)) {
         await desk.send(ctx, say.ratingThanks(Number(rating)));
-        await ctx.sendActivity({ type: ActivityTypes.Trace, name: TURN_OUTCOME, label: 'Turn outcome', valueType: 'https://schemas.kamen.dev/turnOutcome', value: { intent: u.intent, slots: {}, step: 'answered' } });
+        await traceOutcome(ctx, { intent: u.intent, slots: {}, step: 'answered' });
         return;
       }
     }
@@ -133,6 +137,6 @@ export class OrderBot extends ActivityHandler {
       },
       ...turn.outcome,
     };
-    await ctx.sendActivity({ type: ActivityTypes.Trace, name: TURN_OUTCOME, label: 'Turn outcome', valueType: 'https://schemas.kamen.dev/turnOutcome', value });
+    await traceOutcome(ctx, value);
   }
 }

@@ -140,7 +140,7 @@ export function createAgentConsole(app: App): AgentConsole {
       mine: open.filter((h) => h.state === 'assigned' && h.agentId === mine).map(summary),
       others: open.filter((h) => h.state === 'assigned' && h.agentId !== mine).map(summary),
       online: services.presence.online(),
-      tickets: services.tickets.open().length,
+      tickets: services.tickets.openCount(),
     });
   });
 

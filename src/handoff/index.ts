@@ -146,10 +146,6 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
       .all() as Row[]).map(toHandoff);
   }
 
-  recentResolved(limit = 20): Handoff[] {
-    return (this.sql(`SELECT ${COLS} FROM handoff_requests WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?`).all(limit) as Row[]).map(toHandoff);
-  }
-
   /** How many queued requests an agent will take before this one. */
   ahead(req: HandoffRequest): number {
     return this.sql("SELECT COUNT(*) FROM handoff_requests WHERE state = 'queued' AND id != ? AND (priority > ? OR (priority = ? AND created_at <= ?))")

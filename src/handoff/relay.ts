@@ -68,21 +68,28 @@ export class Relay extends EventEmitter<RelayEvents> {
     }
     const name = (m.agentId && this.agents.get(m.agentId)?.displayName) || '';
     const activity: Partial<Activity> = { type: 'message', text: say.agentMessage(name, m.text), locale: 'zh-CN', textFormat: 'plain', channelData: { fromAgent: name } };
-    const ref = h.conversationRef as Partial<ConversationReference>;
-    const line = { direction: 'out' as const, sender: `agent:${name}`, text: activity.text!, at: new Date() };
+    return this.put(channel, h.conversationRef as Partial<ConversationReference>, activity, `agent:${name}`, () => this.handoffs.markDelivered(m.seq, new Date()));
+  }
+
+  /**
+   * Puts an activity in the buyer's channel and the transcript. `mark` (false: already done, send
+   * nothing) runs in the channel's own transaction when it has one (exactly once), else after the
+   * send (at least once: a crash in between sends it again after the restart).
+   */
+  private async put(channel: BuyerChannel, ref: Partial<ConversationReference>, activity: Partial<Activity>, sender: string, mark: () => boolean = () => true): Promise<boolean> {
+    const line = { direction: 'out' as const, sender, text: activity.text ?? '', at: new Date() };
     if (channel.deliverInTransaction) {
       const result = this.db.transaction(() => {
-        if (!this.handoffs.markDelivered(m.seq, new Date())) return undefined; // somebody delivered it already
-        this.transcript.appendAll(h.conversationId, [line]);
+        if (!mark()) return undefined;
+        this.transcript.appendAll(ref.conversation!.id, [line]);
         return channel.deliverInTransaction!(ref, activity);
       })();
       result?.after?.();
       return !!result;
     }
-    // At least once: a crash between sending and marking sends it again after the restart.
     await channel.continueConversation(ref, async (ctx) => void (await ctx.sendActivity(activity)));
-    this.transcript.appendAll(h.conversationId, [line]);
-    return this.handoffs.markDelivered(m.seq, new Date());
+    this.transcript.appendAll(ref.conversation!.id, [line]);
+    return mark();
   }
 
   /** After a restart: deliver what was stored but never delivered. */
@@ -102,15 +109,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   async sendToBuyer(channelId: string, ref: Partial<ConversationReference> | undefined, text: string): Promise<boolean> {
     const channel = this.channels.get(channelId);
     if (!channel || !ref?.conversation) return false;
-    const activity: Partial<Activity> = { type: 'message', text, locale: 'zh-CN', textFormat: 'plain' };
-    if (channel.deliverInTransaction) {
-      const result = this.db.transaction(() => channel.deliverInTransaction!(ref, activity))();
-      result.after?.();
-    } else {
-      await channel.continueConversation(ref, async (ctx) => void (await ctx.sendActivity(activity)));
-    }
-    this.transcript.appendAll(ref.conversation.id, [{ direction: 'out', sender: 'agent', text, at: new Date() }]);
-    return true;
+    return this.put(channel, ref, { type: 'message', text, locale: 'zh-CN', textFormat: 'plain' }, 'agent');
   }
 
   /** A proactive turn in the handoff's conversation on its own channel. */

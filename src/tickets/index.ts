@@ -68,6 +68,10 @@ export class TicketService {
     return ids.map((id) => this.get(id)!);
   }
 
+  openCount(): number {
+    return this.db.prepare("SELECT COUNT(*) FROM tickets WHERE status = 'open'").pluck().get() as number;
+  }
+
   /** An agent's answer; false when the ticket is not open any more. */
   answer(id: string, agentId: string, text: string, now: Date): boolean {
     return this.db

@@ -203,93 +203,80 @@ export function createDirectLine(app: App): DirectLine {
     res.json({ activities: page.activities, watermark: String(page.watermark) });
   });
 
-  router.post(`${BASE}/conversations/:id/activities`, async (req, res, next) => {
-    try {
-      const auth = authorize(req, res, req.params.id);
-      if (!auth) return;
-      const { claims } = auth;
-      if (!store.get(claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
-      const body = InboundActivity.safeParse(req.body);
-      if (!body.success) return void fail(res, 400, 'BadArgument', body.error.issues.map((i) => `${i.path.join('.') || 'activity'}: ${i.message}`).join('; '));
-      if (body.data.type === 'typing') return void res.json({ id: newId() });
-      if (!postLimiter.take(claims.cid, now())) {
-        res.set('Retry-After', '60');
-        return void fail(res, 429, 'TooManyRequests', 'too many activities in this conversation, slow down');
-      }
-      // Who is speaking comes from the token, never from the client; so does the buyer.
-      const clientData = body.data.channelData ?? {};
-      const inbound = adapter.publish(claims.cid, {
-        ...(body.data as Partial<Activity>),
-        channelId: DIRECTLINE_CHANNEL,
-        serviceUrl: `${req.protocol}://${req.get('host')}`,
-        conversation: { id: claims.cid } as Activity['conversation'],
-        from: { id: claims.uid, name: body.data.from?.name ?? '', role: 'user' },
-        recipient: { ...BOT },
-        timestamp: app.clock.now(),
-        channelData: { clientActivityID: clientData.clientActivityID, buyer: claims.buyer, clientKey: claims.uid },
-      });
-      await adapter.processActivity(inbound as Activity, app.logic);
-      res.json({ id: inbound.id });
-    } catch (err) {
-      next(err);
-    }
+  /** The claims of a request that may post to this existing conversation; answers the error otherwise. */
+  const poster = (req: Request, res: Response): TokenClaims | undefined => {
+    const auth = authorize(req, res, String(req.params.id));
+    if (!auth) return undefined;
+    if (!store.get(auth.claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
+    return auth.claims;
+  };
+  const withinRate = (res: Response, claims: TokenClaims): boolean => {
+    if (postLimiter.take(claims.cid, now())) return true;
+    res.set('Retry-After', '60');
+    fail(res, 429, 'TooManyRequests', 'too many activities in this conversation, slow down');
+    return false;
+  };
+  const issuesOf = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'activity'}: ${i.message}`).join('; ');
+
+  /** Logs the buyer's activity and runs its turn. Who speaks comes from the token, never the client; so does the buyer. */
+  const receive = async (req: Request, res: Response, claims: TokenClaims, template: z.infer<typeof InboundActivity>, extra: Partial<Activity> = {}, channelData: Record<string, unknown> = {}) => {
+    const inbound = adapter.publish(claims.cid, {
+      ...(template as Partial<Activity>),
+      ...extra,
+      channelId: DIRECTLINE_CHANNEL,
+      serviceUrl: `${req.protocol}://${req.get('host')}`,
+      conversation: { id: claims.cid } as Activity['conversation'],
+      from: { id: claims.uid, name: template.from?.name ?? '', role: 'user' },
+      recipient: { ...BOT },
+      timestamp: app.clock.now(),
+      channelData: { clientActivityID: template.channelData?.clientActivityID, buyer: claims.buyer, clientKey: claims.uid, ...channelData },
+    });
+    await adapter.processActivity(inbound as Activity, app.logic);
+    res.json({ id: inbound.id });
+  };
+
+  router.post(`${BASE}/conversations/:id/activities`, async (req, res) => {
+    const claims = poster(req, res);
+    if (!claims) return;
+    const body = InboundActivity.safeParse(req.body);
+    if (!body.success) return void fail(res, 400, 'BadArgument', issuesOf(body.error));
+    if (body.data.type === 'typing') return void res.json({ id: newId() });
+    if (!withinRate(res, claims)) return;
+    await receive(req, res, claims, body.data);
   });
 
   // Web Chat's upload button (DirectLineJS postMessageWithAttachments): multipart/form-data with an
   // "activity" part (application/vnd.microsoft.activity) and one "file" part per attachment.
   const uploads = app.config.uploads;
-  router.post(`${BASE}/conversations/:id/upload`, async (req, res, next) => {
-    try {
-      const auth = authorize(req, res, req.params.id);
-      if (!auth) return;
-      const { claims } = auth;
-      if (!store.get(claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
-      if (!/^multipart\/form-data/i.test(req.get('content-type') ?? '')) return void fail(res, 415, 'BadArgument', 'expected multipart/form-data');
-      if (!postLimiter.take(claims.cid, now())) {
-        res.set('Retry-After', '60');
-        return void fail(res, 429, 'TooManyRequests', 'too many activities in this conversation, slow down');
+  router.post(`${BASE}/conversations/:id/upload`, async (req, res) => {
+    const claims = poster(req, res);
+    if (!claims) return;
+    if (!/^multipart\/form-data/i.test(req.get('content-type') ?? '')) return void fail(res, 415, 'BadArgument', 'expected multipart/form-data');
+    if (!withinRate(res, claims)) return;
+    const form = await readForm(req, uploads);
+    if ('error' in form) return void fail(res, form.status, 'BadArgument', form.error);
+    let template: z.infer<typeof InboundActivity> = { type: 'message' };
+    if (form.activity !== undefined) {
+      let json: unknown;
+      try {
+        json = JSON.parse(form.activity);
+      } catch {
+        return void fail(res, 400, 'BadArgument', 'the activity part is not valid JSON');
       }
-      const form = await readForm(req, uploads);
-      if ('error' in form) return void fail(res, form.status, 'BadArgument', form.error);
-      let template: z.infer<typeof InboundActivity> = { type: 'message' };
-      if (form.activity !== undefined) {
-        let json: unknown;
-        try {
-          json = JSON.parse(form.activity);
-        } catch {
-          return void fail(res, 400, 'BadArgument', 'the activity part is not valid JSON');
-        }
-        const parsed = InboundActivity.safeParse(json);
-        if (!parsed.success) return void fail(res, 400, 'BadArgument', parsed.error.issues.map((i) => `${i.path.join('.') || 'activity'}: ${i.message}`).join('; '));
-        template = parsed.data;
-      }
-      const base = `${req.protocol}://${req.get('host')}`;
-      let rejected = form.rejected;
-      const attachments: NonNullable<Activity['attachments']> = [];
-      for (const f of form.files) {
-        // The type comes from the bytes (sniffed by the store), never from the client.
-        const meta = app.services.attachments.save({ conversationId: claims.cid, channelId: DIRECTLINE_CHANNEL, userId: claims.uid, name: f.name, data: f.data }, app.clock.now());
-        if (!meta) rejected++;
-        else attachments.push({ contentType: meta.contentType, name: meta.name, contentUrl: `${base}${BASE}/attachments/${meta.id}/${tokens.signAttachment(meta.id)}` });
-      }
-      const clientData = template.channelData ?? {};
-      const inbound = adapter.publish(claims.cid, {
-        ...(template as Partial<Activity>),
-        type: 'message',
-        attachments,
-        channelId: DIRECTLINE_CHANNEL,
-        serviceUrl: base,
-        conversation: { id: claims.cid } as Activity['conversation'],
-        from: { id: claims.uid, name: template.from?.name ?? '', role: 'user' },
-        recipient: { ...BOT },
-        timestamp: app.clock.now(),
-        channelData: { clientActivityID: clientData.clientActivityID, buyer: claims.buyer, clientKey: claims.uid, ...(rejected ? { rejectedFiles: rejected } : {}) },
-      });
-      await adapter.processActivity(inbound as Activity, app.logic);
-      res.json({ id: inbound.id });
-    } catch (err) {
-      next(err);
+      const parsed = InboundActivity.safeParse(json);
+      if (!parsed.success) return void fail(res, 400, 'BadArgument', issuesOf(parsed.error));
+      template = parsed.data;
     }
+    const base = `${req.protocol}://${req.get('host')}`;
+    let rejected = form.rejected;
+    const attachments: NonNullable<Activity['attachments']> = [];
+    for (const f of form.files) {
+      // The type comes from the bytes (sniffed by the store), never from the client.
+      const meta = app.services.attachments.save({ conversationId: claims.cid, channelId: DIRECTLINE_CHANNEL, userId: claims.uid, name: f.name, data: f.data }, app.clock.now());
+      if (!meta) rejected++;
+      else attachments.push({ contentType: meta.contentType, name: meta.name, contentUrl: `${base}${BASE}/attachments/${meta.id}/${tokens.signAttachment(meta.id)}` });
+    }
+    await receive(req, res, claims, template, { type: 'message', attachments }, rejected ? { rejectedFiles: rejected } : {});
   });
 
   // An uploaded file, for the <img> in Web Chat: the signed link is the capability (no header can be sent).

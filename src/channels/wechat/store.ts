@@ -43,7 +43,6 @@ export class WeChatStore {
       outboxRetry: db.prepare('UPDATE wechat_outbox SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ?'),
       outboxFailed: db.prepare("UPDATE wechat_outbox SET state = 'failed', attempts = attempts + 1, error = ?, ticket_id = ? WHERE id = ?"),
       outboxCancelUser: db.prepare("UPDATE wechat_outbox SET state = 'canceled', error = ? WHERE channel = ? AND user_id = ? AND state = 'pending'"),
-      outboxPending: db.prepare<[string], number>("SELECT COUNT(*) FROM wechat_outbox WHERE channel = ? AND state = 'pending'").pluck(),
       windowGet: db.prepare<[string, string], { closes_at: number; quota: number; sent: number }>('SELECT closes_at, quota, sent FROM wechat_windows WHERE channel = ? AND user_id = ?'),
       windowPut: db.prepare(
         `INSERT INTO wechat_windows (channel, user_id, closes_at, quota, sent) VALUES (?, ?, ?, ?, 0)
@@ -96,9 +95,6 @@ export class WeChatStore {
   }
   cancelPending(channel: string, userId: string, reason: string): void {
     this.s.outboxCancelUser.run(reason, channel, userId);
-  }
-  pending(channel: string): number {
-    return this.s.outboxPending.get(channel) ?? 0;
   }
 
   // --- customer-service windows ---
