@@ -28,7 +28,7 @@ const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 async function turns() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-'));
-  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'bench.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000' });
+  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'bench.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000' });
   let synthetic = syntheticOrders(ORDERS, NOW, 42);
   const app = createApp({ config, clock: fixedClock(NOW), orders: [...demoOrders(NOW), ...synthetic] });
   // Keep only the numbers: the shop lives in SQLite, as in the real server, not in the JS heap.
@@ -99,7 +99,7 @@ const load = (targets: Array<{ url: string; token?: string }>, bodies: unknown[]
 /** Direct Line over real HTTP on loopback, beside a bare express JSON echo, same process and run. */
 async function directLine() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-dl-'));
-  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'dl.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', DIRECTLINE_RATE_PER_MIN: '1000000' });
+  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'dl.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000', DIRECTLINE_RATE_PER_MIN: '1000000' });
   const app = createApp({ config, clock: fixedClock(NOW) });
   const server = createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -152,7 +152,7 @@ async function wechat() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-wx-'));
   const start = (file: string) => {
     const config = loadConfig({
-      DATABASE_FILE: path.join(dir, file), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000',
+      DATABASE_FILE: path.join(dir, file), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000',
       WECHAT_OA_TOKEN: OA.token, WECHAT_OA_APPID: OA.id, WECHAT_OA_APPSECRET: 'oa-secret', WECHAT_OA_AES_KEY: OA.aesKey, WECHAT_OA_API_BASE: fake.base,
     });
     return createApp({ config, clock: fixedClock(NOW) });
@@ -224,7 +224,7 @@ async function wechat() {
 async function relay() {
   const { default: WebSocket } = await import('ws');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-relay-'));
-  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'relay.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', DIRECTLINE_RATE_PER_MIN: '1000000', AGENT_HOURS: '00:00-24:00' });
+  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'relay.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000', DIRECTLINE_RATE_PER_MIN: '1000000', AGENT_HOURS: '00:00-24:00' });
   const app = createApp({ config });
   const server = createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -39,6 +39,7 @@ export class FindOrderDialog extends FlowDialog<State> {
         state.attempts = 0;
         return this.next(dc);
       }
+      this.session(dc).awaiting = 'contact';
       return this.reprompt(dc, say.askContactAgain());
     }
     if (state.stage === 'time') {
@@ -65,6 +66,7 @@ export class FindOrderDialog extends FlowDialog<State> {
     t.outcome.step = 'collecting';
     if (!t.buyer && !sess.contact) {
       state.stage = 'contact';
+      sess.awaiting = 'contact';
       await this.desk.send(dc.context, say.askContactForSearch());
       return Dialog.EndOfTurn;
     }

@@ -1,9 +1,11 @@
 /**
  * Verify the owner before revealing codes or keys: a second factor (checkout contact or e-mail,
- * plus the query password when the order has one). Failures count per order; five lock it.
+ * plus the query password when the order has one). Failures count per claimant and per order
+ * (orders/guards.ts); a logged-in owner is never locked out.
  */
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { profile } from '../src/bot/desk.js';
+import { maskDelivery } from '../src/orders/masking.js';
 import { BUTTONS, say } from '../src/replies/index.js';
 import { DIALOG, FlowDialog } from './base.js';
 
@@ -26,11 +28,13 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     const d = order?.delivery;
     // Nothing secret was delivered: answer the order instead of asking for a proof that reveals nothing.
     if (!order || !d || (d.kind !== 'card_codes' && d.kind !== 'license_key') || d.items.length === 0) return dc.replaceDialog(DIALOG.orderStatus);
-    if (await this.locked(dc, orderNo)) return dc.endDialog();
-    // A logged-in owner, or someone who already proved it in this conversation, needs nothing more.
-    const sess = this.session(dc);
+    // A logged-in owner needs nothing more, and no lock applies to them (strangers' failures cannot lock them out).
     if (t.buyer && (await this.desk.s.orders.verifyOwnership(orderNo, { userId: t.buyer.id }))) return this.reveal(dc, { userId: t.buyer.id });
+    if (await this.locked(dc, orderNo)) return dc.endDialog();
+    // Someone who already proved it in this conversation needs nothing more either.
+    const sess = this.session(dc);
     if (sess.verified.includes(orderNo) && sess.contact) return this.reveal(dc, { contact: sess.contact, email: sess.contact });
+    sess.awaiting = 'contact';
     await this.desk.send(dc.context, say.askVerify(order), BUTTONS.cancel);
     return Dialog.EndOfTurn;
   }
@@ -51,31 +55,33 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
         await this.desk.send(dc.context, say.verifyCanceled());
         return dc.endDialog();
       }
+      this.session(dc).awaiting = 'contact';
       await this.desk.send(dc.context, say.askContactAgain());
       return Dialog.EndOfTurn;
     }
     const proof = { contact, email: contact, queryPassword: password };
     if (await this.desk.s.orders.verifyOwnership(state.orderNo, proof)) {
-      this.desk.s.verifyGuard.reset(state.orderNo);
+      this.desk.s.verifyGuard.reset(state.orderNo, t.claimants);
       const sess = this.session(dc);
       sess.contact = contact;
       (await profile(dc.context)).verifiedContact = contact;
       if (!sess.verified.includes(state.orderNo)) sess.verified.push(state.orderNo);
       return this.reveal(dc, proof);
     }
-    const left = this.desk.s.verifyGuard.fail(state.orderNo, t.now);
+    const left = this.desk.s.verifyGuard.fail(state.orderNo, t.claimants, t.now);
     if (left === 0) {
       await this.locked(dc, state.orderNo);
       return dc.endDialog();
     }
     const order = await this.desk.s.orders.findByOrderNo(state.orderNo);
+    this.session(dc).awaiting = 'contact';
     await this.desk.send(dc.context, order?.buyer.hasQueryPassword && !password ? say.verifyNeedPassword() : say.verifyFailed(left), BUTTONS.cancel);
     return Dialog.EndOfTurn;
   }
 
   private async locked(dc: DialogContext, orderNo: string): Promise<boolean> {
     const t = this.turn(dc);
-    const until = this.desk.s.verifyGuard.lockedUntil(orderNo, t.now);
+    const until = this.desk.s.verifyGuard.lockedUntil(orderNo, t.claimants, t.now);
     if (!until) return false;
     await this.desk.send(dc.context, say.verifyLocked(until, this.desk.replyContext(t)), BUTTONS.agent);
     return true;
@@ -85,7 +91,8 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     const t = this.turn(dc);
     const delivery = await this.desk.s.orders.revealDelivery(this.state(dc).orderNo, proof);
     t.outcome.step = 'answered';
-    await this.desk.send(dc.context, delivery ? say.revealed(delivery) : say.nothingToReveal());
+    if (delivery) await this.desk.send(dc.context, say.revealed(delivery), undefined, { record: say.revealed(maskDelivery(delivery)) });
+    else await this.desk.send(dc.context, say.nothingToReveal());
     return dc.endDialog();
   }
 }

@@ -4,8 +4,10 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BotAdapter, ConversationState, UserState } from 'botbuilder';
+import type { BotAdapter } from 'botbuilder';
 import pino from 'pino';
+import { KeyedConversationState, KeyedUserState, channelOf } from './bot/channelKey.js';
+import { idDigest } from './logging.js';
 import { OrderBot } from './bot/orderBot.js';
 import { TranscriptMiddleware } from './bot/transcript.js';
 import type { BotServices } from './bot/types.js';
@@ -85,17 +87,18 @@ export function createApp(opts: AppOptions): App {
     attachments: new AttachmentStore(db),
     presence: { online: () => 0 },
     lookupLimiter: new RateLimiter(config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
+    addressLimiter: new RateLimiter(config.lookupRateLimit.perAddress, config.lookupRateLimit.windowSec * 1000),
   };
   const agents = new AgentStore(db);
   const relay = new Relay(db, services.handoffs, services.transcript, agents, logger);
   const storage = new SqliteStorage(db);
-  const bot = new OrderBot(services, new ConversationState(storage), new UserState(storage));
+  const bot = new OrderBot(services, new KeyedConversationState(storage), new KeyedUserState(storage));
   /** Every channel adapter gets the same middleware and error handling. */
   const wire = <A extends BotAdapter>(adapter: A): A => {
     adapter.use(new TranscriptMiddleware(services.transcript, clock));
     adapter.use(new HandoffGate(services.handoffs, relay));
     adapter.onTurnError = async (ctx, err) => {
-      logger.error({ err, conversation: ctx.activity.conversation?.id }, 'turn failed');
+      logger.error({ err, conversation: idDigest(channelOf(ctx), ctx.activity.conversation?.id) }, 'turn failed');
       await ctx.sendActivity(say.turnFailed());
     };
     return adapter;

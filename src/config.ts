@@ -65,6 +65,8 @@ export const ConfigSchema = z.object({
   SHOP_TIMEZONE: timeZone,
   ORDER_ADAPTER: z.enum(['demo']).default('demo'),
   DEMO_SEED: bool(true),
+  /** The demo shop's pages and fake log-in (/, /orders.html, /demo/*): a demo, only with the demo adapter. */
+  DEMO_PAGES: bool(true),
   MAX_MESSAGE_CHARS: positiveInt(2000),
   /** Buyer should wait this long after payment before worrying (self-check window). */
   POLICY_NORMAL_WAIT_MIN: perProduct({ game_card: 15, phone_topup: 30, software_license: 15, physical_card: 2880, other: 15 }),
@@ -76,8 +78,12 @@ export const ConfigSchema = z.object({
   POLICY_FIRST_SCAN_HOURS: positiveInt(72),
   TICKET_RESPONSE_HOURS: positiveInt(4),
   VERIFY_MAX_FAILURES: positiveInt(5),
+  /** Failed checks on one order from all claimants together before it is locked for anyone anonymous. */
+  VERIFY_ORDER_MAX_FAILURES: positiveInt(20),
   VERIFY_LOCK_MIN: positiveInt(10),
   LOOKUP_RATE_LIMIT: positiveInt(12),
+  /** Lookups per client address in the same window, whatever the conversations (shared addresses: looser). */
+  LOOKUP_ADDRESS_RATE_LIMIT: positiveInt(30),
   LOOKUP_RATE_WINDOW_SEC: positiveInt(600),
   /** Shop backend → us: mints Direct Line tokens for logged-in users. Unset: that endpoint is off. */
   DIRECTLINE_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
@@ -121,6 +127,10 @@ export const ConfigSchema = z.object({
   MICROSOFT_APP_PASSWORD: z.string().optional(),
   MICROSOFT_APP_TENANT_ID: z.string().optional(),
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+  /** Where the connector's signing keys are published (sovereign clouds; tests point it at a local fake). */
+  BOTFRAMEWORK_OPENID_METADATA_URL: z.url().optional(),
+  /** Without an app id: serve the Bot Framework Emulator, unauthenticated, to loopback clients only. */
+  BOTFRAMEWORK_EMULATOR: bool(false),
 });
 
 export interface Policy {
@@ -141,11 +151,13 @@ export interface Config {
   timeZone: string;
   orderAdapter: 'demo';
   demoSeed: boolean;
+  /** Serve the demo shop (pages, fake log-in as any demo buyer): only ever with the demo adapter. */
+  demoPages: boolean;
   maxMessageChars: number;
   policy: Policy;
   ticketResponseHours: number;
-  verify: { maxFailures: number; lockMinutes: number };
-  lookupRateLimit: { max: number; windowSec: number };
+  verify: { maxFailures: number; orderMaxFailures: number; lockMinutes: number };
+  lookupRateLimit: { max: number; perAddress: number; windowSec: number };
   directLine: { secret?: string; tokenTtlSec: number; ratePerMin: number; allowedOrigins: '*' | string[] };
   uploads: { maxBytes: number; maxFiles: number };
   agents: { hours: string; handleMin: number; queueMaxMin: number };
@@ -155,7 +167,7 @@ export interface Config {
     oa?: { token: string; appId?: string; appSecret?: string; aesKey?: string; apiBase: string; csQuota: number; csWindowHours: number };
     wecom?: { corpId: string; agentId: number; secret?: string; token: string; aesKey: string; apiBase: string };
   };
-  botFramework: { appId?: string; appPassword?: string; tenantId?: string; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI' };
+  botFramework: { appId?: string; appPassword?: string; tenantId?: string; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI'; openIdMetadataUrl?: string; emulator: boolean };
 }
 
 export class ConfigError extends Error {}
@@ -186,6 +198,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${missing} is required when ${wecomSet[0]} is set (WeCom needs corp id, agent id, token and EncodingAESKey)`);
   }
   if (e.WECHAT_OA_AES_KEY && !e.WECHAT_OA_APPID) throw new ConfigError('Invalid configuration: WECHAT_OA_APPID is required with WECHAT_OA_AES_KEY (the appid is part of every encrypted message)');
+  if (e.MICROSOFT_APP_ID && e.MICROSOFT_APP_TYPE !== 'UserAssignedMSI' && !e.MICROSOFT_APP_PASSWORD) throw new ConfigError('Invalid configuration: MICROSOFT_APP_PASSWORD is required with MICROSOFT_APP_ID (the bot\'s client secret)');
+  if (e.MICROSOFT_APP_ID && e.MICROSOFT_APP_TYPE === 'SingleTenant' && !e.MICROSOFT_APP_TENANT_ID) throw new ConfigError('Invalid configuration: MICROSOFT_APP_TENANT_ID is required with MICROSOFT_APP_TYPE=SingleTenant');
   if ((e.WECHAT_OA_APPID || e.WECHAT_OA_AES_KEY || e.WECHAT_OA_APPSECRET) && !e.WECHAT_OA_TOKEN) throw new ConfigError('Invalid configuration: WECHAT_OA_TOKEN is required to turn the Official Account channel on');
   return {
     port: e.PORT,
@@ -197,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     timeZone: e.SHOP_TIMEZONE,
     orderAdapter: e.ORDER_ADAPTER,
     demoSeed: e.DEMO_SEED,
+    demoPages: e.DEMO_PAGES && e.ORDER_ADAPTER === 'demo',
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     policy: {
       normalWaitMin: e.POLICY_NORMAL_WAIT_MIN,
@@ -206,8 +221,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       firstScanHours: e.POLICY_FIRST_SCAN_HOURS,
     },
     ticketResponseHours: e.TICKET_RESPONSE_HOURS,
-    verify: { maxFailures: e.VERIFY_MAX_FAILURES, lockMinutes: e.VERIFY_LOCK_MIN },
-    lookupRateLimit: { max: e.LOOKUP_RATE_LIMIT, windowSec: e.LOOKUP_RATE_WINDOW_SEC },
+    verify: { maxFailures: e.VERIFY_MAX_FAILURES, orderMaxFailures: e.VERIFY_ORDER_MAX_FAILURES, lockMinutes: e.VERIFY_LOCK_MIN },
+    lookupRateLimit: { max: e.LOOKUP_RATE_LIMIT, perAddress: e.LOOKUP_ADDRESS_RATE_LIMIT, windowSec: e.LOOKUP_RATE_WINDOW_SEC },
     directLine: {
       secret: e.DIRECTLINE_SECRET,
       tokenTtlSec: e.DIRECTLINE_TOKEN_TTL_SEC,
@@ -226,6 +241,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? { corpId: e.WECOM_CORP_ID, agentId: e.WECOM_AGENT_ID, secret: e.WECOM_SECRET, token: e.WECOM_TOKEN, aesKey: e.WECOM_AES_KEY, apiBase: e.WECOM_API_BASE.replace(/\/+$/, '') }
         : undefined,
     },
-    botFramework: { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID, appType: e.MICROSOFT_APP_TYPE },
+    botFramework: {
+      appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID, appType: e.MICROSOFT_APP_TYPE,
+      openIdMetadataUrl: e.BOTFRAMEWORK_OPENID_METADATA_URL, emulator: e.BOTFRAMEWORK_EMULATOR,
+    },
   };
 }

@@ -2,6 +2,7 @@
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { demoExamples } from './orders/demo/examples.js';
+import { guardProcess } from './processGuards.js';
 import { createServer } from './server.js';
 
 let config;
@@ -16,6 +17,7 @@ try {
   throw err;
 }
 const app = createApp({ config });
+guardProcess(app.logger);
 const server = createServer(app);
 server.listen(config.port, config.host, () => {
   const addr = server.address();

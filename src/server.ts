@@ -14,6 +14,10 @@ import { type AgentConsole, createAgentConsole } from './handoff/console.js';
 // The package exports only its entry (lib/index.js); the UMD bundle sits in dist/ beside it.
 const WEBCHAT_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).resolve('botframework-webchat')), '..', 'dist', 'webchat.js');
 
+/** What browsers may fetch: the chat widget and the agent console (never the server's source). */
+const PUBLIC_DIR = path.join(PROJECT_ROOT, 'src', 'web', 'public');
+const STATIC_OPTIONS: import('serve-static').ServeStaticOptions = { dotfiles: 'ignore', index: 'index.html', redirect: false };
+
 export function createServer(app: App): http.Server {
   return createServerWithChannels(app).server;
 }
@@ -35,13 +39,17 @@ export function createServerWithChannels(app: App): { server: http.Server; direc
   web.use(wechat.router);
   const agentConsole = createAgentConsole(app);
   web.use(agentConsole.router);
-  web.get('/agent', (_req, res) => void res.sendFile(path.join(PROJECT_ROOT, 'src', 'web', 'agent.html')));
-  if (app.config.orderAdapter === 'demo') web.use(demoRouter(app, directLine));
+  web.get('/agent', (_req, res) => void res.sendFile(path.join(PUBLIC_DIR, 'agent.html')));
+  // The demo shop (pages, fake log-in, order list) only with the demo adapter and DEMO_PAGES on.
+  if (app.config.demoPages) {
+    web.use(demoRouter(app, directLine));
+    web.use(express.static(path.join(PROJECT_ROOT, 'src', 'web', 'demo-shop'), STATIC_OPTIONS));
+  }
   // The official Web Chat bundle, served from our own server (no CDN: mainland buyers, offline installs).
   web.get('/vendor/webchat.js', (_req, res) => {
     res.type('application/javascript').set('Cache-Control', 'public, max-age=86400').sendFile(WEBCHAT_BUNDLE);
   });
-  web.use(express.static(path.join(PROJECT_ROOT, 'src', 'web')));
+  web.use(express.static(PUBLIC_DIR, STATIC_OPTIONS));
   web.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
@@ -55,6 +63,8 @@ export function createServerWithChannels(app: App): { server: http.Server; direc
   });
   const server = http.createServer(web);
   server.on('upgrade', (req, socket, head) => {
+    // Node takes its own error listener off an upgraded socket: a reset before ws takes over must not crash us.
+    socket.on('error', () => socket.destroy());
     if (!directLine.upgrade(req, socket, head) && !agentConsole.upgrade(req, socket, head)) socket.destroy();
   });
   server.on('close', () => {

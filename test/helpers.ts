@@ -31,8 +31,8 @@ export const order = (o: Partial<DemoOrderRecord> & Pick<DemoOrderRecord, 'order
 });
 
 /** Sends one message through the in-process channel; returns replies' text and the turn outcome. */
-export async function say(app: App, text: string, conversationId = 'conv-1', channelData?: Record<string, unknown>) {
-  const acts = await app.adapter.message({ conversationId, userId: 'buyer-1', text, channelId: 'test', channelData }, app.logic);
+export async function say(app: App, text: string, conversationId = 'conv-1', channelData?: Record<string, unknown>, channelId = 'test') {
+  const acts = await app.adapter.message({ conversationId, userId: 'buyer-1', text, channelId, channelData }, app.logic);
   return {
     text: acts.filter((a) => a.type === 'message').map((a) => a.text ?? '').join('\n'),
     outcome: acts.find((a) => a.type === 'trace' && a.name === 'turnOutcome')?.value as Record<string, any> | undefined,

@@ -5,11 +5,14 @@
 import { EventFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import { diagnose, type Diagnosis, type Lookup } from '../diagnosis/index.js';
 import { lookupIdentifier } from '../orders/lookup.js';
-import { maskSecret } from '../orders/masking.js';
+import { takeAll } from '../orders/guards.js';
+import { maskNumbers, maskSecret } from '../orders/masking.js';
 import type { UnifiedOrder } from '../orders/model.js';
 import { type ReplyContext, BUTTONS, deliveredHowTo, explain, maskedDelivery, say, selfCheckSteps, ticketNote, timeline } from '../replies/index.js';
 import { inDailyWindow, toShopIso } from '../time.js';
 import type { Identifier } from '../understanding/index.js';
+import { conversationOf } from './channelKey.js';
+import { RECORD_TEXT } from './records.js';
 import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KEY, SESSION_KEY, turnData } from './types.js';
 
 export type NextRung = 'self_check' | 'contact' | 'escalate' | 'rights' | 'verify' | 'answered';
@@ -34,11 +37,17 @@ export class Desk {
     return { now: t.now, tz: this.s.config.timeZone, shopName: this.s.config.shopName };
   }
 
-  async send(ctx: TurnContext, text: string, buttons?: string[]): Promise<void> {
+  /**
+   * Sends a reply. `record` is what every record of it keeps instead (transcript, agent console,
+   * tickets) when the buyer's copy holds secrets: codes shown to a verified owner go to the owner's
+   * channel only; agents see them masked and must use the audited reveal.
+   */
+  async send(ctx: TurnContext, text: string, buttons?: string[], opts: { record?: string } = {}): Promise<void> {
     const activity = buttons?.length ? MessageFactory.suggestedActions(buttons, text) : MessageFactory.text(text);
     activity.locale = 'zh-CN';
     // Replies are plain text with line breaks, not Markdown (Web Chat would join the lines).
     activity.textFormat = 'plain';
+    if (opts.record !== undefined && opts.record !== text) activity.channelData = { [RECORD_TEXT]: opts.record };
     await ctx.sendActivity(activity);
   }
 
@@ -66,19 +75,23 @@ export class Desk {
       return 'self_check';
     }
     const order = lookup.order;
-    const shownNo = opts.maskOrderNo ? maskSecret(order.orderNo) : order.orderNo;
+    // A courier number is printed on the parcel: it may show the order's state, never the numbers
+    // that unlock it (order number, tracking), unless the shop's own login proves the owner.
+    const owner = !!t.buyer && order.buyer.userId === t.buyer.id;
+    const masked = !!opts.maskOrderNo || (lookup.givenAs === 'courier_no' && !owner);
+    const shown = masked ? maskNumbers(order) : order;
     sess.slots.orderNo = order.orderNo;
     sess.slots.productType = order.productType;
     if (order.paidAt && !sess.slots.paymentTime) sess.slots.paymentTime = { at: order.paidAt, from: order.paidAt, to: order.paidAt };
-    sess.current = { orderNo: order.orderNo, cause: d.cause, step: d.step, masked: opts.maskOrderNo };
+    sess.current = { orderNo: order.orderNo, cause: d.cause, step: d.step, masked };
     if (d.step !== 'answered') sess.ladder.push({ step: d.step, at: t.now.toISOString(), orderNo: order.orderNo });
 
-    const header = say.orderHeader({ ...order, orderNo: shownNo }, rc);
-    const parts = [header, explain(d, order, { given: lookup.given, givenAs: lookup.givenAs }, rc)];
-    if (order.delivery && ['delivered', 'code_not_tracking', 'logistics_pending', 'logistics_problem', 'out_of_stock', 'upstream_failed', 'refunded', 'wrong_identifier'].includes(d.cause)) {
-      if (order.delivery.kind !== 'topup_receipt' || order.status !== 'processing') parts.push(maskedDelivery(order.delivery, rc));
+    const header = say.orderHeader(shown, rc);
+    const parts = [header, explain(d, shown, { given: masked ? maskSecret(lookup.given) : lookup.given, givenAs: lookup.givenAs }, rc)];
+    if (shown.delivery && ['delivered', 'code_not_tracking', 'logistics_pending', 'logistics_problem', 'out_of_stock', 'upstream_failed', 'refunded', 'wrong_identifier'].includes(d.cause)) {
+      if (shown.delivery.kind !== 'topup_receipt' || order.status !== 'processing') parts.push(maskedDelivery(shown.delivery, rc));
     }
-    parts.push(timeline(order, t.now, rc.tz));
+    parts.push(timeline(shown, t.now, rc.tz));
     const hasSecrets = order.delivery && (order.delivery.kind === 'card_codes' || order.delivery.kind === 'license_key') && order.delivery.items.length > 0;
     const toVerify = !!hasSecrets && (t.u.signals.wantsReveal || (t.u.intent === 'card_code' && t.u.signals.wantsCode)) && !t.u.signals.wantsTracking;
     if (d.step === 'self_check') {
@@ -90,18 +103,20 @@ export class Desk {
     return toVerify ? 'verify' : d.step === 'collecting' ? 'answered' : d.step;
   }
 
-  /** Counts one lookup against the requester's limit; tells the buyer when it is used up. */
+  /** Counts one lookup against every limit of whoever asks; tells the buyer when one is used up. */
   async allowLookup(ctx: TurnContext): Promise<boolean> {
     const t = turnData(ctx);
-    if (this.s.lookupLimiter.take(t.requester, t.now)) return true;
-    await this.send(ctx, say.rateLimited(this.s.lookupLimiter.retryAfterMinutes(t.requester, t.now)));
+    const checks = t.claimants.map((key) => ({ limiter: key.startsWith('ip:') ? this.s.addressLimiter : this.s.lookupLimiter, key }));
+    const refused = takeAll(checks, t.now);
+    if (!refused) return true;
+    await this.send(ctx, say.rateLimited(refused.limiter.retryAfterMinutes(refused.key, t.now)));
     return false;
   }
 
   async createTicket(ctx: TurnContext, extra?: string): Promise<string> {
     const t = turnData(ctx);
     const sess = session(ctx);
-    const existing = this.s.tickets.openFor(ctx.activity.conversation.id, sess.current?.orderNo ?? sess.slots.orderNo);
+    const existing = this.s.tickets.openFor(conversationOf(ctx), sess.current?.orderNo ?? sess.slots.orderNo);
     if (existing && !extra) {
       t.outcome.ticketId = existing.id;
       sess.ticketId = existing.id;
@@ -117,12 +132,11 @@ export class Desk {
   private fileTicket(ctx: TurnContext, extra?: string): { id: string; dueAt: string } {
     const t = turnData(ctx);
     const sess = session(ctx);
-    const cid = ctx.activity.conversation.id;
-    const files = this.s.attachments.forConversation(cid).filter((f) => !f.ticketId).length;
+    const conversation = conversationOf(ctx);
+    const files = this.s.attachments.forConversation(conversation).filter((f) => !f.ticketId).length;
     const ticket = this.s.tickets.create(
       {
-        conversationId: ctx.activity.conversation.id,
-        channelId: ctx.activity.channelId,
+        ...conversation,
         userId: ctx.activity.from?.id ?? 'anonymous',
         orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
         paymentTime: sess.slots.paymentTime?.at,
@@ -133,7 +147,7 @@ export class Desk {
       },
       t.now,
     );
-    if (files) this.s.attachments.attachToTicket(cid, ticket.id);
+    if (files) this.s.attachments.attachToTicket(conversation, ticket.id);
     sess.ticketId = ticket.id;
     if (sess.current) sess.current.step = 'contact';
     sess.ladder.push({ step: 'contact', at: t.now.toISOString(), orderNo: ticket.orderNo });
@@ -146,15 +160,15 @@ export class Desk {
   async acknowledgeFiles(ctx: TurnContext): Promise<void> {
     const t = turnData(ctx);
     const sess = session(ctx);
-    const cid = ctx.activity.conversation.id;
+    const conversation = conversationOf(ctx);
     const ticket = sess.ticketId ? this.s.tickets.get(sess.ticketId) : undefined;
     if (ticket && ticket.status === 'open') {
-      this.s.attachments.attachToTicket(cid, ticket.id);
+      this.s.attachments.attachToTicket(conversation, ticket.id);
       t.outcome.ticketId = ticket.id;
       await this.send(ctx, say.filesAddedToTicket(ticket.id));
       return;
     }
-    if (this.s.handoffs.active(cid)) {
+    if (this.s.handoffs.active(conversation)) {
       await this.send(ctx, say.filesForAgent());
       return;
     }
@@ -164,7 +178,7 @@ export class Desk {
   /** The buyer no longer wants to wait for an agent: true when a queued request was withdrawn. */
   async cancelHandoff(ctx: TurnContext): Promise<boolean> {
     const t = turnData(ctx);
-    const active = this.s.handoffs.active(ctx.activity.conversation.id);
+    const active = this.s.handoffs.active(conversationOf(ctx));
     if (!active || active.state !== 'queued') return false;
     this.s.handoffs.cancel(active.id, t.now);
     session(ctx).handoffId = undefined;
@@ -178,7 +192,8 @@ export class Desk {
     const sess = session(ctx);
     t.outcome.handoff = true;
     t.outcome.step = 'escalate';
-    const active = this.s.handoffs.active(ctx.activity.conversation.id);
+    const conversation = conversationOf(ctx);
+    const active = this.s.handoffs.active(conversation);
     if (active) {
       await this.send(ctx, say.handoffAlready());
       return;
@@ -204,8 +219,7 @@ export class Desk {
     const priority = reason === 'complaint' ? 3 : diag?.priority ?? (sess.current?.cause === 'risk_hold' || sess.current?.cause === 'overdue' ? 3 : 1);
     const req = this.s.handoffs.request(
       {
-        conversationId: ctx.activity.conversation.id,
-        channelId: ctx.activity.channelId,
+        ...conversation,
         userId: ctx.activity.from?.id ?? 'anonymous',
         priority,
         conversationRef: TurnContext.getConversationReference(ctx.activity as Activity),
@@ -220,8 +234,8 @@ export class Desk {
           ladder: sess.ladder.map((l) => ({ step: l.step, at: l.at })),
           ticketId: sess.ticketId,
           buyer: t.buyer ? { id: t.buyer.id } : undefined,
-          attachments: this.s.attachments.forConversation(ctx.activity.conversation.id).map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt })),
-          transcript: this.s.transcript.recent(ctx.activity.conversation.id),
+          attachments: this.s.attachments.forConversation(conversation).map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt })),
+          transcript: this.s.transcript.recent(conversation),
         },
       },
       t.now,

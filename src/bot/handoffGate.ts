@@ -6,6 +6,7 @@
 import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder';
 import type { HandoffService } from '../handoff/index.js';
 import { consoleText } from '../replies/index.js';
+import { conversationOf } from './channelKey.js';
 
 export class HandoffGate implements Middleware {
   constructor(private readonly handoffs: HandoffService, private readonly relay: { buyerSaid(handoffId: string, conversationId: string, text: string): void }) {}
@@ -13,7 +14,7 @@ export class HandoffGate implements Middleware {
   async onTurn(ctx: TurnContext, next: () => Promise<void>): Promise<void> {
     const a = ctx.activity;
     if (a.type === ActivityTypes.Message && a.conversation?.id) {
-      const h = this.handoffs.active(a.conversation.id);
+      const h = this.handoffs.active(conversationOf(ctx));
       if (h) {
         const files = a.attachments?.length ?? 0;
         this.relay.buyerSaid(h.id, a.conversation.id, consoleText.buyerMessage(typeof a.text === 'string' ? a.text : '', files));

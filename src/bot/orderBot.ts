@@ -8,6 +8,7 @@ import { MainDialog } from '../../dialogs/mainDialog.js';
 import { BUTTONS, say } from '../replies/index.js';
 import { toShopIso } from '../time.js';
 import { understand } from '../understanding/index.js';
+import { channelOf } from './channelKey.js';
 import { Desk } from './desk.js';
 import { type BotServices, type KnownBuyer, type Profile, type Session, type TurnData, type TurnOutcome, PROFILE_KEY, SESSION_KEY, TURN_KEY, newSession } from './types.js';
 
@@ -77,16 +78,19 @@ export class OrderBot extends ActivityHandler {
     const now = this.s.clock.now();
     const raw = typeof ctx.activity.text === 'string' ? ctx.activity.text : '';
     const max = this.s.config.maxMessageChars;
-    const u = understand(raw.slice(0, max), { now, timeZone: this.s.config.timeZone });
-    const buyer = knownBuyer(ctx);
-    const clientKey = (ctx.activity.channelData as { clientKey?: unknown } | undefined)?.clientKey;
-    const requester = buyer ? `u:${buyer.id}` : typeof clientKey === 'string' && clientKey ? `k:${clientKey}` : `c:${ctx.activity.conversation?.id}`;
-    const files = (ctx.activity.attachments ?? []).filter((a) => a.contentUrl || a.content).length;
-    const turn: TurnData = { u, outcome: {}, buyer, requester, now, truncated: raw.length > max, files };
-    ctx.turnState.set(TURN_KEY, turn);
-
     const sess = await this.sessionAccessor.get(ctx, newSession());
     ctx.turnState.set(SESSION_KEY, sess);
+    // What the bot asked for last turn shapes how this message is read; dialogs ask again if they must.
+    const u = understand(raw.slice(0, max), { now, timeZone: this.s.config.timeZone, expect: sess.awaiting });
+    sess.awaiting = undefined;
+    const buyer = knownBuyer(ctx);
+    const clientKey = (ctx.activity.channelData as { clientKey?: unknown } | undefined)?.clientKey;
+    // Who is asking, for limits: this conversation, the logged-in buyer, and the client as the channel knows it.
+    const claimants = [`c:${channelOf(ctx)}:${ctx.activity.conversation?.id ?? ''}`, ...(buyer ? [`u:${buyer.id}`] : []), ...(typeof clientKey === 'string' && clientKey ? [clientKey] : [])];
+    const files = (ctx.activity.attachments ?? []).filter((a) => a.contentUrl || a.content).length;
+    const turn: TurnData = { u, outcome: {}, buyer, claimants, now, truncated: raw.length > max, files };
+    ctx.turnState.set(TURN_KEY, turn);
+
     // Right after a hand-back, "1"–"5" is the rating of the agent; anything else goes on as usual.
     if (sess.csat) {
       const handoffId = sess.csat.handoffId;

@@ -2,26 +2,29 @@
 import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder';
 import type { TranscriptLine, TranscriptStore } from '../handoff/index.js';
 import type { Clock } from '../time.js';
+import { conversationOf } from './channelKey.js';
+import { recordText } from './records.js';
 
 export class TranscriptMiddleware implements Middleware {
   constructor(private readonly store: TranscriptStore, private readonly clock: Clock) {}
 
   async onTurn(ctx: TurnContext, next: () => Promise<void>): Promise<void> {
     const a = ctx.activity;
-    const conversationId = a.conversation?.id;
-    if (!conversationId) return next();
+    if (!a.conversation?.id) return next();
+    const conversation = conversationOf(ctx);
     // Collected during the turn and written in one transaction at its end (one commit, not one per line).
     const lines: TranscriptLine[] = [];
     if (a.type === ActivityTypes.Message) lines.push({ direction: 'in', sender: a.from?.id ?? 'buyer', text: typeof a.text === 'string' ? a.text : '', at: this.clock.now() });
     ctx.onSendActivities(async (_c, activities, nextSend) => {
       const res = await nextSend();
-      for (const out of activities) if (out.type === ActivityTypes.Message) lines.push({ direction: 'out', sender: 'bot', text: out.text ?? '', at: this.clock.now() });
+      // Records keep a reply's masked twin when it has one (codes shown to their verified owner).
+      for (const out of activities) if (out.type === ActivityTypes.Message) lines.push({ direction: 'out', sender: 'bot', text: recordText(out), at: this.clock.now() });
       return res;
     });
     try {
       await next();
     } finally {
-      this.store.appendAll(conversationId, lines);
+      this.store.appendAll(conversation, lines);
     }
   }
 }

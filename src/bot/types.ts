@@ -21,7 +21,10 @@ export interface BotServices {
   transcript: TranscriptStore;
   knowledge: KnowledgeBase;
   verifyGuard: VerifyGuard;
+  /** Lookups per buyer, conversation or channel user. */
   lookupLimiter: RateLimiter;
+  /** Lookups per client address (many conversations may share one: a looser limit). */
+  addressLimiter: RateLimiter;
   /** Agents with the console open (the console keeps this current; 0 without one). */
   presence: { online(): number };
   /** Files buyers sent (stored by the channel that received them). */
@@ -49,8 +52,12 @@ export interface TurnData {
   u: Understanding;
   outcome: Partial<TurnOutcome>;
   buyer?: KnownBuyer;
-  /** Who is asking, for rate limits: the buyer id, else the channel's client key (e.g. IP), else the conversation. */
-  requester: string;
+  /**
+   * Who is asking, for rate limits and verification failures: the conversation ("c:…"), the
+   * logged-in buyer ("u:…") and the client as the channel knows it (an address "ip:…", a WeChat
+   * user). Every one of them must be within its limit.
+   */
+  claimants: string[];
   now: Date;
   /** The raw text was cut to this many characters. */
   truncated: boolean;
@@ -72,6 +79,8 @@ export interface Session {
   handoffId?: string;
   /** The user-state profile has been read into this conversation once. */
   profileRead?: boolean;
+  /** The bot just asked for this: the next message is read with it in mind (a bare 8-digit number is a QQ). */
+  awaiting?: 'contact';
   /** An agent just handed the conversation back: the next message may be the 1–5 rating. */
   csat?: { handoffId: string };
 }

@@ -81,10 +81,11 @@ export class InProcessAdapter extends BotAdapter {
     );
   }
 
-  conversationStart(conversationId: string, userId: string, logic: (ctx: TurnContext) => Promise<void>): Promise<Partial<Activity>[]> {
+  conversationStart(conversationId: string, userId: string, logic: (ctx: TurnContext) => Promise<void>, channelId?: string): Promise<Partial<Activity>[]> {
     return this.process(
       {
         type: ActivityTypes.ConversationUpdate,
+        channelId: channelId ?? this.channelId,
         conversation: { id: conversationId, isGroup: false, conversationType: 'personal', name: '' },
         from: { id: userId, name: userId },
         membersAdded: [{ id: userId, name: userId }],

@@ -9,6 +9,13 @@ import type { Db } from '../storage/db.js';
 import { statementCache } from '../storage/statements.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+export const MIN_PASSWORD = 8;
+
+/** Throws when a password is too weak to set (said before anything is asked twice or stored). */
+export function requireStrongPassword(password: string): void {
+  if (password.length < MIN_PASSWORD) throw new Error(`password: at least ${MIN_PASSWORD} characters`);
+}
+
 const PARAMS = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const SESSION_HOURS = 12;
 
@@ -54,7 +61,7 @@ export class AgentStore {
 
   async create(username: string, displayName: string, password: string): Promise<Agent> {
     if (!/^[A-Za-z0-9_.-]{2,32}$/.test(username)) throw new Error('user name: 2–32 letters, digits, _ . -');
-    if (password.length < 8) throw new Error('password: at least 8 characters');
+    requireStrongPassword(password);
     const agent: Agent = { id: randomUUID(), username, displayName: displayName.trim().slice(0, 32) || username };
     const hash = await hashPassword(password);
     this.sql('INSERT INTO agents (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
@@ -63,7 +70,7 @@ export class AgentStore {
   }
 
   async setPassword(username: string, password: string): Promise<boolean> {
-    if (password.length < 8) throw new Error('password: at least 8 characters');
+    requireStrongPassword(password);
     const hash = await hashPassword(password);
     const changed = this.sql('UPDATE agents SET password_hash = ? WHERE username = ?').run(hash, username).changes === 1;
     if (changed) this.sql('DELETE FROM agent_sessions WHERE agent_id = (SELECT id FROM agents WHERE username = ?)').run(username);

@@ -9,7 +9,7 @@ import readline from 'node:readline';
 import { Writable } from 'node:stream';
 import { ConfigError, loadConfig, loadDotEnv } from '../config.js';
 import { openDatabase } from '../storage/db.js';
-import { AgentStore } from './agents.js';
+import { AgentStore, MIN_PASSWORD, requireStrongPassword } from './agents.js';
 
 function askHidden(prompt: string): Promise<string> {
   return new Promise((resolve) => {
@@ -27,7 +27,8 @@ function askHidden(prompt: string): Promise<string> {
 async function password(): Promise<string> {
   if (process.env.AGENT_PASSWORD) return process.env.AGENT_PASSWORD;
   if (!process.stdin.isTTY) throw new Error('no terminal to ask for the password: set AGENT_PASSWORD');
-  const first = await askHidden('password (at least 8 characters): ');
+  const first = await askHidden(`password (at least ${MIN_PASSWORD} characters): `);
+  requireStrongPassword(first); // say it now, not after asking twice
   const second = await askHidden('again: ');
   if (first !== second) throw new Error('the two passwords differ');
   return first;

@@ -13,7 +13,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { App } from '../app.js';
 import { diagnoseOrder } from '../diagnosis/index.js';
-import { RateLimiter } from '../orders/guards.js';
+import { jsonBody } from '../channels/http/json.js';
+import { RateLimiter, takeAll } from '../orders/guards.js';
 import type { UnifiedOrder } from '../orders/model.js';
 import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, ticketNote, timeline } from '../replies/index.js';
 import type { AgentSession } from './agents.js';
@@ -60,6 +61,7 @@ export function createAgentConsole(app: App): AgentConsole {
   const handoffs = services.handoffs;
   const router = express.Router();
   const loginLimiter = new RateLimiter(10, 60_000);
+  const addressLimiter = new RateLimiter(30, 60_000);
   const sockets = new Map<WebSocket, AgentSession>();
 
   // Presence: agents with the console open.
@@ -74,7 +76,7 @@ export function createAgentConsole(app: App): AgentConsole {
   handoffs.on('changed', (c) => broadcast({ type: 'changed', ...c }));
 
   const api = express.Router();
-  api.use(express.json({ limit: '16kb' }));
+  api.use(jsonBody({ limit: '16kb' }));
 
   const fail = (res: Response, status: number, error: string) => void res.status(status).json({ error });
   const secure = (req: Request) => req.secure;
@@ -97,8 +99,9 @@ export function createAgentConsole(app: App): AgentConsole {
     if (!sameOrigin(req, secure(req))) return fail(res, 403, 'cross-site request refused');
     const body = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).safeParse(req.body);
     if (!body.success) return fail(res, 400, 'username and password are required');
-    const key = `${req.ip}|${body.data.username}`;
-    if (!loginLimiter.take(key, new Date())) return fail(res, 429, 'too many attempts, wait a minute');
+    // Per address and name, and per address whatever the names (guessing across many accounts).
+    const refused = takeAll([{ limiter: loginLimiter, key: `${req.ip}|${body.data.username}` }, { limiter: addressLimiter, key: String(req.ip) }], new Date());
+    if (refused) return fail(res, 429, 'too many attempts, wait a minute');
     const result = await agents.login(body.data.username, body.data.password);
     if (!result) {
       logger.warn({ username: body.data.username.slice(0, 64), ip: req.ip }, 'agent sign-in failed');
@@ -167,9 +170,9 @@ export function createAgentConsole(app: App): AgentConsole {
         statusLabel: (context.order as { status?: keyof typeof STATUS_LABEL } | undefined)?.status ? STATUS_LABEL[(context.order as { status: keyof typeof STATUS_LABEL }).status] : undefined,
         transcript: undefined,
       },
-      transcript: services.transcript.recent(h.conversationId, 300),
+      transcript: services.transcript.recent(h, 300),
       notes: handoffs.messages(h.id).filter((m) => m.kind === 'note' || m.kind === 'system').map((m) => ({ ...m, agentName: m.agentId ? agents.get(m.agentId)?.displayName : undefined })),
-      attachments: services.attachments.forConversation(h.conversationId).map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt, url: `/agent/api/attachments/${f.id}` })),
+      attachments: services.attachments.forConversation(h).map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt, url: `/agent/api/attachments/${f.id}` })),
       reachable: relay.canReach(h.channelId),
     });
   });
@@ -295,6 +298,7 @@ export function createAgentConsole(app: App): AgentConsole {
 
   api.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (err.type === 'entity.parse.failed') return fail(res, 400, 'request body is not valid JSON');
+    if (err.type === 'entity.too.deep') return fail(res, 400, err.message);
     if (err.type === 'entity.too.large') return fail(res, 413, 'request body is too large');
     next(err);
   });
@@ -342,6 +346,7 @@ export function createAgentConsole(app: App): AgentConsole {
       sockets.set(ws, session);
       broadcast({ type: 'presence', online: services.presence.online() });
       ws.on('message', () => undefined);
+      ws.on('error', () => ws.terminate()); // an oversized or invalid frame: drop this socket, nothing else
       const ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), 25_000);
       ping.unref();
       ws.on('close', () => {

@@ -115,13 +115,13 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
     this.sql = statementCache(db);
     // Asked on every turn: prepared once.
     this.selectActive = db.prepare(
-      "SELECT id, conversation_id, state, priority, created_at FROM handoff_requests WHERE conversation_id = ? AND state IN ('queued', 'assigned') ORDER BY created_at DESC LIMIT 1",
+      "SELECT id, conversation_id, state, priority, created_at FROM handoff_requests WHERE channel_id = ? AND conversation_id = ? AND state IN ('queued', 'assigned') ORDER BY created_at DESC LIMIT 1",
     );
     this.insertMessage = db.prepare('INSERT INTO handoff_messages (handoff_id, conversation_id, kind, agent_id, text, at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   }
 
-  active(conversationId: string): HandoffRequest | undefined {
-    const row = this.selectActive.get(conversationId) as { id: string; conversation_id: string; state: HandoffRequest['state']; priority: number; created_at: string } | undefined;
+  active(c: ConversationKey): HandoffRequest | undefined {
+    const row = this.selectActive.get(c.channelId, c.conversationId) as { id: string; conversation_id: string; state: HandoffRequest['state']; priority: number; created_at: string } | undefined;
     return row ? { id: row.id, conversationId: row.conversation_id, state: row.state, priority: row.priority, createdAt: row.created_at } : undefined;
   }
 
@@ -234,6 +234,12 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
   }
 }
 
+/** A conversation as our stores name it: its channel (see bot/channelKey.ts) and its id. */
+export interface ConversationKey {
+  channelId: string;
+  conversationId: string;
+}
+
 export interface TranscriptLine {
   direction: 'in' | 'out';
   sender: string;
@@ -243,24 +249,24 @@ export interface TranscriptLine {
 
 /** Every message in and out, per conversation (for the agent's context packet). */
 export class TranscriptStore {
-  private readonly insertAll: (conversationId: string, lines: TranscriptLine[]) => void;
+  private readonly insertAll: (c: ConversationKey, lines: TranscriptLine[]) => void;
+  private readonly selectRecent;
 
-  constructor(private readonly db: Db) {
-    const insert = db.prepare('INSERT INTO transcript (conversation_id, direction, sender, text, at) VALUES (?, ?, ?, ?, ?)');
-    // Compiled once: better-sqlite3 builds a wrapper for every db.transaction() call.
-    this.insertAll = db.transaction((conversationId: string, lines: TranscriptLine[]) => {
-      for (const l of lines) insert.run(conversationId, l.direction, l.sender, l.text.slice(0, 4000), l.at.toISOString());
-    });
+  constructor(db: Db) {
+    const insert = db.prepare('INSERT INTO transcript (channel_id, conversation_id, direction, sender, text, at) VALUES (?, ?, ?, ?, ?, ?)');
+    // Compiled once: better-sqlite3 builds a wrapper for every db.transaction() call; every write transaction is IMMEDIATE (db.ts).
+    this.insertAll = db.transaction((c: ConversationKey, lines: TranscriptLine[]) => {
+      for (const l of lines) insert.run(c.channelId, c.conversationId, l.direction, l.sender, l.text.slice(0, 4000), l.at.toISOString());
+    }).immediate;
+    this.selectRecent = db.prepare('SELECT direction, sender, text, at FROM transcript WHERE channel_id = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?');
   }
 
-  appendAll(conversationId: string, lines: TranscriptLine[]): void {
-    if (lines.length > 0) this.insertAll(conversationId, lines);
+  appendAll(c: ConversationKey, lines: TranscriptLine[]): void {
+    if (lines.length > 0) this.insertAll(c, lines);
   }
 
-  recent(conversationId: string, limit = 50): HandoffContext['transcript'] {
-    const rows = this.db
-      .prepare('SELECT direction, sender, text, at FROM transcript WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?')
-      .all(conversationId, limit) as HandoffContext['transcript'];
+  recent(c: ConversationKey, limit = 50): HandoffContext['transcript'] {
+    const rows = this.selectRecent.all(c.channelId, c.conversationId, limit) as HandoffContext['transcript'];
     return rows.reverse();
   }
 }

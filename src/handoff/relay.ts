@@ -42,12 +42,18 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.setMaxListeners(1000);
   }
 
+  /** A channel by its key; "ns:*" serves every channel of a namespace ("bf:*": all Bot Framework channels). */
   register(channelId: string, channel: BuyerChannel): void {
     this.channels.set(channelId, channel);
   }
 
+  private channel(channelId: string): BuyerChannel | undefined {
+    const ns = channelId.includes(':') ? channelId.slice(0, channelId.indexOf(':')) : undefined;
+    return this.channels.get(channelId) ?? (ns ? this.channels.get(`${ns}:*`) : undefined);
+  }
+
   canReach(channelId: string): boolean {
-    return this.channels.has(channelId);
+    return !!this.channel(channelId);
   }
 
   /** Stores the agent's message, tells the consoles, then delivers it. */
@@ -61,14 +67,14 @@ export class Relay extends EventEmitter<RelayEvents> {
   /** Delivers a stored agent message that is not yet delivered; true when it went out now. */
   async deliver(m: HandoffMessage): Promise<boolean> {
     const h = m.handoffId ? this.handoffs.get(m.handoffId) : undefined;
-    const channel = h && this.channels.get(h.channelId);
+    const channel = h && this.channel(h.channelId);
     if (!h || !channel) {
       this.logger.warn({ handoff: m.handoffId, channel: h?.channelId }, 'agent message: no way to reach this buyer');
       return false;
     }
     const name = (m.agentId && this.agents.get(m.agentId)?.displayName) || '';
     const activity: Partial<Activity> = { type: 'message', text: say.agentMessage(name, m.text), locale: 'zh-CN', textFormat: 'plain', channelData: { fromAgent: name } };
-    return this.put(channel, h.conversationRef as Partial<ConversationReference>, activity, `agent:${name}`, () => this.handoffs.markDelivered(m.seq, new Date()));
+    return this.put(channel, h.channelId, h.conversationRef as Partial<ConversationReference>, activity, `agent:${name}`, () => this.handoffs.markDelivered(m.seq, new Date()));
   }
 
   /**
@@ -76,19 +82,20 @@ export class Relay extends EventEmitter<RelayEvents> {
    * nothing) runs in the channel's own transaction when it has one (exactly once), else after the
    * send (at least once: a crash in between sends it again after the restart).
    */
-  private async put(channel: BuyerChannel, ref: Partial<ConversationReference>, activity: Partial<Activity>, sender: string, mark: () => boolean = () => true): Promise<boolean> {
+  private async put(channel: BuyerChannel, channelId: string, ref: Partial<ConversationReference>, activity: Partial<Activity>, sender: string, mark: () => boolean = () => true): Promise<boolean> {
     const line = { direction: 'out' as const, sender, text: activity.text ?? '', at: new Date() };
+    const conversation = { channelId, conversationId: ref.conversation!.id };
     if (channel.deliverInTransaction) {
       const result = this.db.transaction(() => {
         if (!mark()) return undefined;
-        this.transcript.appendAll(ref.conversation!.id, [line]);
+        this.transcript.appendAll(conversation, [line]);
         return channel.deliverInTransaction!(ref, activity);
-      })();
+      }).immediate();
       result?.after?.();
       return !!result;
     }
     await channel.continueConversation(ref, async (ctx) => void (await ctx.sendActivity(activity)));
-    this.transcript.appendAll(ref.conversation!.id, [line]);
+    this.transcript.appendAll(conversation, [line]);
     return mark();
   }
 
@@ -107,14 +114,14 @@ export class Relay extends EventEmitter<RelayEvents> {
 
   /** A message to a buyer outside a handoff (a ticket's answer); at least once. False when unreachable. */
   async sendToBuyer(channelId: string, ref: Partial<ConversationReference> | undefined, text: string): Promise<boolean> {
-    const channel = this.channels.get(channelId);
+    const channel = this.channel(channelId);
     if (!channel || !ref?.conversation) return false;
-    return this.put(channel, ref, { type: 'message', text, locale: 'zh-CN', textFormat: 'plain' }, 'agent');
+    return this.put(channel, channelId, ref, { type: 'message', text, locale: 'zh-CN', textFormat: 'plain' }, 'agent');
   }
 
   /** A proactive turn in the handoff's conversation on its own channel. */
   async proactive(h: Handoff, logic: (ctx: TurnContext) => Promise<void>): Promise<boolean> {
-    const channel = this.channels.get(h.channelId);
+    const channel = this.channel(h.channelId);
     if (!channel) return false;
     await channel.continueConversation(h.conversationRef as Partial<ConversationReference>, logic);
     return true;

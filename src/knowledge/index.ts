@@ -70,7 +70,7 @@ export class KnowledgeBase {
         a.run(art.id, art.title, JSON.stringify(art.keywords), JSON.stringify(art.causes), art.body, art.file);
         f.run(art.id, art.title, art.keywords.join(' '), art.body);
       }
-    })();
+    }).immediate();
     this.byId.clear();
     this.dfCache.clear();
     for (const art of articles) this.byId.set(art.id, art);

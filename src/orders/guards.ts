@@ -9,16 +9,20 @@ export class RateLimiter {
 
   /** Records one hit; false when the key is over its limit (the hit is then not recorded). */
   take(key: string, now: Date): boolean {
-    const t = now.getTime();
-    const list = (this.hits.get(key) ?? []).filter((x) => x > t - this.windowMs);
-    if (list.length >= this.max) {
-      this.hits.set(key, list);
-      return false;
-    }
-    list.push(t);
-    this.hits.set(key, list);
+    if (!this.allows(key, now)) return false;
+    this.hits.get(key)?.push(now.getTime()) ?? this.hits.set(key, [now.getTime()]);
     if (this.hits.size > 50_000) this.hits.delete(this.hits.keys().next().value!);
     return true;
+  }
+
+  /** Whether one more hit would be within the limit (records nothing). */
+  allows(key: string, now: Date): boolean {
+    const t = now.getTime();
+    const list = this.hits.get(key);
+    if (!list) return true;
+    const live = list.filter((x) => x > t - this.windowMs);
+    if (live.length !== list.length) this.hits.set(key, live);
+    return live.length < this.max;
   }
 
   retryAfterMinutes(key: string, now: Date): number {
@@ -28,30 +32,75 @@ export class RateLimiter {
   }
 }
 
-/** N failed ownership checks on an order lock it for a while, whoever tries (stored, survives restarts). */
+/**
+ * One hit against several limits at once (a buyer, their conversation, their address): taken from
+ * all of them, or from none when any is used up. Returns the key that refused, if one did.
+ */
+export function takeAll(checks: Array<{ limiter: RateLimiter; key: string }>, now: Date): { limiter: RateLimiter; key: string } | undefined {
+  const refused = checks.find((c) => !c.limiter.allows(c.key, now));
+  if (refused) return refused;
+  for (const c of checks) c.limiter.take(c.key, now);
+  return undefined;
+}
+
+/**
+ * Failed ownership checks, counted per claimant and per order (stored: survives restarts). One
+ * claimant (a conversation, a logged-in buyer, a client address or WeChat user: every key of the
+ * turn counts) gets `maxFailures` tries on an order before *they* are locked out of it for a
+ * while; an order tried `orderMaxFailures` times in all, by however many claimants, is locked for
+ * every anonymous claimant (guessing spread over many addresses). A buyer the shop's own login
+ * proves to be the owner never asks the guard: nobody can lock them out.
+ */
 export class VerifyGuard {
-  constructor(private readonly db: Db, private readonly opts: { maxFailures: number; lockMinutes: number }) {}
+  private readonly sql;
 
-  lockedUntil(orderNo: string, now: Date): Date | undefined {
-    const until = this.db.prepare('SELECT locked_until FROM verify_attempts WHERE order_no = ?').pluck().get(orderNo) as number | null | undefined;
-    return until && until > now.getTime() ? new Date(until) : undefined;
+  constructor(db: Db, private readonly opts: { maxFailures: number; orderMaxFailures: number; lockMinutes: number }) {
+    this.sql = {
+      claimant: db.prepare<[string, string], { failures: number; locked_until: number | null; updated_at: number }>(
+        'SELECT failures, locked_until, updated_at FROM verify_failures WHERE order_no = ? AND claimant = ?',
+      ),
+      putClaimant: db.prepare('INSERT OR REPLACE INTO verify_failures (order_no, claimant, failures, locked_until, updated_at) VALUES (?, ?, ?, ?, ?)'),
+      order: db.prepare<[string], { failures: number; locked_until: number | null; updated_at: number }>('SELECT failures, locked_until, updated_at FROM verify_attempts WHERE order_no = ?'),
+      putOrder: db.prepare('INSERT OR REPLACE INTO verify_attempts (order_no, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)'),
+      resetClaimant: db.prepare('DELETE FROM verify_failures WHERE order_no = ? AND claimant = ?'),
+      resetOrder: db.prepare('DELETE FROM verify_attempts WHERE order_no = ?'),
+    };
+    this.failAll = db.transaction((orderNo: string, claimants: string[], t: number) => {
+      let left = Infinity;
+      for (const c of claimants) left = Math.min(left, this.count(this.sql.claimant.get(orderNo, c), t, this.opts.maxFailures, (n, until) => this.sql.putClaimant.run(orderNo, c, n, until, t)));
+      left = Math.min(left, this.count(this.sql.order.get(orderNo), t, this.opts.orderMaxFailures, (n, until) => this.sql.putOrder.run(orderNo, n, until, t)));
+      return left;
+    }).immediate;
   }
 
-  /** Records a failure; returns how many tries are left (0 = now locked). */
-  fail(orderNo: string, now: Date): number {
+  private readonly failAll: (orderNo: string, claimants: string[], t: number) => number;
+
+  /** When the order is locked for any of these claimants (or for everyone anonymous), until when. */
+  lockedUntil(orderNo: string, claimants: string[], now: Date): Date | undefined {
     const t = now.getTime();
-    const row = this.db.prepare('SELECT failures, locked_until FROM verify_attempts WHERE order_no = ?').get(orderNo) as { failures: number; locked_until: number | null } | undefined;
-    let failures = (row && !(row.locked_until && row.locked_until <= t) ? row.failures : 0) + 1;
-    let lockedUntil: number | null = null;
-    if (failures >= this.opts.maxFailures) {
-      lockedUntil = t + this.opts.lockMinutes * MINUTE;
-    }
-    this.db.prepare('INSERT OR REPLACE INTO verify_attempts (order_no, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)').run(orderNo, failures, lockedUntil, t);
-    if (lockedUntil) failures = this.opts.maxFailures;
-    return Math.max(0, this.opts.maxFailures - failures);
+    const untils = [this.sql.order.get(orderNo)?.locked_until, ...claimants.map((c) => this.sql.claimant.get(orderNo, c)?.locked_until)];
+    const until = Math.max(0, ...untils.map((u) => u ?? 0));
+    return until > t ? new Date(until) : undefined;
   }
 
-  reset(orderNo: string): void {
-    this.db.prepare('DELETE FROM verify_attempts WHERE order_no = ?').run(orderNo);
+  /** Records a failure for every claimant key and the order; returns how many tries are left (0 = now locked). */
+  fail(orderNo: string, claimants: string[], now: Date): number {
+    return this.failAll(orderNo, claimants, now.getTime());
+  }
+
+  /** A claimant proved ownership: their count starts again, and so does the order's. */
+  reset(orderNo: string, claimants: string[]): void {
+    for (const c of claimants) this.sql.resetClaimant.run(orderNo, c);
+    this.sql.resetOrder.run(orderNo);
+  }
+
+  /** One counter's next value (a lock that has run out, or a window gone quiet, starts again). */
+  private count(row: { failures: number; locked_until: number | null; updated_at: number } | undefined, t: number, max: number, put: (n: number, until: number | null) => void): number {
+    const lockMs = this.opts.lockMinutes * MINUTE;
+    const stale = !row || (row.locked_until !== null && row.locked_until <= t) || (row.locked_until === null && row.updated_at <= t - lockMs);
+    const failures = (stale ? 0 : row.failures) + 1;
+    const until = failures >= max ? t + lockMs : null;
+    put(failures, until);
+    return Math.max(0, max - failures);
   }
 }

@@ -52,6 +52,20 @@ export function maskOrder(order: UnifiedOrder): UnifiedOrder {
   };
 }
 
+/**
+ * The order as someone who has not proved ownership may see it: the numbers that unlock it (order
+ * number, payment and upstream numbers, tracking number) masked as well as the secrets.
+ */
+export function maskNumbers(order: UnifiedOrder): UnifiedOrder {
+  const d = order.delivery;
+  return {
+    ...order,
+    orderNo: maskSecret(order.orderNo),
+    altNos: order.altNos.map(maskSecret),
+    delivery: d?.kind === 'tracking_number' ? { ...d, trackingNo: maskSecret(d.trackingNo) } : d,
+  };
+}
+
 /** Normal forms used to compare a typed contact with the one stored at checkout. */
 export function normalizeContact(raw: string): string {
   const s = raw.normalize('NFKC').replace(/[\u200b-\u200f\u2060\ufeff]/g, '').trim().toLowerCase();

@@ -79,8 +79,8 @@ export class AttachmentStore {
     );
     this.selectMeta = db.prepare<[string], Row>(`SELECT ${META} FROM attachments WHERE id = ?`);
     this.selectData = db.prepare<[string], Buffer>('SELECT data FROM attachments WHERE id = ?').pluck();
-    this.byConversation = db.prepare<[string], Row>(`SELECT ${META} FROM attachments WHERE conversation_id = ? ORDER BY created_at, id`);
-    this.linkTicket = db.prepare("UPDATE attachments SET ticket_id = ? WHERE conversation_id = ? AND ticket_id IS NULL");
+    this.byConversation = db.prepare<[string, string], Row>(`SELECT ${META} FROM attachments WHERE channel_id = ? AND conversation_id = ? ORDER BY created_at, id`);
+    this.linkTicket = db.prepare('UPDATE attachments SET ticket_id = ? WHERE channel_id = ? AND conversation_id = ? AND ticket_id IS NULL');
   }
 
   /** Stores a file whose type was sniffed as accepted; undefined when it is not. */
@@ -111,12 +111,12 @@ export class AttachmentStore {
     return this.selectData.get(id);
   }
 
-  forConversation(conversationId: string): AttachmentMeta[] {
-    return this.byConversation.all(conversationId).map(toMeta);
+  forConversation(c: { channelId: string; conversationId: string }): AttachmentMeta[] {
+    return this.byConversation.all(c.channelId, c.conversationId).map(toMeta);
   }
 
   /** Files of the conversation not yet on a ticket go onto this one; returns how many. */
-  attachToTicket(conversationId: string, ticketId: string): number {
-    return this.linkTicket.run(ticketId, conversationId).changes;
+  attachToTicket(c: { channelId: string; conversationId: string }, ticketId: string): number {
+    return this.linkTicket.run(ticketId, c.channelId, c.conversationId).changes;
   }
 }

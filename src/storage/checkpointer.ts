@@ -14,7 +14,9 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-db.pragma('busy_timeout = 5000');
+// A RESTART checkpoint holds the write lock while it waits for readers: never wait long, so the
+// bot's writes are held up for the copy of a few frames at most. Busy now means: try next time.
+db.pragma('busy_timeout = ' + workerData.busyMs);
 const checkpoint = () => {
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
@@ -41,13 +43,13 @@ export interface Checkpointer {
 }
 
 /** Starts background checkpoints for a file database; a no-op for in-memory ones. */
-export function startCheckpointer(db: Db, opts: { intervalMs?: number; restartFrames?: number; onError?: (message: string) => void } = {}): Checkpointer {
+export function startCheckpointer(db: Db, opts: { intervalMs?: number; restartFrames?: number; busyMs?: number; onError?: (message: string) => void } = {}): Checkpointer {
   if (db.memory || !db.name || db.name === ':memory:') return { stop: () => undefined };
   db.pragma('wal_autocheckpoint = 0');
   // Once a checkpoint has caught up, SQLite rewinds the WAL; this keeps the file itself small too.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: db.name, driver, intervalMs: opts.intervalMs ?? 1000, restartFrames: opts.restartFrames ?? 4000 } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: db.name, driver, busyMs: opts.busyMs ?? 20, intervalMs: opts.intervalMs ?? 1000, restartFrames: opts.restartFrames ?? 4000 } });
   worker.unref(); // never keeps the process alive
   worker.on('message', (m: { error?: string }) => void (m.error && opts.onError?.(m.error)));
   worker.on('error', (err) => opts.onError?.(err.message));

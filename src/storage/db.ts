@@ -1,6 +1,10 @@
 /**
  * One SQLite file (WAL) holding bot state, the demo shop, tickets, handoffs and the knowledge index.
  * Migrations are versioned and applied in order inside a transaction each.
+ *
+ * Every transaction that writes is BEGIN IMMEDIATE (`db.transaction(fn).immediate`): it takes the
+ * write lock before reading, so it waits (briefly) when the checkpointer holds the lock. A deferred
+ * one that has already read cannot wait: SQLite fails it at once with "database is locked".
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,7 +33,7 @@ export function migrate(db: Db): number {
     db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-    })();
+    }).immediate();
     count++;
   }
   return count;

@@ -244,4 +244,48 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE tickets ADD COLUMN answered_by TEXT;
       ALTER TABLE tickets ADD COLUMN answered_at TEXT;`,
   },
+  {
+    version: 10,
+    name: 'conversations are named by channel and id together (no channel can address another channel\'s conversation)',
+    sql: `
+      ALTER TABLE transcript ADD COLUMN channel_id TEXT NOT NULL DEFAULT '';
+      UPDATE transcript SET channel_id = CASE
+        WHEN conversation_id IN (SELECT id FROM dl_conversations) THEN 'directline'
+        WHEN conversation_id LIKE 'wechat:%' THEN 'wechat'
+        WHEN conversation_id LIKE 'wecom:%' THEN 'wecom'
+        ELSE COALESCE((SELECT h.channel_id FROM handoff_requests h WHERE h.conversation_id = transcript.conversation_id LIMIT 1), '') END;
+      DROP INDEX transcript_conversation;
+      CREATE INDEX transcript_conversation ON transcript (channel_id, conversation_id, seq);
+      DROP INDEX handoff_conversation;
+      CREATE INDEX handoff_conversation ON handoff_requests (channel_id, conversation_id, state);
+      DROP INDEX tickets_conversation;
+      CREATE INDEX tickets_conversation ON tickets (channel_id, conversation_id);
+      DROP INDEX attachments_conversation;
+      CREATE INDEX attachments_conversation ON attachments (channel_id, conversation_id, created_at);`,
+  },
+  {
+    version: 11,
+    name: 'failed ownership checks per claimant (conversation, buyer, client), besides per order',
+    sql: `
+      CREATE TABLE verify_failures (
+        order_no TEXT NOT NULL,
+        claimant TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        locked_until INTEGER,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (order_no, claimant)
+      ) WITHOUT ROWID;`,
+  },
+  {
+    version: 12,
+    name: 'wechat: signed queries seen (a captured signature cannot carry another body); masked twins of queued replies',
+    sql: `
+      CREATE TABLE wechat_nonces (
+        key TEXT PRIMARY KEY,
+        body_sha256 TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX wechat_nonces_expiry ON wechat_nonces (expires_at);
+      ALTER TABLE wechat_outbox ADD COLUMN record_text TEXT;`,
+  },
 ];

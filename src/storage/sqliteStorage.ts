@@ -12,7 +12,7 @@ export class SqliteStorage implements Storage {
   private readonly insert;
   private readonly update;
   private readonly remove;
-  // Transactions are compiled once: better-sqlite3 builds a wrapper for every db.transaction() call.
+  // Transactions are compiled once: better-sqlite3 builds a wrapper for every db.transaction() call; every write transaction is IMMEDIATE (db.ts).
   private readonly writeBatch: (entries: Array<[string, unknown]>) => void;
   private readonly deleteBatch: (keys: string[]) => void;
 
@@ -21,10 +21,10 @@ export class SqliteStorage implements Storage {
     this.insert = db.prepare('INSERT INTO bot_state (key, etag, doc, updated_at) VALUES (?, ?, ?, ?)');
     this.update = db.prepare('UPDATE bot_state SET etag = ?, doc = ?, updated_at = ? WHERE key = ?');
     this.remove = db.prepare('DELETE FROM bot_state WHERE key = ?');
-    this.writeBatch = db.transaction((entries: Array<[string, unknown]>) => this.batchWrite(entries));
+    this.writeBatch = db.transaction((entries: Array<[string, unknown]>) => this.batchWrite(entries)).immediate;
     this.deleteBatch = db.transaction((keys: string[]) => {
       for (const key of keys) this.remove.run(key);
-    });
+    }).immediate;
   }
 
   async read(keys: string[]): Promise<StoreItems> {

@@ -40,7 +40,7 @@ export class TicketService {
                   VALUES (@id, @conversationId, @channelId, @userId, @orderNo, @paymentTime, @productType, @cause, @symptom, @status, @createdAt, @dueAt, @ref)`)
         .run({ orderNo: null, paymentTime: null, productType: null, cause: null, ...ticket, conversationRef: undefined, ref: t.conversationRef ? JSON.stringify(t.conversationRef) : null });
       return ticket;
-    })();
+    }).immediate();
   }
 
   get(id: string): Ticket | undefined {
@@ -54,11 +54,11 @@ export class TicketService {
     };
   }
 
-  openFor(conversationId: string, orderNo?: string): Ticket | undefined {
+  openFor(c: { channelId: string; conversationId: string }, orderNo?: string): Ticket | undefined {
     const id = this.db
-      .prepare("SELECT id FROM tickets WHERE conversation_id = ? AND status = 'open' AND COALESCE(order_no, '') = COALESCE(?, '') ORDER BY created_at DESC LIMIT 1")
+      .prepare("SELECT id FROM tickets WHERE channel_id = ? AND conversation_id = ? AND status = 'open' AND COALESCE(order_no, '') = COALESCE(?, '') ORDER BY created_at DESC LIMIT 1")
       .pluck()
-      .get(conversationId, orderNo ?? null) as string | undefined;
+      .get(c.channelId, c.conversationId, orderNo ?? null) as string | undefined;
     return id ? this.get(id) : undefined;
   }
 

@@ -49,17 +49,26 @@ export interface Understanding {
   };
 }
 
+/** Only a number, 5–11 digits (spaces and dashes allowed): a QQ number, or a mobile number. */
+function bareContact(text: string): Contact | undefined {
+  const digits = text.replace(/[\s\-]/g, '');
+  if (!/^\d{5,11}$/.test(digits)) return undefined;
+  return { value: digits, kind: /^1[3-9]\d{9}$/.test(digits) ? 'phone' : 'qq' };
+}
+
 const QUERY_PASSWORD = /(?:查询|取卡)?密码\s*(?:是|为|:)?\s*([A-Za-z0-9!@#$%^&*._\-]{3,32})/;
 const CHOICE = /^第?\s*(\d{1,2})\s*(?:个|笔|单|号)?[。.!！]?$/;
 
 export interface UnderstandOptions {
   now: Date;
   timeZone: string;
+  /** What the bot just asked for: a bare number answering "your checkout phone, e-mail or QQ?" is that. */
+  expect?: 'contact';
 }
 
 export function understand(raw: unknown, opts: UnderstandOptions): Understanding {
   const text = normalizeText(raw);
-  const contact = extractContact(text);
+  const contact = extractContact(text) ?? (opts.expect === 'contact' ? bareContact(text) : undefined);
   // A labelled QQ number or phone is a contact, not an order number (nor part of one).
   const identifiers = extractIdentifiers(contact ? text.split(contact.value).join(' ') : text);
   // Times are looked for only outside the identifiers, so digits of a number are not read as a date.

@@ -44,13 +44,15 @@ describe('HTTP chat API on a real port', () => {
     expect(((await shape.json()) as any).message).toContain('text');
     const badId = await post('/api/chat', JSON.stringify({ text: 'hi', conversationId: '../../etc' }));
     expect(badId.status).toBe(400);
+    const unissued = await post('/api/chat', JSON.stringify({ text: 'hi', conversationId: 'A'.repeat(24) + '.' + 'B'.repeat(32) }));
+    expect(unissued.status).toBe(403);
     const big = await post('/api/chat', JSON.stringify({ text: 'x'.repeat(40_000) }));
     expect(big.status).toBe(413);
   });
 
   it('rate-limits lookups per client, even across new conversations', async () => {
     let limited = false;
-    for (let i = 0; i < 14 && !limited; i++) {
+    for (let i = 0; i < 34 && !limited; i++) {
       const r = (await (await post('/api/chat', JSON.stringify({ text: `查订单 K7QX9ZP2M4RT8W${String(i).padStart(2, '0')}` }))).json()) as any;
       limited = r.replies.some((x: { text: string }) => x.text.includes('频繁'));
     }

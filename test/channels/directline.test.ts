@@ -286,7 +286,7 @@ describe('uploads (Web Chat attachments)', () => {
     await call('POST', `${c.url}/activities`, c.token, { type: 'message', from: { id: 'dl_x' }, text: '提交工单' });
     await call('POST', `${c.url}/activities`, c.token, { type: 'message', from: { id: 'dl_x' }, text: '付款20分钟了还是没有卡密' });
     const ticketId = (await botTexts(c.url, c.token)).at(-1)!.match(/T\d{10}/)![0];
-    const files = run.app.services.attachments.forConversation(c.conversationId);
+    const files = run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: c.conversationId });
     expect(files.map((f) => [f.ticketId, f.contentType, f.size])).toEqual([[ticketId, 'image/png', PNG.length]]);
     expect(run.app.services.tickets.get(ticketId)!.symptom).toContain('附件 1 个');
   });
@@ -302,7 +302,7 @@ describe('uploads (Web Chat attachments)', () => {
       { data: big, type: 'image/png', name: 'big.png' },
     ]));
     expect(r.status).toBe(200);
-    expect(run.app.services.attachments.forConversation(c.conversationId)).toEqual([]);
+    expect(run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: c.conversationId })).toEqual([]);
     const texts = await botTexts(c.url, c.token);
     expect(texts.at(-1)).toContain('有文件没收到');
     expect(texts.at(-1)).not.toContain('图片收到了');
@@ -312,7 +312,7 @@ describe('uploads (Web Chat attachments)', () => {
     const a = await conversation();
     const b = await conversation();
     expect((await upload(b.url, a.token, form({ type: 'message' }, [{ data: PNG, type: 'image/png', name: 'p.png' }]))).status).toBe(403);
-    expect(run.app.services.attachments.forConversation(b.conversationId)).toEqual([]);
+    expect(run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: b.conversationId })).toEqual([]);
     expect((await call('POST', `${a.url}/upload`, a.token, { type: 'message' })).status).toBe(415);
     const broken = await fetch(`${a.url}/upload`, { method: 'POST', headers: { authorization: `Bearer ${a.token}`, 'content-type': 'multipart/form-data; boundary=zzz' }, body: '--zzz\r\nContent-Disposition: form-data; name="activity"\r\n\r\n{not json\r\n--zzz--\r\n' });
     expect(broken.status).toBe(400);

@@ -128,23 +128,57 @@ describe('dialogs through botbuilder TestAdapter', () => {
     expect((await say(app, '不用了')).text).not.toContain('取消排队');
   });
 
-  it('verifies the owner before revealing codes; five failures lock the order for 10 minutes', async () => {
+  it('verifies the owner before revealing codes; five failures lock that claimant out of the order for 10 minutes', async () => {
     const app = makeApp({ orders: [delivered] });
-    const first = await say(app, '卡密在哪看 K8PL3MZ7Q2XV9TRB');
+    const from = { clientKey: 'ip:203.0.113.7' };
+    const first = await say(app, '卡密在哪看 K8PL3MZ7Q2XV9TRB', 'conv-1', from);
     expect(first.text).toContain('QB10****7Z3K');
     expect(first.text).not.toContain('QB10-8842-5519-7Z3K');
     expect(first.text).toContain('核对身份');
     for (let i = 0; i < 4; i++) {
-      const wrong = await say(app, '13900000000');
+      const wrong = await say(app, '13900000000', 'conv-1', from);
       expect(wrong.text).not.toContain('QB10-8842-5519-7Z3K');
       expect(wrong.text).toContain(`${4 - i}`);
     }
-    const locked = await say(app, '13900000000');
+    const locked = await say(app, '13900000000', 'conv-1', from);
     expect(locked.text).toContain('锁定');
-    // Even the right contact is refused while locked, in this or another conversation.
-    await say(app, '查看卡密 K8PL3MZ7Q2XV9TRB', 'conv-2');
-    const refused = await say(app, '13812345678', 'conv-2');
+    // Even the right contact is refused while locked: in this conversation, and in a new one from the same client.
+    await say(app, '查看卡密 K8PL3MZ7Q2XV9TRB', 'conv-2', from);
+    const refused = await say(app, '13812345678', 'conv-2', from);
     expect(refused.text).not.toContain('QB10-8842-5519-7Z3K');
+    // Someone else (another client, another conversation) is not locked out by those failures.
+    await say(app, '查看卡密 K8PL3MZ7Q2XV9TRB', 'conv-3', { clientKey: 'ip:198.51.100.20' });
+    expect((await say(app, '13812345678', 'conv-3', { clientKey: 'ip:198.51.100.20' })).text).toContain('QB10-8842-5519-7Z3K');
+  });
+
+  it('failures spread over many clients lock the order for anonymous claimants, never for its logged-in owner', async () => {
+    const owned = order({ ...delivered, orderNo: 'K8PL3MZ7Q2XV9TRD', buyer: { userId: 'u1001', contact: '13812345678', hasQueryPassword: false } });
+    const app = makeApp({ orders: [owned] });
+    for (let i = 0; i < 25; i++) {
+      const from = { clientKey: `ip:203.0.113.${i}` };
+      await say(app, '查看卡密 K8PL3MZ7Q2XV9TRD', `guess-${i}`, from);
+      await say(app, `1390000${String(i).padStart(4, '0')}`, `guess-${i}`, from);
+    }
+    // The order is now locked for anyone anonymous, even with the right contact...
+    await say(app, '查看卡密 K8PL3MZ7Q2XV9TRD', 'late', { clientKey: 'ip:192.0.2.1' });
+    expect((await say(app, '13812345678', 'late', { clientKey: 'ip:192.0.2.1' })).text).not.toContain('QB10-8842-5519-7Z3K');
+    // ...but the shop's login proves the owner, whom nobody can lock out.
+    const me = await say(app, '卡密发我 K8PL3MZ7Q2XV9TRD', 'owner', { buyer: { id: 'u1001' }, clientKey: 'ip:192.0.2.1' });
+    expect(me.text).toContain('QB10-8842-5519-7Z3K');
+  });
+
+  it('takes a bare QQ number as the contact it just asked for, not as an order number', async () => {
+    const qqOrder = order({ ...delivered, orderNo: 'K8PL3MZ7Q2XV9TRE', buyer: { contact: '2290417735', contactType: 'qq', hasQueryPassword: false } });
+    const app = makeApp({ orders: [qqOrder] });
+    await say(app, '查看卡密 K8PL3MZ7Q2XV9TRE');
+    const ok = await say(app, '2290417735');
+    expect(ok.outcome?.lookup).toBeUndefined(); // no order lookup spent on it
+    expect(ok.text).toContain('QB10-8842-5519-7Z3K');
+    // An 8-digit QQ is a contact too (a wrong one here), not "not a contact".
+    await say(app, '查看卡密 K8PL3MZ7Q2XV9TRE', 'conv-q');
+    const wrong = await say(app, '75318642', 'conv-q');
+    expect(wrong.text).not.toContain('没认出联系方式');
+    expect(wrong.text).toContain('4');
   });
 
   it('"查看卡密" after an answer asks for proof only when codes were delivered', async () => {

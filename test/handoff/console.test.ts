@@ -215,7 +215,7 @@ describe('a handoff from web chat to an agent and back', () => {
     try {
       const b = await buyer(run);
       await b.says('转人工');
-      const id = run.app.services.handoffs.active(b.conversationId)!.id;
+      const id = run.app.services.handoffs.active({ channelId: 'directline', conversationId: b.conversationId })!.id;
       expect(await run.s.agentConsole.sweep(new Date(Date.parse(NOW) + 19 * 60_000))).toBe(0); // not yet
       expect(await run.s.agentConsole.sweep(new Date(Date.parse(NOW) + 21 * 60_000))).toBe(1);
       expect(run.app.db.prepare('SELECT state, outcome FROM handoff_requests WHERE id = ?').get(id)).toEqual({ state: 'canceled', outcome: 'timed_out' });

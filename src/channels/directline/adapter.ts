@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Activity, ActivityTypes, type ConversationReference, type ResourceResponse, TurnContext } from 'botbuilder';
 import { QueuedAdapter } from '../queuedAdapter.js';
+import { withoutRecord } from '../../bot/records.js';
 import { BOT_NAME } from '../../replies/index.js';
 import type { Clock } from '../../time.js';
 import type { DirectLineStore } from './store.js';
@@ -56,7 +57,7 @@ export class DirectLineAdapter extends QueuedAdapter {
         continue;
       }
       const stored = this.publish(conversationId, {
-        ...a,
+        ...withoutRecord(a),
         channelId: DIRECTLINE_CHANNEL,
         conversation: { id: conversationId } as Activity['conversation'],
         from: { ...BOT },

@@ -14,6 +14,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { RateLimiter } from '../../orders/guards.js';
+import { jsonBody, withinDepth, MAX_JSON_DEPTH } from '../http/json.js';
 import { BOT, DIRECTLINE_CHANNEL, DirectLineAdapter } from './adapter.js';
 import { DirectLineStore } from './store.js';
 import { type TokenClaims, TokenService } from './tokens.js';
@@ -27,15 +28,21 @@ const GenerateBody = z
   })
   .default({});
 
+/**
+ * What a client may post: messages, typing, and events of the page (never `handoff.*`, which is the
+ * bot's protocol with agent hubs). Traces, invokes, conversation updates and the like come only
+ * from the server itself.
+ */
+const CLIENT_TYPES = ['message', 'typing', 'event'] as const;
 const InboundActivity = z
   .object({
-    type: z.string().min(1).max(32),
+    type: z.enum(CLIENT_TYPES, { message: `a client may post only ${CLIENT_TYPES.join(', ')} activities` }),
     text: z.string().max(10_000).optional(),
     locale: z.string().max(16).optional(),
     from: z.object({ id: z.string().max(128).optional(), name: z.string().max(64).optional() }).passthrough().optional(),
     channelData: z.record(z.string(), z.unknown()).optional(),
     value: z.unknown().optional(),
-    name: z.string().max(64).optional(),
+    name: z.string().max(64).refine((n) => !n.startsWith('handoff.'), 'handoff events come only from the bot').optional(),
     attachments: z.array(z.unknown()).max(10).optional(),
     entities: z.array(z.unknown()).max(20).optional(),
   })
@@ -136,8 +143,8 @@ export function createDirectLine(app: App): DirectLine {
   };
   router.use(BASE, cors);
   router.use('/api/directline', cors);
-  router.use(BASE, express.json({ limit: '64kb' }));
-  router.use('/api/directline', express.json({ limit: '4kb' }));
+  router.use(BASE, jsonBody({ limit: '64kb' }));
+  router.use('/api/directline', jsonBody({ limit: '4kb' }));
 
   // Anonymous visitors of the shop page: a token for one new conversation.
   router.post('/api/directline/token', (req, res) => {
@@ -175,7 +182,7 @@ export function createDirectLine(app: App): DirectLine {
             type: 'conversationUpdate', id: newId(), channelId: DIRECTLINE_CHANNEL, serviceUrl: `${req.protocol}://${req.get('host')}`,
             conversation: { id: claims.cid }, from: { id: claims.uid, role: 'user' }, recipient: { ...BOT },
             membersAdded: [{ id: claims.uid, name: claims.uid }], timestamp: app.clock.now(),
-            channelData: { buyer: claims.buyer, clientKey: claims.uid },
+            channelData: { buyer: claims.buyer, clientKey: `ip:${req.ip ?? 'unknown'}` },
           } as unknown as Activity,
           app.logic,
         );
@@ -229,7 +236,7 @@ export function createDirectLine(app: App): DirectLine {
       from: { id: claims.uid, name: template.from?.name ?? '', role: 'user' },
       recipient: { ...BOT },
       timestamp: app.clock.now(),
-      channelData: { clientActivityID: template.channelData?.clientActivityID, buyer: claims.buyer, clientKey: claims.uid, ...channelData },
+      channelData: { clientActivityID: template.channelData?.clientActivityID, buyer: claims.buyer, clientKey: `ip:${req.ip ?? 'unknown'}`, ...channelData },
     });
     await adapter.processActivity(inbound as Activity, app.logic);
     res.json({ id: inbound.id });
@@ -263,6 +270,7 @@ export function createDirectLine(app: App): DirectLine {
       } catch {
         return void fail(res, 400, 'BadArgument', 'the activity part is not valid JSON');
       }
+      if (!withinDepth(json)) return void fail(res, 400, 'BadArgument', `the activity part is nested deeper than ${MAX_JSON_DEPTH} levels`);
       const parsed = InboundActivity.safeParse(json);
       if (!parsed.success) return void fail(res, 400, 'BadArgument', issuesOf(parsed.error));
       template = parsed.data;
@@ -298,6 +306,7 @@ export function createDirectLine(app: App): DirectLine {
 
   router.use((err: Error & { type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (err.type === 'entity.parse.failed') fail(res, 400, 'BadArgument', 'request body is not valid JSON');
+    else if (err.type === 'entity.too.deep') fail(res, 400, 'BadArgument', err.message);
     else if (err.type === 'entity.too.large') fail(res, 413, 'MessageSizeTooBig', 'request body is too large');
     else next(err);
   });
@@ -323,6 +332,7 @@ export function createDirectLine(app: App): DirectLine {
         const page = store.after(cid, Number.isFinite(w) && w >= 0 ? w : 0);
         if (page.activities.length) ws.send(JSON.stringify({ activities: page.activities, watermark: String(page.watermark) }));
         ws.on('message', () => undefined); // DirectLineJS pings with empty strings
+        ws.on('error', () => ws.terminate()); // an oversized or invalid frame: drop this socket, nothing else
         // Empty frames keep proxies from closing an idle stream; DirectLineJS ignores them.
         const keepAlive = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(''), 25_000);
         keepAlive.unref();
@@ -395,6 +405,9 @@ function readForm(req: Request, limits: { maxBytes: number; maxFiles: number }):
         } else chunks.push(chunk);
       });
       stream.on('limit', () => void (truncated = true));
+      // A form cut short ("Unexpected end of form") errors the file stream too: the whole form then
+      // fails through bb's own error below; without a listener here the error would kill the process.
+      stream.on('error', () => void (truncated = true));
       stream.on('close', () => {
         if (name === 'activity') {
           if (truncated) tooBig = true;
@@ -405,6 +418,7 @@ function readForm(req: Request, limits: { maxBytes: number; maxFiles: number }):
     });
     bb.on('filesLimit', () => void rejected++);
     bb.on('error', () => finish({ status: 400, error: 'malformed multipart/form-data' }));
+    req.on('error', () => finish({ status: 400, error: 'the upload was interrupted' }));
     bb.on('close', () => finish(tooBig ? { status: 413, error: 'the activity part is too large' } : { activity, files, rejected }));
     req.pipe(bb);
   });

@@ -1,6 +1,7 @@
 /** The Direct Line activity log in SQLite: watermarks survive restarts. */
 import type { Activity } from 'botbuilder';
 import type { Db } from '../../storage/db.js';
+import { setting } from '../../storage/settings.js';
 
 export interface DlConversation {
   id: string;
@@ -31,11 +32,7 @@ export class DirectLineStore {
   }
 
   setting(key: string, make: () => string): string {
-    const existing = this.db.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
-    if (existing) return existing;
-    const value = make();
-    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(key, value);
-    return this.db.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string;
+    return setting(this.db, key, make);
   }
 
   /** Creates the conversation; false when it already existed. */

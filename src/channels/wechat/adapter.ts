@@ -11,8 +11,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Activity, ActivityTypes, type ResourceResponse, TurnContext } from 'botbuilder';
+import { idDigest } from '../../logging.js';
 import { QueuedAdapter } from '../queuedAdapter.js';
 import type pino from 'pino';
+import { recordText } from '../../bot/records.js';
 import { wechatText } from '../../replies/index.js';
 import type { Outbox } from './outbox.js';
 import type { WeChatStore } from './store.js';
@@ -20,6 +22,14 @@ import type { WeChatStore } from './store.js';
 /** WeChat cuts text messages at 2,048 bytes; stay under it. */
 export const MESSAGE_MAX_BYTES = 2000;
 const BUFFER = Symbol('wechatReplies');
+
+/** One reply of a turn: what the buyer gets, and what records keep (masked twin; see bot/records.ts). */
+export interface Said {
+  text: string;
+  record: string;
+}
+const texts = (said: Said[]) => said.map((s) => s.text);
+const records = (said: Said[]) => said.map((s) => s.record).join('\n\n');
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /** Merges texts into as few messages as fit the limit; a text too long alone is split at line breaks. */
@@ -61,16 +71,18 @@ export class WeChatAdapter extends QueuedAdapter {
   }
 
   async sendActivities(ctx: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
-    const buffer = ctx.turnState.get(BUFFER) as string[] | undefined;
+    const buffer = ctx.turnState.get(BUFFER) as Said[] | undefined;
     const out: ResourceResponse[] = [];
     for (const a of activities) {
       out.push({ id: randomUUID() });
       // Traces, typing and events never leave the server.
       if (a.type !== ActivityTypes.Message) continue;
-      const text = wechatText(a.text ?? '', a.suggestedActions?.actions.map((x) => String(x.title ?? x.value ?? '')).filter(Boolean) ?? []);
+      const buttons = a.suggestedActions?.actions.map((x) => String(x.title ?? x.value ?? '')).filter(Boolean) ?? [];
+      const text = wechatText(a.text ?? '', buttons);
       if (!text) continue;
-      if (buffer) buffer.push(text);
-      else this.outbox.enqueue(ctx.activity.from.id, ctx.activity.conversation.id, packMessages([text]));
+      const said = { text, record: wechatText(recordText(a), buttons) };
+      if (buffer) buffer.push(said);
+      else this.outbox.enqueue(ctx.activity.from.id, ctx.activity.conversation.id, packMessages([text]), said.record);
     }
     return out;
   }
@@ -84,10 +96,10 @@ export class WeChatAdapter extends QueuedAdapter {
   }
 
   /** Runs a turn after the conversation's earlier ones; returns the texts it said (not yet sent). */
-  runTurn(activity: Partial<Activity>, logic: (ctx: TurnContext) => Promise<void>): Promise<string[]> {
+  runTurn(activity: Partial<Activity>, logic: (ctx: TurnContext) => Promise<void>): Promise<Said[]> {
     return this.serialize(activity.conversation!.id, async () => {
       const ctx = new TurnContext(this, activity);
-      const buffer: string[] = [];
+      const buffer: Said[] = [];
       ctx.turnState.set(BUFFER, buffer);
       await this.runMiddleware(ctx, logic);
       return buffer;
@@ -103,7 +115,7 @@ export interface Push {
 }
 
 interface Live {
-  done: Promise<string[]>;
+  done: Promise<Said[]>;
   waiters: number;
   taken: boolean;
 }
@@ -139,7 +151,7 @@ export class PushHandler {
         live = this.start(push);
       } else if (row.state === 'running' && row.boot !== this.boot && this.store.takeOver(push.key, row.boot, this.boot, now)) {
         // The process that started this turn is gone (a restart): nothing was sent, run it here.
-        this.opts.logger.info({ channel, key: push.key }, 'wechat push retried after a restart: running it again');
+        this.opts.logger.info({ channel, push: idDigest(push.key) }, 'wechat push retried after a restart: running it again');
         live = this.start(push);
       } else if (row.state === 'passive') {
         // WeChat retries only when it got no answer: the passive reply was lost, give it again.
@@ -156,9 +168,9 @@ export class PushHandler {
     live.waiters--;
     if (result === TIMEOUT || live.taken) return undefined;
     live.taken = true;
-    const [passive, ...rest] = packMessages(result);
+    const [passive, ...rest] = packMessages(texts(result));
     this.store.settle(push.key, passive ? 'passive' : 'none', passive ?? null, Date.now());
-    this.outbox.enqueue(push.userId, push.activity.conversation!.id, rest);
+    this.outbox.enqueue(push.userId, push.activity.conversation!.id, rest, records(result));
     return passive;
   }
 
@@ -166,16 +178,16 @@ export class PushHandler {
     const live: Live = { waiters: 0, taken: false, done: Promise.resolve([]) };
     live.done = this.adapter.runTurn(push.activity, this.logic).catch((err) => {
       this.opts.logger.error({ err, channel: this.adapter.channelId }, 'wechat turn failed');
-      return [] as string[];
+      return [] as Said[];
     });
     this.live.set(push.key, live);
     // Registered before any waiter's: when the turn ends with nobody waiting, the API delivers.
-    void live.done.then((texts) => {
+    void live.done.then((said) => {
       this.live.delete(push.key);
       if (live.waiters > 0 || live.taken) return;
       live.taken = true;
-      this.store.settle(push.key, texts.length ? 'api' : 'none', null, Date.now());
-      this.outbox.enqueue(push.userId, push.activity.conversation!.id, packMessages(texts));
+      this.store.settle(push.key, said.length ? 'api' : 'none', null, Date.now());
+      this.outbox.enqueue(push.userId, push.activity.conversation!.id, packMessages(texts(said)), records(said));
     });
     return live;
   }

@@ -4,6 +4,7 @@
  * timestamps, decrypt, translate the XML push into a Bot Framework activity and answer with a
  * passive reply or "success"; the 5-second rule lives in PushHandler, delivery in the outbox.
  */
+import { createHash } from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { App } from '../../app.js';
@@ -74,6 +75,17 @@ export function createWeChat(app: App): WeChat {
   const checkTimestamp = (timestamp: string | undefined) => {
     if (!timestamp || !/^\d{1,12}$/.test(timestamp)) throw new HttpError(400, 'timestamp missing or malformed');
     if (Math.abs(Date.now() / 1000 - Number(timestamp)) > wc.timestampWindowSec) throw new HttpError(403, 'stale timestamp');
+  };
+  /**
+   * In plaintext mode the signature covers only token, timestamp and nonce, not the body: a
+   * captured query would carry any body for the whole timestamp window. A signed query is good for
+   * one body; the same body again is WeChat retrying (answered once by MsgId), another is refused.
+   */
+  const checkReplay = (channelId: string, q: Request['query'], body: string) => {
+    const now = Date.now();
+    const key = `${channelId}:${str(q.timestamp)}:${str(q.nonce) ?? ''}:${str(q.msg_signature) ?? str(q.signature) ?? ''}`;
+    const digest = createHash('sha256').update(body).digest('hex');
+    if (store.useNonce(key, digest, now + 2 * wc.timestampWindowSec * 1000, now) === 'reused') throw new HttpError(403, 'this signature was already used for another message');
   };
   const parse = (xml: string) => {
     try {
@@ -209,6 +221,7 @@ export function createWeChat(app: App): WeChat {
           checkPlainSignature(q);
           fields = parse(body);
         }
+        checkReplay('wechat', q, body);
         await answer(res, ch, fields, arrivedAt, (text) => {
           const xml = passiveXml(fields.FromUserName!, fields.ToUserName ?? '', text);
           // Safe and compatible modes: the reply is encrypted too (allowed in compatible, required in safe).
@@ -249,6 +262,7 @@ export function createWeChat(app: App): WeChat {
         checkTimestamp(str(q.timestamp));
         const body = typeof req.body === 'string' ? req.body : '';
         const fields = decrypt(crypto, q, parse(body));
+        checkReplay('wecom', q, body);
         await answer(res, ch, fields, arrivedAt, (text) =>
           crypto.replyEnvelope(passiveXml(fields.FromUserName!, w.corpId, text), String(Math.floor(Date.now() / 1000)), str(q.nonce) ?? ''),
         );

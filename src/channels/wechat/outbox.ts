@@ -48,9 +48,10 @@ export class Outbox {
     this.timer = undefined;
   }
 
-  enqueue(userId: string, conversationId: string, texts: string[]): void {
+  /** `record`: what a ticket quotes if these cannot be delivered (the texts' masked twin; default the texts). */
+  enqueue(userId: string, conversationId: string, texts: string[], record?: string): void {
     if (texts.length === 0) return;
-    this.store.enqueue(this.opts.channel, userId, conversationId, texts, Date.now());
+    this.store.enqueue(this.opts.channel, userId, conversationId, texts, Date.now(), record);
     this.kick();
   }
 
@@ -107,9 +108,9 @@ export class Outbox {
     }
   }
 
-  private fail(row: { id: number; user_id: string; conversation_id: string; text: string }, code: string, why: string): void {
+  private fail(row: { id: number; user_id: string; conversation_id: string; text: string; record_text: string | null }, code: string, why: string): void {
     const ticket = this.tickets.create(
-      { conversationId: row.conversation_id, channelId: this.opts.channel, userId: row.user_id, symptom: ticketNote.undelivered(code, why, row.text) },
+      { conversationId: row.conversation_id, channelId: this.opts.channel, userId: row.user_id, symptom: ticketNote.undelivered(code, why, row.record_text ?? row.text) },
       new Date(),
     );
     this.store.failed(row.id, `${code} ${why}`, ticket.id);

@@ -19,6 +19,8 @@ export interface OutboxRow {
   user_id: string;
   conversation_id: string;
   text: string;
+  /** The masked twin of a reply that shows secrets (what a ticket may quote), else null. */
+  record_text: string | null;
   attempts: number;
 }
 
@@ -35,9 +37,9 @@ export class WeChatStore {
       inboundTakeOver: db.prepare("UPDATE wechat_inbound SET boot = ?, updated_at = ? WHERE key = ? AND state = 'running' AND boot = ?"),
       inboundSet: db.prepare('UPDATE wechat_inbound SET state = ?, reply = ?, updated_at = ? WHERE key = ?'),
       inboundPrune: db.prepare('DELETE FROM wechat_inbound WHERE created_at < ?'),
-      outboxAdd: db.prepare("INSERT INTO wechat_outbox (channel, user_id, conversation_id, text, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+      outboxAdd: db.prepare('INSERT INTO wechat_outbox (channel, user_id, conversation_id, text, record_text, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       outboxDue: db.prepare<[string, number], OutboxRow>(
-        "SELECT id, channel, user_id, conversation_id, text, attempts FROM wechat_outbox WHERE channel = ? AND state = 'pending' AND next_at <= ? ORDER BY id LIMIT 50",
+        "SELECT id, channel, user_id, conversation_id, text, record_text, attempts FROM wechat_outbox WHERE channel = ? AND state = 'pending' AND next_at <= ? ORDER BY id LIMIT 50",
       ),
       outboxSent: db.prepare("UPDATE wechat_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?"),
       outboxRetry: db.prepare('UPDATE wechat_outbox SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ?'),
@@ -53,7 +55,22 @@ export class WeChatStore {
       tokenGet: db.prepare<[string], { token: string; expires_at: number }>('SELECT token, expires_at FROM wechat_tokens WHERE channel = ?'),
       tokenPut: db.prepare('INSERT INTO wechat_tokens (channel, token, expires_at) VALUES (?, ?, ?) ON CONFLICT (channel) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at'),
       tokenDrop: db.prepare('DELETE FROM wechat_tokens WHERE channel = ? AND token = ?'),
+      nonceClaim: db.prepare('INSERT INTO wechat_nonces (key, body_sha256, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING'),
+      nonceGet: db.prepare<[string], string>('SELECT body_sha256 FROM wechat_nonces WHERE key = ?').pluck(),
+      noncePrune: db.prepare('DELETE FROM wechat_nonces WHERE expires_at < ?'),
     };
+  }
+
+  // --- signatures seen (replay guard) ---
+  /**
+   * A signed query (timestamp + nonce) is good for one push: 'fresh' the first time, 'same' when it
+   * comes again with the very same body (WeChat retrying), 'reused' when it comes with another body
+   * (somebody replaying a captured signature). Remembered until `expiresAt`.
+   */
+  useNonce(key: string, bodySha256: string, expiresAt: number, now: number): 'fresh' | 'same' | 'reused' {
+    if (Math.random() < 0.01) this.s.noncePrune.run(now);
+    if (this.s.nonceClaim.run(key, bodySha256, expiresAt).changes === 1) return 'fresh';
+    return this.s.nonceGet.get(key) === bodySha256 ? 'same' : 'reused';
   }
 
   // --- inbound de-duplication ---
@@ -76,10 +93,12 @@ export class WeChatStore {
   }
 
   // --- outbox ---
-  enqueue(channel: string, userId: string, conversationId: string, texts: string[], now: number): void {
+  enqueue(channel: string, userId: string, conversationId: string, texts: string[], now: number, record?: string): void {
+    // The record (masked twin) is kept only where it differs: what a ticket may quote.
+    const twin = record !== undefined && record !== texts.join('\n\n') ? record : null;
     this.db.transaction(() => {
-      for (const t of texts) this.s.outboxAdd.run(channel, userId, conversationId, t, now, now);
-    })();
+      for (const t of texts) this.s.outboxAdd.run(channel, userId, conversationId, t, twin, now, now);
+    }).immediate();
   }
   due(channel: string, now: number): OutboxRow[] {
     return this.s.outboxDue.all(channel, now);

@@ -81,7 +81,7 @@ export class DemoOrderService implements OrderService {
         // Buyers paste the courier number too: it leads to the order like any alternative number.
         if (order.delivery?.kind === 'tracking_number') insertAlt.run(order.delivery.trackingNo.toUpperCase(), order.orderNo);
       }
-    })();
+    }).immediate();
   }
 
   async findByOrderNo(orderNo: string): Promise<UnifiedOrder | null> {

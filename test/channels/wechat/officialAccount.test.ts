@@ -61,7 +61,7 @@ const send = async (base: string, p: { query: string; body: string }, route = '/
   const r = await fetch(`${base}${route}?${p.query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: p.body });
   return { status: r.status, body: await r.text(), ms: performance.now() - t0 };
 };
-const transcriptIn = (app: App, conversationId: string) => app.services.transcript.recent(conversationId, 500).filter((l) => l.direction === 'in').length;
+const transcriptIn = (app: App, conversationId: string) => app.services.transcript.recent({ channelId: conversationId.slice(0, conversationId.indexOf(':')), conversationId }, 500).filter((l) => l.direction === 'in').length;
 let msgId = 6054768590064713728n;
 const nextMsgId = () => String(msgId++);
 
@@ -121,7 +121,7 @@ describe('Official Account: messages in every mode', () => {
     const xml = `<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><FromUserName><![CDATA[o-image]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[${fake.base}/mmbiz/pic.jpg]]></PicUrl><MediaId><![CDATA[media]]></MediaId><MsgId>${nextMsgId()}</MsgId></xml>`;
     const r = await send(run.base, push(OA, xml, 'safe'));
     expect(contentOf(openReply(OA, r.body))).toContain('图片收到了');
-    const kept = run.app.services.attachments.forConversation('wechat:o-image');
+    const kept = run.app.services.attachments.forConversation({ channelId: 'wechat', conversationId: 'wechat:o-image' });
     expect(kept.map((f) => f.contentType)).toEqual(['image/jpeg']);
   });
 
