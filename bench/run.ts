@@ -58,7 +58,7 @@ async function turns() {
   latencies.sort((a, b) => a - b);
   console.log(`turns: ${latencies.length} in ${elapsed.toFixed(2)} s = ${(latencies.length / elapsed).toFixed(0)} turns/s`);
   console.log(`per turn: p50 ${ms(pct(latencies, 50))}, p90 ${ms(pct(latencies, 90))}, p99 ${ms(pct(latencies, 99))}, max ${ms(latencies.at(-1)!)}  (target p99 < 10 ms)`);
-  app.close();
+  await app.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -140,7 +140,7 @@ async function directLine() {
   await new Promise((r) => server.close(r));
   echo.closeAllConnections();
   await new Promise((r) => echo.close(r));
-  app.close();
+  await app.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -165,7 +165,7 @@ async function wechat() {
   const close = async (app: ReturnType<typeof createApp>, server: ReturnType<typeof createServer>) => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
-    app.close();
+    await app.close();
   };
 
   // 1. Encrypted round trips: 32 users, each push a new MsgId, closed loops.
@@ -307,7 +307,7 @@ async function relay() {
   for (const a of agents) a.ws.close();
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
-  app.close();
+  await app.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

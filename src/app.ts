@@ -25,6 +25,7 @@ import { AttachmentStore } from './storage/attachments.js';
 import { startCheckpointer } from './storage/checkpointer.js';
 import { type Db, openDatabase } from './storage/db.js';
 import { SqliteStorage } from './storage/sqliteStorage.js';
+import { UnitOfWork } from './storage/unitOfWork.js';
 import { say } from './replies/index.js';
 import { TicketService } from './tickets/index.js';
 import { type Clock, systemClock } from './time.js';
@@ -57,7 +58,8 @@ export interface App {
   wire<A extends BotAdapter>(adapter: A): A;
   /** Runs one turn through the middleware and the bot. */
   logic: (ctx: import('botbuilder').TurnContext) => Promise<void>;
-  close(): void;
+  /** Stops everything the app started; resolves once every worker and handle is gone. */
+  close(): Promise<void>;
 }
 
 export function createApp(opts: AppOptions): App {
@@ -98,18 +100,20 @@ export function createApp(opts: AppOptions): App {
     adapter.use(new TranscriptMiddleware(services.transcript, clock));
     adapter.use(new HandoffGate(services.handoffs, relay));
     adapter.onTurnError = async (ctx, err) => {
+      // What the failed turn did (state, replies) is not written; the buyer's message and the apology are.
+      UnitOfWork.current()?.discard();
       logger.error({ err, conversation: idDigest(channelOf(ctx), ctx.activity.conversation?.id) }, 'turn failed');
       await ctx.sendActivity(say.turnFailed());
     };
     return adapter;
   };
-  const adapter = wire(new InProcessAdapter());
+  const adapter = wire(new InProcessAdapter(db));
   return {
     config, db, clock, services, orders, bot, adapter, logger, wire, agents, relay,
     logic: (ctx) => bot.run(ctx),
-    close: () => {
-      checkpointer.stop();
-      db.close();
+    close: async () => {
+      if (db.open) db.close();
+      await checkpointer.stop();
     },
   };
 }

@@ -31,8 +31,7 @@ server.listen(config.port, config.host, () => {
 });
 const stop = () => {
   server.close(() => {
-    app.close();
-    process.exit(0);
+    void app.close().then(() => process.exit(0));
   });
 };
 process.on('SIGINT', stop);

@@ -3,6 +3,7 @@ import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder';
 import type { TranscriptLine, TranscriptStore } from '../handoff/index.js';
 import type { Clock } from '../time.js';
 import { conversationOf } from './channelKey.js';
+import { UnitOfWork } from '../storage/unitOfWork.js';
 import { recordText } from './records.js';
 
 export class TranscriptMiddleware implements Middleware {
@@ -15,6 +16,9 @@ export class TranscriptMiddleware implements Middleware {
     // Collected during the turn and written in one transaction at its end (one commit, not one per line).
     const lines: TranscriptLine[] = [];
     if (a.type === ActivityTypes.Message) lines.push({ direction: 'in', sender: a.from?.id ?? 'buyer', text: typeof a.text === 'string' ? a.text : '', at: this.clock.now() });
+    // A failed turn's replies are discarded with it: they never reached the buyer, nor the record.
+    const heard = lines.length;
+    UnitOfWork.onDiscard(() => void lines.splice(heard));
     ctx.onSendActivities(async (_c, activities, nextSend) => {
       const res = await nextSend();
       // Records keep a reply's masked twin when it has one (codes shown to their verified owner).

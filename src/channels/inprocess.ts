@@ -4,14 +4,10 @@
  * tests all use it; wire-format channels (Direct Line, WeChat) have adapters of their own.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type Activity,
-  ActivityTypes,
-  BotAdapter,
-  type ConversationReference,
-  type ResourceResponse,
-  TurnContext,
-} from 'botbuilder';
+import { type Activity, ActivityTypes, type ResourceResponse, TurnContext } from 'botbuilder';
+import type { Db } from '../storage/db.js';
+import { UnitOfWork } from '../storage/unitOfWork.js';
+import { QueuedAdapter } from './queuedAdapter.js';
 
 const COLLECTOR = Symbol('collector');
 
@@ -23,9 +19,10 @@ export interface InboundMessage {
   channelData?: Record<string, unknown>;
 }
 
-export class InProcessAdapter extends BotAdapter {
-  constructor(private readonly channelId = 'inprocess') {
-    super();
+/** Turns of one conversation run one at a time, each one unit of work (see QueuedAdapter). */
+export class InProcessAdapter extends QueuedAdapter {
+  constructor(db: Db, private readonly channelId = 'inprocess') {
+    super(db);
   }
 
   async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
@@ -45,11 +42,6 @@ export class InProcessAdapter extends BotAdapter {
     throw new Error('deleteActivity is not supported by the in-process channel');
   }
 
-  async continueConversation(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
-    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'ContinueConversation' }, reference, true);
-    await this.runMiddleware(new TurnContext(this, activity), logic);
-  }
-
   /** Runs one turn and returns the bot's activities of that turn, in order. */
   async process(activity: Partial<Activity>, logic: (ctx: TurnContext) => Promise<void>): Promise<Partial<Activity>[]> {
     const ctx = new TurnContext(this, {
@@ -63,8 +55,11 @@ export class InProcessAdapter extends BotAdapter {
     } as Activity);
     const sink: Partial<Activity>[] = [];
     ctx.turnState.set(COLLECTOR, sink);
-    await this.runMiddleware(ctx, logic);
-    return sink;
+    return this.turn(ctx.activity.conversation?.id ?? '', async () => {
+      UnitOfWork.onDiscard(() => void sink.splice(0)); // a failed turn's replies give way to its apology
+      await this.runMiddleware(ctx, logic);
+      return sink;
+    });
   }
 
   message(m: InboundMessage, logic: (ctx: TurnContext) => Promise<void>): Promise<Partial<Activity>[]> {

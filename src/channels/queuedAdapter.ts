@@ -1,16 +1,24 @@
 /**
- * The part our own channel adapters share (Direct Line, WeChat): turns of one conversation run
- * one after another (bot state is last-writer-wins), and proactive turns (agent replies, hand-back)
- * take the same queue, through either botbuilder entry point.
+ * The part our own channel adapters share (Direct Line, WeChat, in-process): turns of one
+ * conversation run one after another (bot state is last-writer-wins), each turn is one unit of work
+ * (its replies, state and transcript are committed together, or not at all: storage/unitOfWork.ts),
+ * and proactive turns (agent replies, hand-back) take the same queue, through either botbuilder
+ * entry point.
  */
 import { ActivityTypes, BotAdapter, type ConversationReference, TurnContext } from 'botbuilder';
+import type { Db } from '../storage/db.js';
+import { inUnitOfWork } from '../storage/unitOfWork.js';
 
 export abstract class QueuedAdapter extends BotAdapter {
   private readonly queues = new Map<string, Promise<unknown>>();
 
+  constructor(protected readonly db: Db) {
+    super();
+  }
+
   async continueConversation(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
     const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'ContinueConversation' }, reference, true);
-    await this.serialize(reference.conversation!.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
+    await this.turn(reference.conversation!.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
   }
 
   /** CloudAdapter-style proactive calls (botAppId or claims first; an audience may precede the logic). */
@@ -23,6 +31,11 @@ export abstract class QueuedAdapter extends BotAdapter {
     const logic = typeof logicOrAudience === 'function' ? logicOrAudience : maybeLogic;
     if (!logic) throw new TypeError('continueConversationAsync: logic is required');
     await this.continueConversation(reference, logic);
+  }
+
+  /** Runs one turn after the conversation's earlier work, as one unit of work. */
+  protected turn<T>(conversationId: string, work: () => Promise<T>): Promise<T> {
+    return this.serialize(conversationId, () => inUnitOfWork(this.db, work));
   }
 
   /** Runs `work` after the conversation's earlier work has settled. */

@@ -81,7 +81,7 @@ export async function runScenario(s: Scenario, env: Record<string, string | unde
       for (const f of check(turn.expect, result)) failures.push(`turn ${i + 1} (${JSON.stringify(turn.user.slice(0, 30))}): ${f}`);
     }
   } finally {
-    app.close();
+    await app.close();
   }
   return { name: s.name, turns, failures };
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Db } from '../storage/db.js';
 import { statementCache } from '../storage/statements.js';
+import { UnitOfWork } from '../storage/unitOfWork.js';
 
 export interface HandoffContext {
   reason: string;
@@ -261,8 +262,12 @@ export class TranscriptStore {
     this.selectRecent = db.prepare('SELECT direction, sender, text, at FROM transcript WHERE channel_id = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?');
   }
 
+  /**
+   * Inside a turn, part of its unit of work and kept even when the turn fails (what the buyer said
+   * happened); the lines are read at commit, so the caller may still add to them. Else at once.
+   */
   appendAll(c: ConversationKey, lines: TranscriptLine[]): void {
-    if (lines.length > 0) this.insertAll(c, lines);
+    UnitOfWork.write(() => lines.length > 0 && this.insertAll(c, lines), { keep: true });
   }
 
   recent(c: ConversationKey, limit = 50): HandoffContext['transcript'] {

@@ -24,7 +24,8 @@ const checkpoint = () => {
     // has: when it has grown long, take the write lock briefly (the frames are already copied).
     if (r && r.log >= workerData.restartFrames) db.pragma('wal_checkpoint(RESTART)');
   } catch (err) {
-    parentPort.postMessage({ error: String((err && err.message) || err) });
+    // Busy means the bot is writing: the next tick tries again. Anything else is worth a log line.
+    if (!err || err.code !== 'SQLITE_BUSY') parentPort.postMessage({ error: String((err && err.message) || err) });
   }
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);
@@ -38,13 +39,17 @@ parentPort.on('message', (m) => {
 `;
 
 export interface Checkpointer {
-  /** Asks the worker for a last checkpoint and to close. Safe to call before or after closing the bot's connection. */
-  stop(): void;
+  /**
+   * Asks the worker for a last checkpoint and to close; resolves once the worker has exited (its
+   * connection closed, the WAL and shared-memory files gone with it). Safe to call before or after
+   * closing the bot's connection, and more than once.
+   */
+  stop(): Promise<void>;
 }
 
 /** Starts background checkpoints for a file database; a no-op for in-memory ones. */
 export function startCheckpointer(db: Db, opts: { intervalMs?: number; restartFrames?: number; busyMs?: number; onError?: (message: string) => void } = {}): Checkpointer {
-  if (db.memory || !db.name || db.name === ':memory:') return { stop: () => undefined };
+  if (db.memory || !db.name || db.name === ':memory:') return { stop: async () => undefined };
   db.pragma('wal_autocheckpoint = 0');
   // Once a checkpoint has caught up, SQLite rewinds the WAL; this keeps the file itself small too.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
@@ -53,12 +58,15 @@ export function startCheckpointer(db: Db, opts: { intervalMs?: number; restartFr
   worker.unref(); // never keeps the process alive
   worker.on('message', (m: { error?: string }) => void (m.error && opts.onError?.(m.error)));
   worker.on('error', (err) => opts.onError?.(err.message));
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   let stopping = false;
   return {
     stop() {
-      if (stopping) return;
-      stopping = true;
-      worker.postMessage('stop');
+      if (!stopping) {
+        stopping = true;
+        worker.postMessage('stop');
+      }
+      return exited;
     },
   };
 }

@@ -288,4 +288,15 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX wechat_nonces_expiry ON wechat_nonces (expires_at);
       ALTER TABLE wechat_outbox ADD COLUMN record_text TEXT;`,
   },
+  {
+    version: 13,
+    name: 'direct line: activities by id and by the client\'s clientActivityID (a re-post is one turn)',
+    sql: `
+      ALTER TABLE dl_activities ADD COLUMN activity_id TEXT;
+      ALTER TABLE dl_activities ADD COLUMN client_activity_id TEXT;
+      UPDATE dl_activities SET activity_id = json_extract(activity, '$.id'),
+        client_activity_id = CASE WHEN json_extract(activity, '$.from.role') = 'user' THEN json_extract(activity, '$.channelData.clientActivityID') END;
+      CREATE UNIQUE INDEX dl_activities_id ON dl_activities (conversation_id, activity_id);
+      CREATE INDEX dl_activities_client_id ON dl_activities (conversation_id, client_activity_id) WHERE client_activity_id IS NOT NULL;`,
+  },
 ];

@@ -6,6 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
 import type { Db } from './db.js';
+import { UnitOfWork } from './unitOfWork.js';
+
+/** A document to write: key, the eTag it was read with, JSON. */
+type Entry = [string, string | undefined, string];
 
 export class SqliteStorage implements Storage {
   private readonly selectOne;
@@ -13,7 +17,7 @@ export class SqliteStorage implements Storage {
   private readonly update;
   private readonly remove;
   // Transactions are compiled once: better-sqlite3 builds a wrapper for every db.transaction() call; every write transaction is IMMEDIATE (db.ts).
-  private readonly writeBatch: (entries: Array<[string, unknown]>) => void;
+  private readonly writeBatch: (entries: Entry[]) => void;
   private readonly deleteBatch: (keys: string[]) => void;
 
   constructor(db: Db) {
@@ -21,7 +25,7 @@ export class SqliteStorage implements Storage {
     this.insert = db.prepare('INSERT INTO bot_state (key, etag, doc, updated_at) VALUES (?, ?, ?, ?)');
     this.update = db.prepare('UPDATE bot_state SET etag = ?, doc = ?, updated_at = ? WHERE key = ?');
     this.remove = db.prepare('DELETE FROM bot_state WHERE key = ?');
-    this.writeBatch = db.transaction((entries: Array<[string, unknown]>) => this.batchWrite(entries)).immediate;
+    this.writeBatch = db.transaction((entries: Entry[]) => this.batchWrite(entries)).immediate;
     this.deleteBatch = db.transaction((keys: string[]) => {
       for (const key of keys) this.remove.run(key);
     }).immediate;
@@ -37,22 +41,25 @@ export class SqliteStorage implements Storage {
     return out;
   }
 
+  /** Inside a turn, part of its unit of work (committed with its replies); else at once. */
   async write(changes: StoreItems): Promise<void> {
     if (!changes || typeof changes !== 'object') throw new TypeError('Changes are required when writing.');
-    const entries = Object.entries(changes);
-    if (entries.length > 0) this.writeBatch(entries);
+    // The documents are serialized now: what the turn saved, not what it changes afterwards.
+    const entries = Object.entries(changes).map(([key, item]) => {
+      const { eTag, ...rest } = (item ?? {}) as { eTag?: string };
+      return [key, eTag, JSON.stringify(rest)] as Entry;
+    });
+    if (entries.length > 0) UnitOfWork.write(() => this.writeBatch(entries));
   }
 
   async delete(keys: string[]): Promise<void> {
     if (!Array.isArray(keys)) throw new TypeError('Keys are required when deleting.');
-    this.deleteBatch(keys);
+    UnitOfWork.write(() => this.deleteBatch(keys));
   }
 
-  private batchWrite(entries: Array<[string, unknown]>): void {
+  private batchWrite(entries: Entry[]): void {
     const now = Date.now();
-    for (const [key, item] of entries) {
-      const { eTag, ...rest } = (item ?? {}) as { eTag?: string };
-      const doc = JSON.stringify(rest);
+    for (const [key, eTag, doc] of entries) {
       const etag = randomUUID();
       const existing = this.selectOne.get(key);
       if (!existing) {

@@ -13,7 +13,7 @@ describe('persistence', () => {
     const first = makeApp({ file, orders });
     const asked = await say(first, '我昨晚八点付的款，到现在还没收到卡密', 'conv-restart');
     expect(asked.outcome).toMatchObject({ step: 'collecting', slots: { paymentTime: '2026-11-22T20:00:00+08:00' } });
-    first.close();
+    await first.close();
     expect(fs.existsSync(file)).toBe(true);
 
     // A new process: new app, same file. The dialog is still waiting for the order number.
@@ -21,10 +21,10 @@ describe('persistence', () => {
     const answered = await say(second, 'K7QX9ZP2M4RT8WNA', 'conv-restart');
     expect(answered.outcome).toMatchObject({ cause: 'sync_delay', slots: { orderNo: 'K7QX9ZP2M4RT8WNA', paymentTime: '2026-11-22T20:00:00+08:00' } });
     // The ladder continues from where it was.
-    second.close();
+    await second.close();
     const third = makeApp({ file });
     expect((await say(third, '还是没到', 'conv-restart')).outcome).toMatchObject({ step: 'contact' });
-    third.close();
+    await third.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -42,19 +42,19 @@ describe('persistence', () => {
     expect(found.text).toContain('K8PL****9TRB');
     // …but codes are still not revealed without proving it in this conversation.
     expect(found.text).not.toContain('QB10-8842-5519-7Z3K');
-    app.close();
+    await app.close();
   });
 
-  it('seeds the demo shop on first start only', () => {
+  it('seeds the demo shop on first start only', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-'));
     const file = path.join(dir, 'bot.sqlite');
     const a = makeApp({ file });
     const n = a.orders.count();
     expect(n).toBeGreaterThanOrEqual(40);
-    a.close();
+    await a.close();
     const b = makeApp({ file });
     expect(b.orders.count()).toBe(n);
-    b.close();
+    await b.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -41,7 +41,7 @@ async function start(file = path.join(dir, `c-${Math.random().toString(36).slice
 }
 async function stop(r: Running) {
   await shutdown(r.s.server);
-  r.app.close();
+  await r.app.close();
 }
 
 /** An agent signed in: cookie + CSRF token, and helpers that call the API as a browser would. */
@@ -153,7 +153,7 @@ describe('behind a TLS-terminating proxy (TRUST_PROXY)', () => {
       expect(ok.headers.get('set-cookie')).toMatch(/;\s*Secure/i);
     } finally {
       await shutdown(s.server);
-      app.close();
+      await app.close();
     }
     // Without TRUST_PROXY a forged X-Forwarded-Proto changes nothing.
     const plain = await fetch(`${run.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }) });

@@ -42,7 +42,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
 }
 async function stop(r: Running) {
   await shutdown(r.s.server);
-  r.app.close();
+  await r.app.close();
 }
 
 const json = async (r: Response) => (await r.json()) as any;

@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await shutdown(server);
-  app.close();
+  await app.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,14 +1,18 @@
 /**
  * The Direct Line channel as a botbuilder adapter: the bot's activities go to the conversation's
  * log (with a watermark) and to its live socket; traces never leave the server. Turns of one
- * conversation run one at a time. Proactive messages (agent replies later) use continueConversation
- * and wait in the log for a buyer who is offline.
+ * conversation run one at a time, each as one unit of work: the buyer's message, the bot's replies
+ * and the conversation state are committed together, and sockets hear of them only then. A
+ * message re-posted with the same clientActivityID (a client retrying after a lost answer) is not
+ * a second turn. Proactive messages (agent replies later) use continueConversation and wait in the
+ * log for a buyer who is offline.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type Activity, ActivityTypes, type ConversationReference, type ResourceResponse, TurnContext } from 'botbuilder';
 import { QueuedAdapter } from '../queuedAdapter.js';
 import { withoutRecord } from '../../bot/records.js';
 import { BOT_NAME } from '../../replies/index.js';
+import { UnitOfWork, inUnitOfWork } from '../../storage/unitOfWork.js';
 import type { Clock } from '../../time.js';
 import type { DirectLineStore } from './store.js';
 
@@ -17,11 +21,22 @@ export const BOT = { id: 'order-assistant', name: BOT_NAME, role: 'bot' } as con
 
 export type Listener = (conversationId: string, activities: Partial<Activity>[], watermark: number) => void;
 
+/** Ids of the activities sent in this turn (not yet committed: updateActivity may still name them). */
+const SENT = Symbol('dlSent');
+
+const newActivityId = (conversationId: string) => `${conversationId}|${randomBytes(9).toString('base64url')}`;
+
+/** The clientActivityID a client gave its activity (Web Chat always does), if it is a sane one. */
+export function clientActivityIdOf(a: Partial<Activity>): string | undefined {
+  const id = (a.channelData as { clientActivityID?: unknown } | undefined)?.clientActivityID;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+}
+
 export class DirectLineAdapter extends QueuedAdapter {
   private readonly listeners = new Set<Listener>();
 
   constructor(private readonly store: DirectLineStore, private readonly clock: Clock) {
-    super();
+    super(store.db);
   }
 
   onAppend(listener: Listener): () => void {
@@ -29,16 +44,22 @@ export class DirectLineAdapter extends QueuedAdapter {
     return () => this.listeners.delete(listener);
   }
 
-  /** Stores an activity in the conversation log and tells the sockets. */
-  publish(conversationId: string, activity: Partial<Activity>): Partial<Activity> {
-    const { stored, notify } = this.append(conversationId, activity);
-    notify();
-    return stored;
+  /**
+   * Stores an activity in the log: as part of the running turn (sockets are told after its commit),
+   * or at once outside a turn.
+   */
+  private later(conversationId: string, activity: Partial<Activity> & { id: string }, opts: { keep?: boolean; clientActivityId?: string } = {}): void {
+    let watermark = 0;
+    UnitOfWork.write(() => void (watermark = this.store.append(conversationId, activity, opts.clientActivityId)), {
+      keep: opts.keep,
+      after: () => this.listeners.forEach((l) => l(conversationId, [activity], watermark)),
+    });
   }
 
-  /** Only the SQLite part of publish (callers may run it inside their own transaction); then notify(). */
+  /** Only the SQLite part of storing an activity (callers run it inside their own transaction); then notify(). */
   append(conversationId: string, activity: Partial<Activity>): { stored: Partial<Activity>; notify: () => void } {
-    const { activity: stored, watermark } = this.store.append(conversationId, activity);
+    const stored = { ...activity, id: newActivityId(conversationId) };
+    const watermark = this.store.append(conversationId, stored);
     return { stored, notify: () => this.listeners.forEach((l) => l(conversationId, [stored], watermark)) };
   }
 
@@ -49,6 +70,8 @@ export class DirectLineAdapter extends QueuedAdapter {
 
   async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
     const conversationId = context.activity.conversation.id;
+    const sent = (context.turnState.get(SENT) as Set<string> | undefined) ?? new Set<string>();
+    context.turnState.set(SENT, sent);
     const out: ResourceResponse[] = [];
     for (const a of activities) {
       // Traces, and handoff protocol events meant for an external agent hub, never reach the buyer's page.
@@ -56,33 +79,68 @@ export class DirectLineAdapter extends QueuedAdapter {
         out.push({ id: randomUUID() });
         continue;
       }
-      const stored = this.publish(conversationId, {
+      const stored = {
         ...withoutRecord(a),
+        id: newActivityId(conversationId),
         channelId: DIRECTLINE_CHANNEL,
         conversation: { id: conversationId } as Activity['conversation'],
         from: { ...BOT },
         recipient: context.activity.from,
         timestamp: this.clock.now(),
         replyToId: a.replyToId ?? context.activity.id,
-      });
-      out.push({ id: stored.id! });
+      };
+      this.later(conversationId, stored);
+      sent.add(stored.id);
+      out.push({ id: stored.id });
     }
     return out;
   }
 
+  private known(context: TurnContext, id: string | undefined): id is string {
+    return !!id && (!!(context.turnState.get(SENT) as Set<string> | undefined)?.has(id) || this.store.has(context.activity.conversation.id, id));
+  }
+
   async updateActivity(context: TurnContext, activity: Partial<Activity>): Promise<void> {
-    if (!activity.id || !this.store.replace(context.activity.conversation.id, activity.id, activity)) throw new Error(`updateActivity: unknown activity ${activity.id}`);
-    this.publish(context.activity.conversation.id, { type: 'messageUpdate', replyToId: activity.id, from: { ...BOT }, text: activity.text, timestamp: this.clock.now() });
+    const cid = context.activity.conversation.id;
+    const id = activity.id;
+    if (!this.known(context, id)) throw new Error(`updateActivity: unknown activity ${id}`);
+    UnitOfWork.write(() => void this.store.replace(cid, id, activity));
+    this.later(cid, { id: newActivityId(cid), type: 'messageUpdate', replyToId: id, from: { ...BOT }, text: activity.text, timestamp: this.clock.now() });
   }
 
   async deleteActivity(context: TurnContext, reference: Partial<ConversationReference>): Promise<void> {
+    const cid = context.activity.conversation.id;
     const id = reference.activityId;
-    if (!id || !this.store.replace(context.activity.conversation.id, id, { type: 'messageDelete', from: { ...BOT } })) throw new Error(`deleteActivity: unknown activity ${id}`);
-    this.publish(context.activity.conversation.id, { type: 'messageDelete', replyToId: id, from: { ...BOT }, timestamp: this.clock.now() });
+    if (!this.known(context, id)) throw new Error(`deleteActivity: unknown activity ${id}`);
+    UnitOfWork.write(() => void this.store.replace(cid, id, { type: 'messageDelete', from: { ...BOT } }));
+    this.later(cid, { id: newActivityId(cid), type: 'messageDelete', replyToId: id, from: { ...BOT }, timestamp: this.clock.now() });
   }
 
-  /** Runs one turn for an inbound activity (already in the log), after earlier turns of the conversation. */
+  /** Runs one turn for an activity that is not part of the log (a conversation update). */
   processActivity(activity: Activity, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
-    return this.serialize(activity.conversation.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
+    return this.turn(activity.conversation.id, () => this.runMiddleware(new TurnContext(this, activity), logic));
+  }
+
+  /**
+   * A buyer's activity: logged and answered in one unit of work, after the conversation's earlier
+   * turns; returns its id. One posted again with the same clientActivityID is the same activity:
+   * its id comes back and no turn runs.
+   */
+  receive(inbound: Partial<Activity>, logic: (ctx: TurnContext) => Promise<void>): Promise<string> {
+    const conversationId = inbound.conversation!.id;
+    const clientActivityId = clientActivityIdOf(inbound);
+    return this.serialize(conversationId, async (): Promise<string> => {
+      const prior = clientActivityId ? this.store.byClientActivityId(conversationId, clientActivityId) : undefined;
+      if (prior) return prior;
+      const id = newActivityId(conversationId);
+      const activity = { ...inbound, id } as Activity;
+      // The log keeps what the client sent; what the server adds for the bot (buyer, client key) stays out of it.
+      const logged = { ...activity, id, channelData: clientActivityId ? { clientActivityID: clientActivityId } : undefined };
+      await inUnitOfWork(this.db, async () => {
+        this.later(conversationId, logged, { keep: true, clientActivityId });
+        await this.runMiddleware(new TurnContext(this, activity), logic);
+      });
+      return id;
+    });
   }
 }

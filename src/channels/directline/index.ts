@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { RateLimiter } from '../../orders/guards.js';
-import { jsonBody, withinDepth, MAX_JSON_DEPTH } from '../http/json.js';
+import { MAX_JSON_DEPTH, jsonBody, requestUrl, safeDecode, withinDepth } from '../http/json.js';
 import { BOT, DIRECTLINE_CHANNEL, DirectLineAdapter } from './adapter.js';
 import { DirectLineStore } from './store.js';
 import { type TokenClaims, TokenService } from './tokens.js';
@@ -227,7 +227,7 @@ export function createDirectLine(app: App): DirectLine {
 
   /** Logs the buyer's activity and runs its turn. Who speaks comes from the token, never the client; so does the buyer. */
   const receive = async (req: Request, res: Response, claims: TokenClaims, template: z.infer<typeof InboundActivity>, extra: Partial<Activity> = {}, channelData: Record<string, unknown> = {}) => {
-    const inbound = adapter.publish(claims.cid, {
+    const inbound: Partial<Activity> = {
       ...(template as Partial<Activity>),
       ...extra,
       channelId: DIRECTLINE_CHANNEL,
@@ -237,9 +237,16 @@ export function createDirectLine(app: App): DirectLine {
       recipient: { ...BOT },
       timestamp: app.clock.now(),
       channelData: { clientActivityID: template.channelData?.clientActivityID, buyer: claims.buyer, clientKey: `ip:${req.ip ?? 'unknown'}`, ...channelData },
-    });
-    await adapter.processActivity(inbound as Activity, app.logic);
-    res.json({ id: inbound.id });
+    };
+    try {
+      res.json({ id: await adapter.receive(inbound, app.logic) });
+    } catch (err) {
+      // The turn could not be committed (the database stayed busy): nothing of it was kept, so the
+      // client may simply post again (with the same clientActivityID it is still one turn).
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      res.set('Retry-After', '1');
+      fail(res, 503, 'ServiceUnavailable', 'busy, post the activity again');
+    }
   };
 
   router.post(`${BASE}/conversations/:id/activities`, async (req, res) => {
@@ -314,10 +321,10 @@ export function createDirectLine(app: App): DirectLine {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const m = url.pathname.match(/^\/v3\/directline\/conversations\/([^/]+)\/stream$/);
-      if (!m) return false;
-      const cid = decodeURIComponent(m[1]!);
+      const url = requestUrl(req.url);
+      const m = url?.pathname.match(/^\/v3\/directline\/conversations\/([^/]+)\/stream$/);
+      if (!url || !m) return false;
+      const cid = safeDecode(m[1]!) ?? '';
       const claims = tokens.verify(url.searchParams.get('t') ?? undefined, now());
       if (!claims || claims.cid !== cid || !store.get(cid)) {
         socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');

@@ -17,18 +17,22 @@ export class DirectLineStore {
   private readonly insertConversation;
   private readonly selectConversation;
   private readonly updateActivity;
+  private readonly selectById;
+  private readonly selectByClientId;
   /** Conversations never change once created, and every request of theirs asks: remember the recent ones. */
   private readonly recent = new Map<string, DlConversation>();
 
-  constructor(private readonly db: Db) {
+  constructor(readonly db: Db) {
     this.insertConversation = db.prepare('INSERT OR IGNORE INTO dl_conversations (id, user_id, buyer, created_at) VALUES (?, ?, ?, ?)');
     this.selectConversation = db.prepare<[string], { id: string; user_id: string; buyer: string | null; created_at: number }>(
       'SELECT id, user_id, buyer, created_at FROM dl_conversations WHERE id = ?',
     );
-    this.updateActivity = db.prepare('UPDATE dl_activities SET activity = ? WHERE conversation_id = ? AND seq = ?');
-    this.insertActivity = db.prepare('INSERT INTO dl_activities (conversation_id, seq, activity) VALUES (?, ?, ?)');
+    this.updateActivity = db.prepare('UPDATE dl_activities SET activity = ? WHERE conversation_id = ? AND activity_id = ?');
+    this.insertActivity = db.prepare('INSERT INTO dl_activities (conversation_id, seq, activity_id, client_activity_id, activity) VALUES (?, ?, ?, ?, ?)');
     this.lastSeq = db.prepare<[string], number>('SELECT COALESCE(MAX(seq), 0) FROM dl_activities WHERE conversation_id = ?').pluck();
-    this.selectAfter = db.prepare<[string, number, number], string>('SELECT activity FROM dl_activities WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?').pluck();
+    this.selectAfter = db.prepare<[string, number, number], { seq: number; activity: string }>('SELECT seq, activity FROM dl_activities WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?');
+    this.selectById = db.prepare<[string, string], number>('SELECT seq FROM dl_activities WHERE conversation_id = ? AND activity_id = ?').pluck();
+    this.selectByClientId = db.prepare<[string, string], string>('SELECT activity_id FROM dl_activities WHERE conversation_id = ? AND client_activity_id = ? ORDER BY seq LIMIT 1').pluck();
   }
 
   setting(key: string, make: () => string): string {
@@ -51,24 +55,29 @@ export class DirectLineStore {
     return c;
   }
 
-  /** Appends an activity, giving it its id; returns the activity and its watermark. */
-  append(conversationId: string, activity: Partial<Activity>): { activity: Partial<Activity>; watermark: number } {
+  /** Appends an activity that already has its id; returns its watermark (its place in the log). */
+  append(conversationId: string, activity: Partial<Activity> & { id: string }, clientActivityId?: string): number {
     const seq = (this.lastSeq.get(conversationId) ?? 0) + 1;
-    const stored = { ...activity, id: `${conversationId}|${String(seq).padStart(7, '0')}` };
-    this.insertActivity.run(conversationId, seq, JSON.stringify(stored));
-    return { activity: stored, watermark: seq };
+    this.insertActivity.run(conversationId, seq, activity.id, clientActivityId ?? null, JSON.stringify(activity));
+    return seq;
   }
 
   /** Activities after a watermark (at most `limit`), and the new watermark. */
   after(conversationId: string, watermark: number, limit = 500): { activities: Partial<Activity>[]; watermark: number } {
     const rows = this.selectAfter.all(conversationId, watermark, limit);
-    const activities = rows.map((r) => JSON.parse(r) as Partial<Activity>);
-    const last = activities.at(-1)?.id;
-    return { activities, watermark: last ? Number(last.slice(last.lastIndexOf('|') + 1)) : watermark };
+    return { activities: rows.map((r) => JSON.parse(r.activity) as Partial<Activity>), watermark: rows.at(-1)?.seq ?? watermark };
+  }
+
+  has(conversationId: string, activityId: string): boolean {
+    return this.selectById.get(conversationId, activityId) !== undefined;
+  }
+
+  /** The id of the buyer's activity posted with this clientActivityID, if one was. */
+  byClientActivityId(conversationId: string, clientActivityId: string): string | undefined {
+    return this.selectByClientId.get(conversationId, clientActivityId);
   }
 
   replace(conversationId: string, activityId: string, activity: Partial<Activity>): boolean {
-    const seq = Number(activityId.slice(activityId.lastIndexOf('|') + 1));
-    return this.updateActivity.run(JSON.stringify({ ...activity, id: activityId }), conversationId, seq).changes === 1;
+    return this.updateActivity.run(JSON.stringify({ ...activity, id: activityId }), conversationId, activityId).changes === 1;
   }
 }

@@ -42,4 +42,4 @@ for await (const line of rl) {
   rl.prompt();
 }
 rl.close();
-app.close();
+await app.close();

@@ -12,6 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Activity, ActivityTypes, type ResourceResponse, TurnContext } from 'botbuilder';
 import { idDigest } from '../../logging.js';
+import type { Db } from '../../storage/db.js';
+import { UnitOfWork } from '../../storage/unitOfWork.js';
 import { QueuedAdapter } from '../queuedAdapter.js';
 import type pino from 'pino';
 import { recordText } from '../../bot/records.js';
@@ -66,8 +68,8 @@ export function packMessages(texts: string[], maxBytes = MESSAGE_MAX_BYTES): str
 }
 
 export class WeChatAdapter extends QueuedAdapter {
-  constructor(readonly channelId: 'wechat' | 'wecom', private readonly outbox: Outbox) {
-    super();
+  constructor(db: Db, readonly channelId: 'wechat' | 'wecom', private readonly outbox: Outbox) {
+    super(db);
   }
 
   async sendActivities(ctx: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
@@ -95,12 +97,16 @@ export class WeChatAdapter extends QueuedAdapter {
     throw new Error('WeChat messages cannot be recalled by the bot');
   }
 
-  /** Runs a turn after the conversation's earlier ones; returns the texts it said (not yet sent). */
+  /**
+   * Runs a turn after the conversation's earlier ones, as one unit of work; returns the texts it
+   * said (not yet sent), once its state is committed. A failed turn's texts give way to its apology.
+   */
   runTurn(activity: Partial<Activity>, logic: (ctx: TurnContext) => Promise<void>): Promise<Said[]> {
-    return this.serialize(activity.conversation!.id, async () => {
+    return this.turn(activity.conversation!.id, async () => {
       const ctx = new TurnContext(this, activity);
       const buffer: Said[] = [];
       ctx.turnState.set(BUFFER, buffer);
+      UnitOfWork.onDiscard(() => void buffer.splice(0));
       await this.runMiddleware(ctx, logic);
       return buffer;
     });

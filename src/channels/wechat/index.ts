@@ -57,7 +57,7 @@ export function createWeChat(app: App): WeChat {
 
   const build = (channelId: 'wechat' | 'wecom', api: (MessageApi & { fetches: number }) | undefined, windows: boolean): WeChatChannel => {
     const outbox = new Outbox(store, api, app.services.tickets, { channel: channelId, windows }, logger);
-    const adapter = app.wire(new WeChatAdapter(channelId, outbox));
+    const adapter = app.wire(new WeChatAdapter(app.db, channelId, outbox));
     const handler = new PushHandler(adapter, store, outbox, app.logic, { deadlineMs: wc.deadlineMs, logger });
     outbox.start();
     // Agents reach WeChat buyers through the outbox (same transaction as the relay's bookkeeping).

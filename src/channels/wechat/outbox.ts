@@ -6,6 +6,7 @@
  * follows up; nothing is dropped silently. At least once: a crash between the API call and the
  * bookkeeping sends that message again after a restart.
  */
+import { UnitOfWork } from '../../storage/unitOfWork.js';
 import type pino from 'pino';
 import { ticketNote } from '../../replies/index.js';
 import type { TicketService } from '../../tickets/index.js';
@@ -51,8 +52,8 @@ export class Outbox {
   /** `record`: what a ticket quotes if these cannot be delivered (the texts' masked twin; default the texts). */
   enqueue(userId: string, conversationId: string, texts: string[], record?: string): void {
     if (texts.length === 0) return;
-    this.store.enqueue(this.opts.channel, userId, conversationId, texts, Date.now(), record);
-    this.kick();
+    // Inside a turn (a proactive message), queued with the turn's state; sent once committed.
+    UnitOfWork.write(() => this.store.enqueue(this.opts.channel, userId, conversationId, texts, Date.now(), record), { after: () => void this.kick() });
   }
 
   /** Starts a drain (or asks the running one to go round again); resolves when the outbox is idle. */

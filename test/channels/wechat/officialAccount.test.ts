@@ -43,7 +43,7 @@ async function start(opts: { file?: string; env?: Record<string, string>; log?: 
 }
 async function stop(r: Running) {
   await shutdown(r.server.server);
-  r.app.close();
+  await r.app.close();
 }
 /** Makes every order lookup take `ms` (or never end). */
 function slowOrders(app: App, ms: number | 'forever') {

@@ -29,7 +29,7 @@ async function start(env: Record<string, string> = {}) {
 }
 async function stop(r: { app: App; s: ReturnType<typeof createServerWithChannels> }) {
   await shutdown(r.s.server);
-  r.app.close();
+  await r.app.close();
 }
 const send = async (base: string, p: { query: string; body: string }) => {
   const r = await fetch(`${base}/wechat/wecom?${p.query}`, { method: 'POST', body: p.body });
