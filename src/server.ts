@@ -65,7 +65,12 @@ export function createServerWithChannels(app: App): { server: http.Server; direc
   server.on('upgrade', (req, socket, head) => {
     // Node takes its own error listener off an upgraded socket: a reset before ws takes over must not crash us.
     socket.on('error', () => socket.destroy());
-    if (!directLine.upgrade(req, socket, head) && !agentConsole.upgrade(req, socket, head)) socket.destroy();
+    try {
+      if (!directLine.upgrade(req, socket, head) && !agentConsole.upgrade(req, socket, head)) socket.destroy();
+    } catch (err) {
+      app.logger.warn({ err: (err as Error).message }, 'upgrade refused');
+      socket.destroy();
+    }
   });
   server.on('close', () => {
     wechat.close();

@@ -13,7 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { App } from '../app.js';
 import { diagnoseOrder } from '../diagnosis/index.js';
-import { jsonBody } from '../channels/http/json.js';
+import { jsonBody, requestUrl, safeDecode } from '../channels/http/json.js';
 import { RateLimiter, takeAll } from '../orders/guards.js';
 import type { UnifiedOrder } from '../orders/model.js';
 import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, ticketNote, timeline } from '../replies/index.js';
@@ -35,7 +35,7 @@ export const QUICK_REPLIES = [
 const cookieOf = (req: http.IncomingMessage): string | undefined => {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
+    if (k === COOKIE) return safeDecode(v.join('=')); // a malformed escape is no session, not an error
   }
   return undefined;
 };
@@ -333,7 +333,7 @@ export function createAgentConsole(app: App): AgentConsole {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean => {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/agent/ws') return false;
+    if (requestUrl(req.url)?.pathname !== '/agent/ws') return false;
     const session = agents.session(cookieOf(req));
     const encrypted = !!(req.socket as { encrypted?: boolean }).encrypted;
     if (!session || !sameOrigin(req, encrypted) || req.headers.origin === undefined) {

@@ -48,7 +48,7 @@ async function start(env: Record<string, string>): Promise<Running> {
 }
 async function stop(r: Running) {
   await shutdown(r.server);
-  r.app.close();
+  await r.app.close();
 }
 
 let seq = 0;
@@ -131,9 +131,10 @@ describe('/api/messages for the local Emulator (BOTFRAMEWORK_EMULATOR=true)', ()
     expect(run.app.services.transcript.recent({ channelId: 'bf:msteams', conversationId: 'conv-ssrf' })).toEqual([]);
   });
 
-  it('answers an unreachable local serviceUrl with a 502 of its own (no connect error, no stack), without retrying for seconds', async () => {
+  it('answers a local serviceUrl where nothing listens with a 400 of its own (no connect error, no stack), before any turn', async () => {
     const r = await post(run.base, activity('你好', { serviceUrl: 'http://127.0.0.1:9', conversation: { id: 'conv-dead' } }));
-    expect(r.status).toBe(502);
+    expect(r.status).toBe(400);
+    expect(run.app.services.transcript.recent({ channelId: 'bf:msteams', conversationId: 'conv-dead' })).toEqual([]);
     expect(await r.text()).not.toMatch(/ECONNREFUSED|127\.0\.0\.1:9|\n\s+at /);
   });
 

@@ -111,7 +111,7 @@ export function botFrameworkRouter(app: App): express.Router {
       if (!isLoopbackAddress(req.socket.remoteAddress)) return refuse(res, 403, 'forbidden', 'the unauthenticated Emulator endpoint only serves this machine');
       if (!isLoopbackUrl(body.serviceUrl)) return refuse(res, 400, 'bad_request', 'serviceUrl must be the local Emulator (http://localhost:…)');
       // The connector client retries a refused connection for ~11 s: ask once, before any turn runs.
-      if (!(await listening(String(body.serviceUrl)))) return refuse(res, 502, 'bad_gateway', 'nothing listens at serviceUrl (is the Emulator running?)');
+      if (!(await listening(String(body.serviceUrl)))) return refuse(res, 400, 'bad_request', 'nothing listens at serviceUrl (is the Emulator running?)');
     }
     // A shop buyer identity only ever comes from our own token-minting channels: never from here.
     // Lookups are limited per user of the channel that authenticated them (per address for the Emulator).

@@ -1,5 +1,5 @@
 /**
- * JSON request bodies for every endpoint: express.json with a size limit, plus a bound on nesting.
+ * Reading what a request carries without letting it throw. JSON request bodies for every endpoint: express.json with a size limit, plus a bound on nesting.
  * JSON.parse copes with any depth, but what we do next (JSON.stringify into SQLite, zod, spreading)
  * recurses: 30,000 nested arrays in one activity would overflow the stack. Deeper bodies are
  * refused with 400 before any handler sees them.
@@ -40,4 +40,22 @@ export function jsonBody(opts: { limit: string; maxDepth?: number }): RequestHan
       next();
     });
   };
+}
+
+/** decodeURIComponent that answers undefined instead of throwing on a malformed escape ("%", "%zz"). */
+export function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path and query of a request URL, or undefined when it cannot be parsed ("//["). */
+export function requestUrl(raw: string | undefined): URL | undefined {
+  try {
+    return new URL(raw ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
 }
