@@ -29,7 +29,7 @@ describe('DirectLineAdapter', () => {
     log = dl.store.after('c1', 0);
     expect(log.activities[0]).toMatchObject({ id: sentId, type: 'messageDelete' });
     expect(log.activities.slice(1).map((a) => a.type)).toEqual(['messageUpdate', 'messageDelete']);
-    app.close();
+    await app.close();
   });
 
   it('runs the turns of one conversation one at a time', async () => {
@@ -49,6 +49,6 @@ describe('DirectLineAdapter', () => {
     const reference = { conversation: { id: 'c2' } as never, user: { id: 'dl_u2', name: '' }, bot: { id: 'b', name: 'b' }, channelId: 'directline', serviceUrl: 'x' };
     await Promise.all([dl.adapter.continueConversation(reference, turn('a', 30)), dl.adapter.continueConversation(reference, turn('b', 1))]);
     expect(order).toEqual(['start a', 'end a', 'start b', 'end b']);
-    app.close();
+    await app.close();
   });
 });
