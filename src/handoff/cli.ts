@@ -13,9 +13,10 @@ import { AgentStore, MIN_PASSWORD, requireStrongPassword } from './agents.js';
 
 function askHidden(prompt: string): Promise<string> {
   return new Promise((resolve) => {
-    process.stderr.write(prompt);
+    // The terminal stops echoing first, then the prompt appears: nothing typed after it is shown.
     const silent = new Writable({ write: (_c, _e, cb) => cb() });
     const rl = readline.createInterface({ input: process.stdin, output: silent, terminal: true });
+    process.stderr.write(prompt);
     rl.question('', (answer) => {
       rl.close();
       process.stderr.write('\n');

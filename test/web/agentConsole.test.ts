@@ -89,3 +89,50 @@ describe('buyer in web chat, agent in the console', () => {
     expect(errors).toEqual([]);
   }, 120_000);
 });
+
+describe('the console shows an agent only what belongs to the open conversation', () => {
+  it('a code revealed for one conversation is gone from the screen once the agent opens another', async () => {
+    const codes = order({
+      orderNo: 'K8PL3MZ7Q2XV9TRB', status: 'delivered', paidAt: '2026-11-23T13:04:00+08:00', buyer: { contact: '13812345678', hasQueryPassword: false },
+      delivery: { kind: 'card_codes', items: [{ plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' },
+    });
+    app.orders.upsert([codes]);
+    const page = await browser.newPage({ locale: 'zh-CN' });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('dialog', (d) => void d.accept('买家说卡密无效，核对一下'));
+    await page.goto(`${base}/agent`);
+    if (await page.getByLabel('账号').isVisible()) {
+      await page.getByLabel('账号').fill('xiaowang');
+      await page.getByLabel('密码').fill('correct horse battery');
+      await page.getByRole('button', { name: '登录' }).click();
+    }
+    await expect.poll(() => page.locator('#presence').innerText(), { timeout: 10_000 }).toContain('在线客服');
+    // Two buyers ask for a person, one about the delivered order.
+    const buyer = async (text: string) => {
+      const { token, conversationId } = (await (await fetch(`${base}/api/directline/token`, { method: 'POST' })).json()) as { token: string; conversationId: string };
+      await fetch(`${base}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      for (const t of [text, '转人工']) {
+        await fetch(`${base}/v3/directline/conversations/${conversationId}/activities`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', from: { id: 'x' }, text: t }) });
+      }
+    };
+    await buyer('K8PL3MZ7Q2XV9TRB 卡密用不了');
+    await buyer('DJ20261123120055QWER 怎么还没好');
+    const queued = page.locator('[data-testid="queue"] li');
+    await expect.poll(() => queued.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await page.locator('[data-testid="queue"] li', { hasText: 'K8PL3MZ7Q2XV9TRB' }).click();
+    await expect.poll(() => page.locator('#lookup-no').inputValue(), { timeout: 10_000 }).toBe('K8PL3MZ7Q2XV9TRB');
+    // The transcript shows the order, never a plaintext code; the audited reveal shows it.
+    expect(await page.locator('[data-testid="timeline"]').innerText()).not.toContain('QB10-8842-5519-7Z3K');
+    await page.locator('#lookup-form button[type="submit"], #lookup-form button').first().click();
+    await page.getByRole('button', { name: /查看卡密/ }).click();
+    await expect.poll(() => page.locator('#lookup-result').innerText(), { timeout: 10_000 }).toContain('QB10-8842-5519-7Z3K');
+    // Another conversation: the code and the other order are gone from the panel.
+    await page.locator('[data-testid="queue"] li', { hasText: 'DJ20261123120055QWER' }).click();
+    await expect.poll(() => page.locator('#lookup-no').inputValue(), { timeout: 10_000 }).toBe('DJ20261123120055QWER');
+    expect(await page.locator('#lookup-result').innerText()).not.toContain('QB10-8842-5519-7Z3K');
+    expect(await page.content()).not.toContain('QB10-8842-5519-7Z3K');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});

@@ -128,8 +128,18 @@
     $('timeline').scrollTop = $('timeline').scrollHeight;
   }
 
+  /** Another conversation or ticket is opened: nothing looked up or revealed for the last one stays on screen. */
+  function switchTo(next) {
+    const switching = current?.kind !== next?.kind || current?.id !== next?.id;
+    current = next;
+    if (switching) {
+      $('lookup-result').replaceChildren();
+      $('lookup-no').value = '';
+    }
+  }
+
   async function openHandoff(id, keepScroll) {
-    current = { kind: 'handoff', id };
+    switchTo({ kind: 'handoff', id });
     const d = await api(`/handoffs/${encodeURIComponent(id)}`);
     $('empty').hidden = true;
     $('ticket-view').hidden = true;
@@ -165,12 +175,12 @@
       li.append(a);
       return li;
     }));
-    if (c.orderNo) $('lookup-no').value = c.orderNo;
+    if (c.orderNo && !$('lookup-no').value) $('lookup-no').value = c.orderNo;
     document.querySelectorAll('.queue li').forEach((li) => li.classList.toggle('active', li.dataset.id === id));
   }
 
   function openTicket(t) {
-    current = { kind: 'ticket', id: t.id };
+    switchTo({ kind: 'ticket', id: t.id });
     $('empty').hidden = true;
     $('view').hidden = true;
     $('ticket-view').hidden = false;
@@ -224,7 +234,7 @@
     $('ticket-answer').value = '';
     $('ticket-view').hidden = true;
     $('empty').hidden = false;
-    current = null;
+    switchTo(null);
     await refresh();
   };
   $('lookup-form').onsubmit = async (e) => {
@@ -233,8 +243,12 @@
     const out = $('lookup-result');
     out.replaceChildren();
     if (!no) return;
+    // Answers that arrive after the agent moved on are dropped, never shown under another conversation.
+    const asked = current;
+    const stillHere = () => current?.kind === asked?.kind && current?.id === asked?.id;
     try {
       const r = await api(`/orders/${encodeURIComponent(no)}`);
+      if (!stillHere()) return;
       const d = r.diagnosis;
       out.append(el('div', '', `${r.order.title} · ${r.statusLabel} · ¥${r.order.amount}`), el('div', 'muted', `诊断：${d.causeLabel}（${d.stepLabel}）`));
       if (r.order.delivery) {
@@ -244,6 +258,7 @@
           if (!reason) return;
           try {
             const v = await api(`/orders/${encodeURIComponent(no)}/reveal`, { method: 'POST', body: { reason } });
+            if (!stillHere()) return;
             const items = v.delivery.items || [];
             out.append(el('pre', '', items.map((i) => i.plaintext || i.masked).join('\n') || JSON.stringify(v.delivery)));
           } catch (err) { out.append(el('div', 'error', err.message)); }
