@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import xhr2 from 'xhr2';
 import type { App } from '../../src/app.js';
@@ -144,10 +144,12 @@ describe('tokens', () => {
       const a = await anonToken(short.base);
       await call('POST', `${short.base}/v3/directline/conversations`, a.token);
       expect((await call('GET', `${short.base}/v3/directline/conversations/${a.conversationId}/activities`, a.token)).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 2100));
+      // Two seconds later (the server's clock, moved: no sleeping, no dependence on how busy the machine is).
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 2100 });
       expect((await call('GET', `${short.base}/v3/directline/conversations/${a.conversationId}/activities`, a.token)).status).toBe(403);
       expect((await call('POST', `${short.base}/v3/directline/tokens/refresh`, a.token)).status).toBe(403);
     } finally {
+      vi.useRealTimers();
       await stop(short);
     }
   });

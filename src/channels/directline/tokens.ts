@@ -34,7 +34,8 @@ export class TokenService {
 
   issue(claims: Omit<TokenClaims, 'exp'>, now: Date): string {
     const jti = randomBytes(6).toString('base64url'); // every token differs, even within one second
-    const payload = b64(Buffer.from(JSON.stringify({ ...claims, exp: Math.floor(now.getTime() / 1000) + this.ttlSec, jti })));
+    // Rounded up: a token lives at least its TTL, never a fraction of a second less.
+    const payload = b64(Buffer.from(JSON.stringify({ ...claims, exp: Math.ceil(now.getTime() / 1000) + this.ttlSec, jti })));
     return `${payload}.${this.mac(payload)}`;
   }
 
