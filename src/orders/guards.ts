@@ -2,32 +2,43 @@
 import type { Db } from '../storage/db.js';
 import { MINUTE } from '../time.js';
 
-/** Sliding-window counter in memory (per process); keys are buyer ids. */
+/** Hit times of one key, oldest first; `head` skips those that left the window. */
+interface Hits {
+  times: number[];
+  head: number;
+}
+
+/** Sliding-window counter in memory (per process); keys are buyer ids, conversations, addresses. */
 export class RateLimiter {
-  private readonly hits = new Map<string, number[]>();
+  private readonly hits = new Map<string, Hits>();
   constructor(private readonly max: number, private readonly windowMs: number) {}
 
   /** Records one hit; false when the key is over its limit (the hit is then not recorded). */
   take(key: string, now: Date): boolean {
     if (!this.allows(key, now)) return false;
-    this.hits.get(key)?.push(now.getTime()) ?? this.hits.set(key, [now.getTime()]);
+    const h = this.hits.get(key);
+    if (h) h.times.push(now.getTime());
+    else this.hits.set(key, { times: [now.getTime()], head: 0 });
     if (this.hits.size > 50_000) this.hits.delete(this.hits.keys().next().value!);
     return true;
   }
 
-  /** Whether one more hit would be within the limit (records nothing). */
+  /** Whether one more hit would be within the limit (records nothing). Amortised O(1). */
   allows(key: string, now: Date): boolean {
-    const t = now.getTime();
-    const list = this.hits.get(key);
-    if (!list) return true;
-    const live = list.filter((x) => x > t - this.windowMs);
-    if (live.length !== list.length) this.hits.set(key, live);
-    return live.length < this.max;
+    const h = this.hits.get(key);
+    if (!h) return true;
+    const from = now.getTime() - this.windowMs;
+    while (h.head < h.times.length && h.times[h.head]! <= from) h.head++;
+    if (h.head > 64 && h.head * 2 > h.times.length) {
+      h.times = h.times.slice(h.head);
+      h.head = 0;
+    }
+    return h.times.length - h.head < this.max;
   }
 
   retryAfterMinutes(key: string, now: Date): number {
-    const list = this.hits.get(key) ?? [];
-    const oldest = list[0] ?? now.getTime();
+    const h = this.hits.get(key);
+    const oldest = h?.times[h.head] ?? now.getTime();
     return Math.max(1, Math.ceil((oldest + this.windowMs - now.getTime()) / MINUTE));
   }
 }

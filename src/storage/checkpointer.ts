@@ -64,6 +64,7 @@ export function startCheckpointer(db: Db, opts: { intervalMs?: number; restartFr
     stop() {
       if (!stopping) {
         stopping = true;
+        worker.ref(); // whoever waits for the stop keeps the process alive until the worker is gone
         worker.postMessage('stop');
       }
       return exited;

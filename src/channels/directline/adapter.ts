@@ -24,7 +24,10 @@ export type Listener = (conversationId: string, activities: Partial<Activity>[],
 /** Ids of the activities sent in this turn (not yet committed: updateActivity may still name them). */
 const SENT = Symbol('dlSent');
 
-const newActivityId = (conversationId: string) => `${conversationId}|${randomBytes(9).toString('base64url')}`;
+/** Unique activity ids: this process's random prefix and a counter (no random bytes per activity). */
+const BOOT = randomBytes(6).toString('base64url');
+let issued = 0;
+const newActivityId = (conversationId: string) => `${conversationId}|${BOOT}${(++issued).toString(36)}`;
 
 /** The clientActivityID a client gave its activity (Web Chat always does), if it is a sane one. */
 export function clientActivityIdOf(a: Partial<Activity>): string | undefined {
