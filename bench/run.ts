@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import express from 'express';
 import { createApp } from '../src/app.js';
@@ -93,6 +94,18 @@ function runWorker(workerData: Record<string, unknown>) {
     worker.once('error', reject);
   });
 }
+/**
+ * How long the server's event loop went without turning while `work` ran: a stall (a synchronous
+ * wait on a database lock, a long GC) shows as a large maximum, queueing does not.
+ */
+async function withLoopDelay<T>(work: () => Promise<T>): Promise<T & { loopMax: number; loopP99: number }> {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  const r = await work();
+  h.disable();
+  return { ...r, loopMax: h.max / 1e6, loopP99: h.percentile(99) / 1e6 };
+}
+
 /** Closed loops (one per target) of POSTs for `ms`, from a worker thread; requests/s and latency. */
 const load = (targets: Array<{ url: string; token?: string }>, bodies: unknown[], ms = 5000, intervalMs?: number) => runWorker({ targets, bodies, ms, intervalMs });
 
@@ -125,17 +138,18 @@ async function directLine() {
   const echoTargets = convs.map(() => ({ url: echoUrl }));
 
   await load(echoTargets, bodies, 1000); // warm-up
-  const e = await load(echoTargets, bodies);
+  const e = await withLoopDelay(() => load(echoTargets, bodies));
   await load(convs, bodies, 1000);
-  const d = await load(convs, bodies);
+  const d = await withLoopDelay(() => load(convs, bodies));
   // Buyers type; they do not fire the next message the instant a reply lands. 32 conversations each
   // sending a message every 250 ms (128 turns/s) is a busy night for one shop.
-  const paced = await load(convs, bodies, 5000, 250);
+  const paced = await withLoopDelay(() => load(convs, bodies, 5000, 250));
   console.log('direct line over HTTP, 32 concurrent conversations (load from a worker thread, same machine):');
   console.log(`  saturated (closed loops):  ${d.rps.toFixed(0)} turns/s, p50 ${ms(d.p50)}, p99 ${ms(d.p99)}`);
   console.log(`  bare express JSON echo:    ${e.rps.toFixed(0)} req/s,   p50 ${ms(e.p50)}, p99 ${ms(e.p99)}`);
   console.log(`  ratio: ${((d.rps / e.rps) * 100).toFixed(0)}% of the echo's throughput  (target ≥ 33%)`);
   console.log(`  paced (each conversation every 250 ms): ${paced.rps.toFixed(0)} turns/s, p50 ${ms(paced.p50)}, p99 ${ms(paced.p99)}  (target p99 < 50 ms)`);
+  console.log(`  longest event-loop stall: saturated ${ms(d.loopMax)} (p99 ${ms(d.loopP99)}), paced ${ms(paced.loopMax)}, echo ${ms(e.loopMax)}  (no synchronous wait on the database)`);
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
   echo.closeAllConnections();
