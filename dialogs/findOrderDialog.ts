@@ -3,13 +3,15 @@
  * their own orders. An anonymous buyer: the checkout contact first, and only then masked candidates.
  */
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
-import { maskSecret } from '../src/orders/masking.js';
+import { maskNumbers } from '../src/orders/masking.js';
+import type { UnifiedOrder } from '../src/orders/model.js';
+import { brandsIn } from '../src/understanding/brands.js';
 import { BUTTONS, say } from '../src/replies/index.js';
 import { DAY, MINUTE } from '../src/time.js';
 import { DIALOG, FlowDialog } from './base.js';
 
 interface State {
-  stage: 'contact' | 'time' | 'pick';
+  stage: 'contact' | 'time' | 'pick' | 'confirm';
   attempts: number;
   candidates: string[];
   masked: boolean;
@@ -22,9 +24,31 @@ export class FindOrderDialog extends FlowDialog<State> {
     super(DIALOG.findOrder, desk);
   }
 
-  override async beginDialog(dc: DialogContext): Promise<DialogTurnResult> {
+  override async beginDialog(dc: DialogContext, options?: { switchFrom?: string }): Promise<DialogTurnResult> {
     Object.assign(this.state(dc), { attempts: 0, candidates: [], masked: !this.turn(dc).buyer });
+    if (options?.switchFrom !== undefined || this.turn(dc).u.signals.notThis) return this.switchOrder(dc, options?.switchFrom);
     return this.next(dc);
+  }
+
+  /**
+   * "不是这个，是那个Q币的": another of the orders listed before. The one the buyer's words point to
+   * (a brand, a product type), else the others again as a list, else a new search.
+   */
+  private async switchOrder(dc: DialogContext, from: string | undefined): Promise<DialogTurnResult> {
+    const t = this.turn(dc);
+    const sess = this.session(dc);
+    const others = (sess.candidates ?? []).filter((c) => c.orderNo !== from);
+    const words = t.u.brands;
+    const pointed = words.length ? others.filter((c) => words.some((b) => brandsIn(c.title).includes(b))) : [];
+    if (pointed.length === 1) return this.answer(dc, pointed[0]!.orderNo);
+    if (others.length === 0) {
+      await this.desk.send(dc.context, say.notThisOne(), BUTTONS.ticketOrAgent);
+      t.outcome.step = 'collecting';
+      return dc.endDialog();
+    }
+    if (others.length === 1 && words.length === 0) return this.answer(dc, others[0]!.orderNo);
+    const found = (await Promise.all((pointed.length ? pointed : others).map((c) => this.desk.s.orders.findByOrderNo(c.orderNo)))).filter((o): o is UnifiedOrder => !!o);
+    return this.list(dc, found);
   }
 
   override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
@@ -41,6 +65,19 @@ export class FindOrderDialog extends FlowDialog<State> {
       }
       this.session(dc).awaiting = 'contact';
       return this.reprompt(dc, say.askContactAgain());
+    }
+    if (state.stage === 'confirm') {
+      // "是这笔吗？" — yes is this order; no (or "不是这个") is not: ask for another time.
+      if (t.u.signals.yes) return this.answer(dc, state.candidates[0]!);
+      if (t.u.signals.no || t.u.signals.notThis) {
+        state.stage = 'time';
+        sess.candidates = [];
+        t.outcome.step = 'collecting';
+        await this.desk.send(dc.context, say.notThisOne(), BUTTONS.ticketOrAgent);
+        return Dialog.EndOfTurn;
+      }
+      if (t.u.paymentTime) return this.next(dc);
+      return this.reroute(dc);
     }
     if (state.stage === 'time') {
       if (sess.slots.paymentTime && t.u.paymentTime) {
@@ -98,12 +135,42 @@ export class FindOrderDialog extends FlowDialog<State> {
       t.outcome.step = 'self_check';
       return dc.endDialog();
     }
-    if (found.length === 1) return this.answer(dc, found[0]!.orderNo);
+    if (found.length === 1) {
+      // A guess is confirmed before it is treated as theirs when it is not what they named
+      // (another brand, or another type than the one they said).
+      const named = sess.slots.brands ?? [];
+      const title = brandsIn(found[0]!.title);
+      const otherBrand = named.length > 0 && !named.some((b) => title.includes(b));
+      const otherType = !!sess.slots.productType && found[0]!.productType !== sess.slots.productType;
+      if (otherBrand || otherType) return this.confirm(dc, found[0]!);
+      sess.candidates = [{ orderNo: found[0]!.orderNo, title: found[0]!.title }];
+      return this.answer(dc, found[0]!.orderNo);
+    }
+    return this.list(dc, found);
+  }
+
+  /** Shows the orders to pick from (numbers masked for an anonymous buyer) and remembers them. */
+  private async list(dc: DialogContext, found: UnifiedOrder[]): Promise<DialogTurnResult> {
+    const t = this.turn(dc);
+    const state = this.state(dc);
     state.stage = 'pick';
     state.attempts = 0;
     state.candidates = found.map((o) => o.orderNo);
-    const shown = state.masked ? found.map((o) => ({ ...o, orderNo: maskSecret(o.orderNo) })) : found;
-    await this.desk.send(dc.context, say.candidates(shown, rc), shown.map((_, i) => String(i + 1)));
+    this.session(dc).candidates = found.map((o) => ({ orderNo: o.orderNo, title: o.title }));
+    t.outcome.step = 'collecting';
+    const shown = state.masked ? found.map((o) => maskNumbers(o)) : found;
+    await this.desk.send(dc.context, say.candidates(shown, this.desk.replyContext(t)), shown.map((_, i) => String(i + 1)));
+    return Dialog.EndOfTurn;
+  }
+
+  private async confirm(dc: DialogContext, o: UnifiedOrder): Promise<DialogTurnResult> {
+    const t = this.turn(dc);
+    const state = this.state(dc);
+    state.stage = 'confirm';
+    state.candidates = [o.orderNo];
+    t.outcome.step = 'collecting';
+    const shown = state.masked ? maskNumbers(o) : o;
+    await this.desk.send(dc.context, say.confirmCandidate(shown, this.desk.replyContext(t)), ['是', '不是']);
     return Dialog.EndOfTurn;
   }
 

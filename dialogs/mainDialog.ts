@@ -9,6 +9,7 @@ import { session } from '../src/bot/desk.js';
 import { newSession, turnData } from '../src/bot/types.js';
 import { nextStep } from '../src/diagnosis/index.js';
 import { BUTTONS, say } from '../src/replies/index.js';
+import { answerWait, askOf, withPeople } from '../src/bot/followUp.js';
 import { DIALOG } from './base.js';
 import { ContactDialog } from './contactDialog.js';
 import { EscalateDialog } from './escalateDialog.js';
@@ -82,9 +83,28 @@ export class MainDialog {
       await dc.beginDialog(DIALOG.contact);
       return;
     }
-    if (u.intent === 'complaint') {
+    // Someone already has the case: "还要等多久", "人呢" get the queue or the ticket, never a new offer.
+    const ask = askOf(u);
+    const waitQuestion = (ask === 'when' && (!sess.current || withPeople(this.desk, ctx))) || (u.signals.wherePerson && (ask === undefined || ask === 'when'));
+    if (waitQuestion && u.identifiers.length === 0 && (await answerWait(this.desk, ctx))) return;
+    if (u.signals.wherePerson && u.identifiers.length === 0) {
+      await dc.beginDialog(DIALOG.escalate, { reason: 'buyer_request' });
+      return;
+    }
+    // Venting: an order named in it is looked up and answered first; then people, as a complaint.
+    if (u.intent === 'complaint' || (u.signals.venting && u.intent !== 'refund')) {
       await this.desk.send(ctx, say.complaint());
+      const id = u.identifiers[0] ?? (sess.current ? { value: sess.current.orderNo, kind: 'order_no' as const, format: 'current' } : undefined);
+      if (id) {
+        const rung = await this.desk.answer(ctx, id, { maskOrderNo: !u.identifiers[0] && sess.current?.masked });
+        if (rung === 'rate_limited' || rung === 'error') return;
+      }
       await dc.beginDialog(DIALOG.escalate, { reason: 'complaint' });
+      return;
+    }
+    // "不是这个，是那个Q币的": another of the orders the bot listed.
+    if (u.signals.notThis && sess.candidates?.length && u.identifiers.length === 0) {
+      await dc.beginDialog(DIALOG.findOrder, { switchFrom: sess.current?.orderNo });
       return;
     }
     // "Still not solved" climbs the ladder for the order we talked about.
@@ -99,10 +119,15 @@ export class MainDialog {
       await dc.beginDialog(DIALOG.rights);
       return;
     }
+    // A question about the order we are talking about ("还要等多久", "为什么要审核"), however phrased.
+    if (sess.current && u.identifiers.length === 0 && ask && (u.intent === 'faq' || u.intent === 'unknown')) {
+      await dc.beginDialog(DIALOG.orderStatus);
+      return;
+    }
     switch (u.intent) {
       case 'card_code':
         // "查看卡密" about the order we just answered goes straight to the ownership check.
-        if (sess.current && u.identifiers.length === 0 && u.signals.wantsReveal) {
+        if (sess.current && u.identifiers.length === 0 && u.signals.wantsReveal && !u.signals.codeUsed && !u.signals.newCode) {
           await dc.beginDialog(DIALOG.verifyOwner, { orderNo: sess.current.orderNo });
           return;
         }
@@ -141,7 +166,8 @@ export class MainDialog {
           t.outcome.step = 'self_check';
           return;
         }
-        await this.desk.send(ctx, u.text ? say.unknown() : say.empty(), BUTTONS.menu);
+        if (u.text && withPeople(this.desk, ctx)) await this.desk.send(ctx, say.unknownWhileWaiting());
+        else await this.desk.send(ctx, u.text ? say.unknown() : say.empty(), BUTTONS.menu);
       }
     }
   }

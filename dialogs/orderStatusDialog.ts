@@ -6,6 +6,7 @@
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { BUTTONS, say, slotLabels } from '../src/replies/index.js';
 import type { Understanding } from '../src/understanding/index.js';
+import { askOf, followUp } from '../src/bot/followUp.js';
 import { DIALOG, FlowDialog } from './base.js';
 
 interface State {
@@ -34,9 +35,23 @@ export class OrderStatusDialog extends FlowDialog<State> {
   private async step(dc: DialogContext, first: boolean): Promise<DialogTurnResult> {
     const t = this.turn(dc);
     const sess = this.session(dc);
+    const ask = askOf(t.u);
+    // A question about the order we already looked up gets an answer to what was asked.
+    if (!t.u.identifiers[0] && sess.current && ask && !t.u.signals.noOrderNo) {
+      const rung = await followUp(this.desk, dc.context, ask);
+      if (rung !== undefined) return this.toRung(dc, rung);
+    }
     // A new number, or a new question about the order we already looked up.
     const id = t.u.identifiers[0] ?? (sess.current && !t.u.signals.noOrderNo ? { value: sess.current.orderNo, kind: 'order_no' as const, format: 'current' } : undefined);
-    if (id) return this.toRung(dc, await this.desk.answer(dc.context, id, { maskOrderNo: !t.u.identifiers[0] && sess.current?.masked }));
+    if (id) {
+      const rung = await this.desk.answer(dc.context, id, { maskOrderNo: !t.u.identifiers[0] && sess.current?.masked });
+      // "卡密提示已被使用 K8PL…": the order first, then the dispute about its code.
+      if (ask === 'dispute' && rung !== 'rate_limited' && rung !== 'error') {
+        const disputed = await followUp(this.desk, dc.context, 'dispute');
+        if (disputed !== undefined) return this.toRung(dc, disputed);
+      }
+      return this.toRung(dc, rung);
+    }
     if (t.u.signals.noOrderNo || (t.buyer && t.u.paymentTime)) return dc.replaceDialog(DIALOG.findOrder);
 
     const state = this.state(dc);

@@ -81,7 +81,7 @@ export function createApp(opts: AppOptions): App {
     config,
     clock,
     orders,
-    tickets: new TicketService(db, { timeZone: config.timeZone, responseHours: config.ticketResponseHours }),
+    tickets: new TicketService(db, config.policy),
     handoffs: new HandoffService(db),
     transcript: new TranscriptStore(db),
     knowledge,

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { type DailyHours, parseHours } from './calendar.js';
 import { PRODUCT_TYPES, type ProductType } from './orders/model.js';
 
 export type PerProduct = Record<ProductType, number>;
@@ -75,6 +76,8 @@ export const ConfigSchema = z.object({
   /** Supplier / top-up interface SLA. */
   POLICY_SUPPLIER_SLA_MIN: perProduct({ game_card: 30, phone_topup: 120, software_license: 60, physical_card: 2880, other: 60 }),
   POLICY_REVIEW_MIN: positiveInt(120),
+  /** When manual reviews happen, shop time, "HH:MM-HH:MM"; default AGENT_HOURS. */
+  POLICY_REVIEW_HOURS: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM-HH:MM, e.g. 09:00-23:00').optional(),
   POLICY_FIRST_SCAN_HOURS: positiveInt(72),
   TICKET_RESPONSE_HOURS: positiveInt(4),
   VERIFY_MAX_FAILURES: positiveInt(5),
@@ -139,6 +142,14 @@ export interface Policy {
   supplierSlaMin: PerProduct;
   reviewMin: number;
   firstScanHours: number;
+  /** When reviewers work (shop time); an hours statement in an order's notice wins. */
+  reviewHours: DailyHours;
+  /** When live agents work: tickets are answered in this time. */
+  agentHours: DailyHours;
+  /** Hours of agent time within which a ticket is answered. */
+  ticketResponseHours: number;
+  /** The shop's zone: every window above is counted in its wall-clock time. */
+  timeZone: string;
 }
 
 export interface Config {
@@ -219,6 +230,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       supplierSlaMin: e.POLICY_SUPPLIER_SLA_MIN,
       reviewMin: e.POLICY_REVIEW_MIN,
       firstScanHours: e.POLICY_FIRST_SCAN_HOURS,
+      reviewHours: parseHours(e.POLICY_REVIEW_HOURS ?? e.AGENT_HOURS)!,
+      agentHours: parseHours(e.AGENT_HOURS)!,
+      ticketResponseHours: e.TICKET_RESPONSE_HOURS,
+      timeZone: e.SHOP_TIMEZONE,
     },
     ticketResponseHours: e.TICKET_RESPONSE_HOURS,
     verify: { maxFailures: e.VERIFY_MAX_FAILURES, orderMaxFailures: e.VERIFY_ORDER_MAX_FAILURES, lockMinutes: e.VERIFY_LOCK_MIN },

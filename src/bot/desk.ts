@@ -82,18 +82,21 @@ export class Desk {
     const shown = masked ? maskNumbers(order) : order;
     sess.slots.orderNo = order.orderNo;
     sess.slots.productType = order.productType;
+    // The slot keeps what the buyer said (DESIGN §5); tickets and agents get the order's own time (current.paidAt).
     if (order.paidAt && !sess.slots.paymentTime) sess.slots.paymentTime = { at: order.paidAt, from: order.paidAt, to: order.paidAt };
-    sess.current = { orderNo: order.orderNo, cause: d.cause, step: d.step, masked };
     if (d.step !== 'answered') sess.ladder.push({ step: d.step, at: t.now.toISOString(), orderNo: order.orderNo });
 
     const header = say.orderHeader(shown, rc);
-    const parts = [header, explain(d, shown, { given: masked ? maskSecret(lookup.given) : lookup.given, givenAs: lookup.givenAs }, rc)];
+    const told = explain(d, shown, { given: masked ? maskSecret(lookup.given) : lookup.given, givenAs: lookup.givenAs }, rc);
+    sess.current = { orderNo: order.orderNo, cause: d.cause, step: d.step, masked, told, pastWindow: d.pastWindow, paidAt: order.paidAt };
+    const parts = [header, told];
     if (shown.delivery && ['delivered', 'code_not_tracking', 'logistics_pending', 'logistics_problem', 'out_of_stock', 'upstream_failed', 'refunded', 'wrong_identifier'].includes(d.cause)) {
       if (shown.delivery.kind !== 'topup_receipt' || order.status !== 'processing') parts.push(maskedDelivery(shown.delivery, rc));
     }
     parts.push(timeline(shown, t.now, rc.tz));
     const hasSecrets = order.delivery && (order.delivery.kind === 'card_codes' || order.delivery.kind === 'license_key') && order.delivery.items.length > 0;
-    const toVerify = !!hasSecrets && (t.u.signals.wantsReveal || (t.u.intent === 'card_code' && t.u.signals.wantsCode)) && !t.u.signals.wantsTracking;
+    // A code that "does not work" is a dispute, not a request to see it.
+    const toVerify = !!hasSecrets && (t.u.signals.wantsReveal || (t.u.intent === 'card_code' && t.u.signals.wantsCode)) && !t.u.signals.wantsTracking && !t.u.signals.codeUsed && !t.u.signals.newCode;
     if (d.step === 'self_check') {
       const steps = selfCheckSteps(d.cause);
       if (steps) parts.push(steps);
@@ -129,7 +132,7 @@ export class Desk {
   }
 
   /** Stores a ticket with everything known (files included) and notes it on the ladder; says nothing. */
-  private fileTicket(ctx: TurnContext, extra?: string): { id: string; dueAt: string } {
+  fileTicket(ctx: TurnContext, extra?: string): { id: string; dueAt: string } {
     const t = turnData(ctx);
     const sess = session(ctx);
     const conversation = conversationOf(ctx);
@@ -139,9 +142,11 @@ export class Desk {
         ...conversation,
         userId: ctx.activity.from?.id ?? 'anonymous',
         orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
-        paymentTime: sess.slots.paymentTime?.at,
+        // The order's own payment time when the order is known; the buyer's words otherwise.
+        paymentTime: sess.current?.paidAt ?? sess.slots.paymentTime?.at,
         productType: sess.slots.productType,
         cause: sess.current?.cause,
+        told: sess.current?.told,
         conversationRef: TurnContext.getConversationReference(ctx.activity as Activity),
         symptom: ticketNote.join([sess.symptom || t.u.text || ticketNote.none(), extra, files ? ticketNote.files(files) : undefined].filter((x): x is string => !!x)),
       },
@@ -226,9 +231,10 @@ export class Desk {
         context: {
           reason,
           orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
-          paymentTime: sess.slots.paymentTime ? toShopIso(new Date(sess.slots.paymentTime.at), this.s.config.timeZone) : undefined,
+          paymentTime: sess.current?.paidAt ?? sess.slots.paymentTime?.at ? toShopIso(new Date((sess.current?.paidAt ?? sess.slots.paymentTime?.at)!), this.s.config.timeZone) : undefined,
           productType: sess.slots.productType,
           cause: sess.current?.cause,
+          told: sess.current?.told,
           step: sess.current?.step,
           order,
           ladder: sess.ladder.map((l) => ({ step: l.step, at: l.at })),

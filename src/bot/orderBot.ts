@@ -5,7 +5,7 @@
 import { ActivityHandler, ActivityTypes, type ConversationState, type TurnContext, type UserState } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
 import { MainDialog } from '../../dialogs/mainDialog.js';
-import { BUTTONS, say } from '../replies/index.js';
+import { BUTTONS, say, ticketNote } from '../replies/index.js';
 import { toShopIso } from '../time.js';
 import { understand } from '../understanding/index.js';
 import { channelOf } from './channelKey.js';
@@ -91,13 +91,23 @@ export class OrderBot extends ActivityHandler {
     const turn: TurnData = { u, outcome: {}, buyer, claimants, now, truncated: raw.length > max, files };
     ctx.turnState.set(TURN_KEY, turn);
 
-    // Right after a hand-back, "1"–"5" is the rating of the agent; anything else goes on as usual.
+    // Right after a hand-back, "1"–"5" is the rating of the agent, with whatever the buyer adds
+    // ("2分 问题根本没解决"); anything else goes on as usual.
     if (sess.csat) {
       const handoffId = sess.csat.handoffId;
       sess.csat = undefined;
-      const rating = /^\s*([1-5])\s*(分|星)?\s*$/.exec(u.text)?.[1];
-      if (rating && this.s.handoffs.rate(handoffId, Number(rating), now)) {
-        await desk.send(ctx, say.ratingThanks(Number(rating)));
+      const m = /^\s*([1-5])\s*(?:分|星|颗星)?(?:$|[\s,，。.!！:：、]+([\s\S]*)$)/.exec(u.text);
+      const rating = m ? Number(m[1]) : undefined;
+      const comment = m?.[2]?.trim() || undefined;
+      if (rating && this.s.handoffs.rate(handoffId, rating, now, comment)) {
+        // Not solved: said with the rating, it is the next case, not a rights lecture.
+        if (comment && (u.signals.notResolved || rating <= 2)) {
+          const ticket = desk.fileTicket(ctx, ticketNote.lowRating(rating, comment));
+          await desk.send(ctx, say.ratingNotSolved(rating, ticket.id, new Date(ticket.dueAt), desk.replyContext(turn)), BUTTONS.agent);
+          await traceOutcome(ctx, { intent: u.intent, slots: {}, step: 'contact', ticketId: ticket.id });
+          return;
+        }
+        await desk.send(ctx, say.ratingThanks(rating));
         await traceOutcome(ctx, { intent: u.intent, slots: {}, step: 'answered' });
         return;
       }
@@ -113,6 +123,7 @@ export class OrderBot extends ActivityHandler {
     if (u.orderNo) sess.slots.orderNo = u.orderNo;
     if (u.paymentTime) sess.slots.paymentTime = { at: u.paymentTime.at.toISOString(), from: u.paymentTime.from.toISOString(), to: u.paymentTime.to.toISOString() };
     if (u.productType) sess.slots.productType = u.productType;
+    if (u.brands.length) sess.slots.brands = u.brands;
     if (u.contact) sess.contact ??= u.contact.value;
     if (u.signals.moneyTaken || u.intent === 'payment_issue') sess.claims.moneyTaken = true;
     if (u.signals.wantsTracking) sess.claims.wantsTracking = true;

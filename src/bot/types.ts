@@ -67,10 +67,17 @@ export interface TurnData {
 
 /** Conversation memory (ConversationState property). Plain JSON. */
 export interface Session {
-  slots: { orderNo?: string; paymentTime?: { at: string; from: string; to: string }; productType?: ProductType };
+  slots: { orderNo?: string; paymentTime?: { at: string; from: string; to: string }; productType?: ProductType; brands?: string[] };
   claims: { moneyTaken: boolean; wantsTracking: boolean };
-  /** The order the conversation is about and where on the ladder it stands. */
-  current?: { orderNo: string; cause: Cause; step: Step; masked?: boolean };
+  /**
+   * The order the conversation is about and where on the ladder it stands; `told` is the
+   * explanation the buyer got (tickets and agents see the same), `paidAt` the order's own time.
+   */
+  current?: { orderNo: string; cause: Cause; step: Step; masked?: boolean; told?: string; pastWindow?: boolean; paidAt?: string };
+  /** Orders the bot listed (or guessed) for the buyer to pick from: "不是这个" switches among them. */
+  candidates?: Array<{ orderNo: string; title: string }>;
+  /** The buyer reported a delivered code as not working: the masked codes the order held then. */
+  disputed?: { orderNo: string; items: string[]; at: string };
   ladder: Array<{ step: Step; at: string; orderNo?: string }>;
   verified: string[];
   contact?: string;

@@ -2,9 +2,11 @@
  * order + what the buyer said + now + policy → cause, honest expected time, next ladder step.
  * Pure: no I/O, no clock of its own.
  */
+import { ALWAYS, type DailyHours, addBusinessDays, addWorkingMinutes, hoursInText, workingMinutesBetween } from '../calendar.js';
 import type { Policy } from '../config.js';
 import type { HoldReason, ProductType, UnifiedOrder } from '../orders/model.js';
 import { isVirtual } from '../orders/model.js';
+import { type Refund, type Span, deliveryPromise, refundOf, reviewStatement } from '../orders/promise.js';
 import { HOUR, MINUTE } from '../time.js';
 
 export const CAUSES = [
@@ -45,6 +47,12 @@ export interface Diagnosis {
   priority: number;
   /** For wrong_identifier that still mapped to an order: that order's own diagnosis. */
   underlying?: Diagnosis;
+  /** The working hours the ETA was counted in (reviews), when they are not round the clock. */
+  hours?: DailyHours;
+  /** The product's own delivery promise, when the ETA comes from it. */
+  promise?: Span;
+  /** Where a refund stands (refunded, or in progress), from the order's own records. */
+  refund?: Refund;
 }
 
 const minutesBetween = (a: Date, b: Date) => Math.max(0, Math.round((b.getTime() - a.getTime()) / MINUTE));
@@ -75,20 +83,45 @@ function waiting(order: UnifiedOrder, now: Date, policy: Policy): Diagnosis {
   const type: ProductType = order.productType;
   const paid = at(order.paidAt) ?? at(order.createdAt)!;
   const waited = minutesBetween(paid, now);
+  // What the product itself promises ("72小时内到账") is the window; policy is the default.
+  const promise = deliveryPromise(order);
   if (isUpstream(order)) {
-    const start = upstreamStart(order)!;
-    const sla = policy.supplierSlaMin[type];
+    // A promise counts from payment (what the buyer was told); a policy SLA from submission upstream.
+    const start = promise ? paid : upstreamStart(order)!;
+    const sla = promise?.minutes ?? policy.supplierSlaMin[type];
     const w = minutesBetween(start, now);
     const eta = new Date(start.getTime() + sla * MINUTE);
     return w <= sla
-      ? result('upstream_pending', 'self_check', { eta, waitedMin: w, holdReason: 'upstream_pending' })
-      : result('upstream_pending', 'escalate', { eta, waitedMin: w, holdReason: 'upstream_pending', pastWindow: true });
+      ? result('upstream_pending', 'self_check', { eta, waitedMin: w, holdReason: 'upstream_pending', promise })
+      : result('upstream_pending', 'escalate', { eta, waitedMin: w, holdReason: 'upstream_pending', pastWindow: true, promise });
   }
-  const normal = policy.normalWaitMin[type];
-  const overdue = policy.overdueMin[type];
-  if (waited <= normal) return result('sync_delay', 'self_check', { eta: new Date(paid.getTime() + normal * MINUTE), waitedMin: waited });
-  if (waited <= overdue) return result('sync_delay', 'contact', { eta: new Date(paid.getTime() + overdue * MINUTE), waitedMin: waited, pastWindow: true });
-  return result('overdue', 'escalate', { waitedMin: waited, pastWindow: true });
+  const normal = promise?.minutes ?? policy.normalWaitMin[type];
+  const overdue = Math.max(normal, policy.overdueMin[type]);
+  // People deliver manual orders: a window of minutes or hours counts their working hours (the
+  // notice's, else the agents'); windows of days (parcels) are calendar days.
+  const hours = order.fulfillmentMode === 'manual' && normal < 24 * 60 ? (hoursInText(order.shopNotice, /发货|处理|在线|上班|营业|客服/) ?? policy.agentHours) : ALWAYS;
+  const worked = workingMinutesBetween(paid, now, hours, policy.timeZone);
+  const by = (minutes: number) => addWorkingMinutes(paid, minutes, hours, policy.timeZone);
+  const shown = hours === ALWAYS ? undefined : hours;
+  if (worked <= normal) return result('sync_delay', 'self_check', { eta: by(normal), waitedMin: waited, promise, hours: shown });
+  if (worked < overdue) return result('sync_delay', 'contact', { eta: by(overdue), waitedMin: waited, pastWindow: true, promise, hours: shown });
+  return result('overdue', 'escalate', { waitedMin: waited, pastWindow: true, promise, hours: shown });
+}
+
+/** Failed at the supplier: a refund already under way is the remedy (say when it arrives; a ticket is for when it does not). */
+function failedUpstream(order: UnifiedOrder, policy: Policy, extra: Partial<Diagnosis>): Diagnosis {
+  const refund = refundOf(order);
+  if (refund?.state === 'processing') return result('upstream_failed', 'self_check', { ...extra, refund, eta: refundDue(refund, policy) });
+  return result('upstream_failed', 'contact', extra);
+}
+
+/** When a refund should reach the buyer: at once for wallets, within the stated (or usual) business days otherwise. */
+function refundDue(refund: Refund, policy: Policy): Date | undefined {
+  const from = at(refund.at);
+  if (!from) return undefined;
+  if (refund.channel && /零钱|余额|花呗/.test(refund.channel) && !refund.window) return from;
+  const days = refund.window?.businessDays ?? (refund.window ? Math.ceil(refund.window.minutes / (24 * 60)) : refund.channel && /银行|信用卡|储蓄卡/.test(refund.channel) ? 7 : 3);
+  return addBusinessDays(from, days, policy.timeZone);
 }
 
 const HOLD_ORDER: HoldReason[] = ['risk_control', 'payment_mismatch', 'upstream_failed', 'out_of_stock', 'logistics_exception', 'logistics_api_error', 'manual_review', 'upstream_pending'];
@@ -103,17 +136,20 @@ function onHold(order: UnifiedOrder, now: Date, policy: Policy): Diagnosis {
     case 'payment_mismatch':
       return result('payment_unconfirmed', 'contact', { holdReason: reason, waitedMin: waited });
     case 'upstream_failed':
-      return result('upstream_failed', 'contact', { holdReason: reason, waitedMin: waited });
+      return failedUpstream(order, policy, { holdReason: reason, waitedMin: waited });
     case 'out_of_stock':
       return result('out_of_stock', 'escalate', { holdReason: reason, waitedMin: waited });
     case 'logistics_exception':
     case 'logistics_api_error':
       return result('logistics_problem', 'escalate', { holdReason: reason, waitedMin: waited });
     case 'manual_review': {
-      const eta = new Date(paid.getTime() + policy.reviewMin * MINUTE);
-      return waited <= policy.reviewMin
-        ? result('manual_review', 'self_check', { holdReason: reason, eta, waitedMin: waited })
-        : result('manual_review', 'escalate', { holdReason: reason, eta, waitedMin: waited, pastWindow: true });
+      // Reviews happen in review hours (the order's own notice wins): at 03:14 the clock has not started.
+      const stated = reviewStatement(order);
+      const hours = stated.hours ?? policy.reviewHours;
+      const eta = addWorkingMinutes(paid, stated.minutes ?? policy.reviewMin, hours, policy.timeZone);
+      return now.getTime() <= eta.getTime()
+        ? result('manual_review', 'self_check', { holdReason: reason, eta, waitedMin: waited, hours })
+        : result('manual_review', 'escalate', { holdReason: reason, eta, waitedMin: waited, pastWindow: true, hours });
     }
     case 'upstream_pending':
       return waiting(order, now, policy);
@@ -180,13 +216,18 @@ export function diagnoseOrder(order: UnifiedOrder, claims: BuyerClaims, now: Dat
       if (claims.wantsTracking && virtual) return result('code_not_tracking', 'answered');
       return result('delivered', 'answered');
     case 'failed':
-      return result('upstream_failed', 'contact', { holdReason: order.holdReasons[0] });
+      return failedUpstream(order, policy, { holdReason: order.holdReasons[0] });
     case 'partially_refunded':
     case 'refunded': {
-      const refundedAt = at([...order.timeline].reverse().find((e) => e.type === 'refunded')?.at) ?? at(order.updatedAt);
-      return result('refunded', 'answered', { eta: refundedAt ? new Date(refundedAt.getTime() + 72 * HOUR) : undefined });
+      const refund = refundOf(order) ?? { state: 'refunded' as const, at: order.updatedAt };
+      return result('refunded', 'answered', { refund, eta: refundDue(refund, policy) });
     }
   }
+}
+
+/** When a ticket filed now is answered: the promised hours of agent time, counted in agent hours only. */
+export function ticketDue(now: Date, policy: Policy): Date {
+  return addWorkingMinutes(now, policy.ticketResponseHours * 60, policy.agentHours, policy.timeZone);
 }
 
 /** The rung after `step` on the ladder self_check → contact → escalate → rights. */

@@ -15,6 +15,8 @@ export interface HandoffContext {
   productType?: string;
   cause?: string;
   step?: string;
+  /** What the bot told the buyer about the order. */
+  told?: string;
   order?: unknown;
   ladder: Array<{ step: string; at: string }>;
   ticketId?: string;
@@ -204,9 +206,9 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
     return this.changed(id, 'resolved', ok);
   }
 
-  /** The buyer's 1–5 after a resolved handoff (only once). */
-  rate(id: string, rating: number, now: Date): boolean {
-    return this.sql("UPDATE handoff_requests SET rating = ?, rated_at = ? WHERE id = ? AND state = 'resolved' AND rating IS NULL").run(rating, now.toISOString(), id).changes === 1;
+  /** The buyer's 1–5 after a resolved handoff (only once), with what they said with it. */
+  rate(id: string, rating: number, now: Date, comment?: string): boolean {
+    return this.sql("UPDATE handoff_requests SET rating = ?, rating_comment = ?, rated_at = ? WHERE id = ? AND state = 'resolved' AND rating IS NULL").run(rating, comment?.slice(0, 500) ?? null, now.toISOString(), id).changes === 1;
   }
 
   addMessage(m: { handoffId: string | null; conversationId: string; kind: MessageKind; agentId?: string; text: string; delivered: boolean }, now: Date): HandoffMessage {

@@ -109,6 +109,12 @@ export const UnifiedOrder = z.object({
   timeline: z.array(TimelineEvent).default([]),
   delivery: Delivery.optional(),
   shopNotice: z.string().optional(),
+  /**
+   * The product's own delivery promise, minutes from payment ("72小时内到账" = 4320), as the shop's
+   * product settings state it. Without it, a window stated in the title or notice is read
+   * (orders/promise.ts); policy windows are the defaults when a product states none.
+   */
+  promisedWithinMin: z.number().int().positive().optional(),
   buyer: Buyer.default({ hasQueryPassword: false }),
   verification: z.array(z.enum(['order_no', 'email', 'contact', 'query_password', 'account'])).default(['order_no', 'contact', 'email']),
 });

@@ -4,6 +4,7 @@
 import type { Cause, Diagnosis } from '../diagnosis/index.js';
 import { maskContact } from '../orders/masking.js';
 import type { Delivery, ProductType, UnifiedOrder } from '../orders/model.js';
+import { formatHours, isOpen } from '../calendar.js';
 import { duration, money, when } from './format.js';
 import { HOLD_LABEL, PRODUCT_LABEL, statusLabel } from './labels.js';
 import { timeline } from './timeline.js';
@@ -48,7 +49,7 @@ export const consoleText = {
   transferred: (from: string, to: string) => `${from} 把会话转给了 ${to}`,
   resolved: (agent: string, outcome: string) => `${agent} 结束了会话（${outcome}）`,
   canceled: () => '买家取消了排队',
-  rated: (n: number) => `买家评分：${n} 分`,
+  rated: (n: number, comment?: string) => `买家评分：${n} 分${comment ? `（${comment}）` : ''}`,
 };
 
 export const ticketNote = {
@@ -60,6 +61,9 @@ export const ticketNote = {
   files: (n: number) => `买家发来附件 ${n} 个（截图等）`,
   queueTimedOut: (minutes: number) => `买家排队等人工 ${minutes} 分钟没有客服接入，自动转为工单`,
   wantedAgent: (reason: string) => `买家要求人工处理（${reason}），当时没有客服在线`,
+  refundRequest: (text: string) => `买家申请退款：${text}`,
+  codeDispute: (codes: string, text: string) => `买家反映已发放的卡密不能用（${codes}）：${text}`,
+  lowRating: (n: number, text: string) => `人工服务后买家评 ${n} 分，说：${text}`,
   undelivered: (code: string, why: string, text: string) => `机器人的回复没能送达买家（${code}：${why}），请人工跟进。未送达的内容：${text.slice(0, 300)}`,
 };
 
@@ -90,6 +94,8 @@ export const say = {
     `有文件没收到：只能发图片（PNG、JPG、GIF、WebP）或 PDF，每个不超过 ${Number((maxBytes / 1048576).toFixed(1))} MB，一次最多 ${maxFiles} 个。`,
   tooLong: (max: number) => `消息有点长，我只看了前 ${max} 个字。订单号、付款时间这些关键信息，单独发我会更准确。`,
   unknown: () => '抱歉，这句我没太明白。我主要帮你查订单：发我订单号，或者说说付款时间和买了什么。也可以说“转人工”。',
+  /** Not understood while the buyer already waits for a person: no second offer of one. */
+  unknownWhileWaiting: () => '抱歉，这句我没太明白。你的问题已经交给客服了；有补充的话直接发我，我会一起转给客服。',
   unknownMenu: () => '你可以试试这样说：“查订单 + 订单号”、“没有订单号”、“卡密在哪里看”、“转人工”。',
 
   askOrderNo: (attempt: number) =>
@@ -153,6 +159,8 @@ export const say = {
   // Hand-back after an agent resolves, and the rating.
   askRating: () => '这次人工服务就到这里，后面有问题随时找我。方便的话给客服打个分吧：回复 1–5（5 分最满意）。',
   ratingThanks: (n: number) => (n >= 4 ? `收到 ${n} 分，谢谢你的认可！` : `收到 ${n} 分，谢谢反馈，我们会改进。`),
+  ratingNotSolved: (n: number, id: string, due: Date, ctx: ReplyContext) =>
+    `收到 ${n} 分。抱歉没能帮你解决，我已经把你说的情况提交成工单 ${id}，客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你，回复会发到这里。`,
   handoffAlready: () => '已经在排队等人工客服了，客服接入后会在这里回复你。不想等了可以回复“不用了”。',
   escalateOffer: () => '这种情况需要人工处理，我帮你转人工客服吗？回复“好的”或“不用了”。',
   agentJoined: (agentName: string) => `客服 ${agentName} 已接入，接下来由人工为你处理。`,
@@ -169,10 +177,43 @@ export const say = {
   faqNone: () => '这个问题我的知识库里暂时没有答案。如果是某笔订单的问题，发我订单号我帮你查；也可以回复“提交工单”或“转人工”。',
   faqMore: () => '还有疑问的话，发订单号我帮你查具体订单。',
 
-  complaint: () => '非常抱歉让你有不好的体验。我先把你的问题转给人工客服处理。',
+  // What happens next (a queue or a ticket) is said by the handoff itself: no promise here.
+  complaint: () => '非常抱歉让你有不好的体验。',
   refundAsk: () => '退款需要先看订单情况。请发一下订单号；没有订单号回复“没有订单号”。',
   refundGeneral: () => '退款一般原路退回：微信、支付宝通常即时到 1–3 个工作日，银行卡最长约 7 个工作日。',
   paymentIssueIntro: () => '扣了款但订单不对，这种情况要核对付款记录。先发一下订单号吧。',
+
+  // Waiting for people: where the buyer stands, honestly.
+  queueWait: (ahead: number, waitMin: number) =>
+    ahead > 0 ? `你在排队等人工客服，前面还有 ${ahead} 位，预计还要 ${waitMin} 分钟左右。客服接入后会在这里回复你，不想等了回复“不用了”。` : '你排在第一位，客服马上就接入，请稍等。不想等了回复“不用了”。',
+  withAgent: (agentName: string) => `客服 ${agentName} 正在处理你的问题，会在这里回复你，请稍等。`,
+  ticketWait: (id: string, due: Date, hours: string, closedNow: boolean, ctx: ReplyContext) =>
+    `你的问题已经提交成工单 ${id}，客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你${closedNow ? `（人工客服每天 ${hours.replace('-', '–')} 上班，现在还没上班）` : ''}。回复会发到这里，不用一直守着；有补充直接发我，我会附到工单里。`,
+
+  // Follow-ups about the order the conversation is about: what was asked, not the whole block again.
+  refundFiled: (id: string, due: Date, ctx: ReplyContext) =>
+    `可以退款。我已经提交了退款申请（工单 ${id}），客服会在 ${when(due, ctx.now, ctx.tz)} 前处理。退款原路退回：微信零钱、支付宝余额一般即时到账，银行卡一般 1–3 个工作日。`,
+  refundPending: (id: string, due: Date, ctx: ReplyContext) =>
+    `退款申请已经在工单 ${id} 里了，客服会在 ${when(due, ctx.now, ctx.tz)} 前处理。退款原路退回：微信零钱、支付宝余额一般即时到账，银行卡一般 1–3 个工作日。`,
+  refundDelivered: (what: string) =>
+    `这笔订单的${what}已经发放了。虚拟商品发出后一般不支持无理由退款（在线下载的数字化商品不适用七天无理由退货）。如果${what}有问题（无效、提示已被使用），把具体情况告诉我，我帮你提交售后。`,
+  refundNotPaid: () => '这笔订单还没付款，不需要退款：不想要了不付就行，订单到时会自动关闭。如果钱已经扣了，回复“钱扣了”，我帮你核对。',
+  refundClosed: () => '这笔订单已经关闭了，没有扣款的话不用退款。如果钱扣了，回复“钱扣了”，我帮你核对后退款。',
+  refundShipped: () => '包裹已经发出，退款要先拦截或退回包裹，客服会联系你安排。',
+  noTracking: (title: string) => `这是虚拟商品（${title}），不走快递，所以没有快递单号，卡密/充值会直接发到订单里。`,
+  notShipped: () => '还没发货，所以暂时没有快递单号；发货后订单里会显示，我也能帮你查。',
+  notYetDelivered: (what: string, why: string) => `这笔订单的${what}还没发出来（${why}）。`,
+  inTicket: (id: string) => `客服在工单 ${id} 里处理。`,
+  shopSays: (notice: string) => `店铺说明：${notice}`,
+  disputeFiled: (what: string, masked: string, id: string, due: Date, ctx: ReplyContext) =>
+    `${what}提示已被使用或无效，需要客服查这张${what}的使用记录，再给你补发或退款。我已经提交售后工单 ${id}（${what} ${masked} 和你的描述都附上了），客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你。方便的话发一张提示的截图，我附到工单里。`,
+  newCodeSame: (what: string, masked: string, id?: string) =>
+    `订单里的${what}还是原来那张（${masked}），补发的还没更新到订单上。${id ? `工单 ${id} 还在处理中，客服补发后` : '客服补发后'}订单里会显示新的${what}，到时回复“查看${what}”就能看到。`,
+  newCodeUpdated: (what: string, masked: string) => `订单里的${what}已经更新了（现在是 ${masked}）。要看完整的，回复“查看${what}”，核对身份后发给你。`,
+  confirmCandidate: (o: UnifiedOrder, ctx: ReplyContext) =>
+    `找到一笔时间对得上的订单：${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${o.paidAt ? when(new Date(o.paidAt), ctx.now, ctx.tz) + '付款' : '未付款'}｜${statusLabel(o)}
+是这笔吗？回复“是”或“不是”。`,
+  notThisOne: () => '好的，不是这笔。这个时间附近没有别的订单了：可以换个付款时间再说一次，或者发一下订单号；都找不到的话回复“提交工单”。',
 
   alreadyVerified: () => '你已经核对过身份了。',
   notResolvedNoOrder: () => '还没帮你查到具体订单。发我订单号，我看看卡在哪一步。',
@@ -201,8 +242,11 @@ export function maskedDelivery(d: Delivery, ctx: ReplyContext): string {
       const list = d.items.map((it, i) => `${i + 1}. ${it.masked ?? '****'}`).join('\n');
       return `已发放${what}（部分打码）：\n${list || '（暂无）'}`;
     }
-    case 'topup_receipt':
-      return `充值账号 ${d.account ?? '—'}${d.faceValue ? `，面值 ${d.faceValue} 元` : ''}${d.chargedAmount ? `，已到账 ${d.chargedAmount} 元` : ''}${d.finishedAt && d.chargedAmount ? `，${when(new Date(d.finishedAt), ctx.now, ctx.tz)}到账` : ''}。`;
+    case 'topup_receipt': {
+      // Only money that arrived is "到账": a failed top-up's finish time is its failure.
+      const arrived = !!d.chargedAmount && Number(d.chargedAmount) > 0;
+      return `充值账号 ${d.account ?? '—'}${d.faceValue ? `，面值 ${d.faceValue} 元` : ''}${arrived ? `，已到账 ${d.chargedAmount} 元${d.finishedAt ? `（${when(new Date(d.finishedAt), ctx.now, ctx.tz)}）` : ''}` : d.finishedAt ? '，没有充上' : ''}。`;
+    }
     case 'tracking_number':
       return `${d.carrierName ?? '快递'}单号：${d.trackingNo}${d.lastEvent ? `\n最新物流（${when(new Date(d.lastEvent.at), ctx.now, ctx.tz)}）：${d.lastEvent.text}` : ''}`;
   }
@@ -235,24 +279,35 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
         : '你说已经扣款，但订单这边还显示没收到付款。这通常是支付回调没送达，需要客服拿付款记录核对后补单或退款。';
     case 'expired_or_canceled':
       return `这笔订单已${order?.status === 'canceled' ? '取消' : '超时关闭'}，不会再发货。`;
-    case 'manual_review':
+    case 'manual_review': {
+      const closed = d.hours && !isOpen(ctx.now, d.hours, ctx.tz);
+      const hours = d.hours ? `审核时间是每天 ${formatHours(d.hours)}${closed ? '，现在不在审核时间' : ''}，` : '';
       return d.pastWindow
-        ? `这笔订单在人工审核，已经等了${waited}，超过了正常的审核时间，我帮你转人工催一下。`
-        : `这笔订单金额较大，需要人工审核，审核通过才会发货。一般${eta}之前会有结果，结果会通知你。`;
-    case 'sync_delay': {
-      const thing = type === 'physical_card' ? '发货' : type === 'phone_topup' ? '充值' : '卡密/单号';
-      return d.step === 'self_check'
-        ? `付款已经收到（${waited}前），${thing}正在生成。系统同步需要一点时间，一般${eta}之前就会好，先别着急。`
-        : `付款已经收到${waited}了，${thing}还没生成，比平时慢了一些。一般${eta}之前能恢复，我先帮你提交给客服跟进。`;
+        ? `这笔订单在人工审核，已经等了${waited}，超过了正常的审核时间（本应在${eta}之前有结果），我帮你转人工催一下。`
+        : `这笔订单需要人工审核，审核通过才会发货。${hours}一般${eta}之前会有结果，结果会通知你。`;
     }
-    case 'upstream_pending':
+    case 'sync_delay': {
+      const thing = type === 'physical_card' ? '发货' : type === 'phone_topup' ? '充值' : type === 'software_license' ? '激活码' : '卡密';
+      const promised = d.promise?.text ? `商品写明${d.promise.text}，` : '';
+      // Manual delivery waits for people: say when they work when they do not now.
+      const people = d.hours ? `这笔是人工发货，发货时间是每天 ${formatHours(d.hours)}${isOpen(ctx.now, d.hours, ctx.tz) ? '' : '，现在不在发货时间'}，` : '';
       return d.step === 'self_check'
-        ? `${type === 'phone_topup' ? '话费' : '订单'}已经提交给供货方，正在充值中（已经${waited}），一般${eta}之前到账。`
-        : `${type === 'phone_topup' ? '话费' : '订单'}在供货方那边已经处理了${waited}，超过了正常时间（本应在${eta}之前完成），我帮你转人工核查。`;
-    case 'upstream_failed':
-      return order?.status === 'partially_delivered'
-        ? '这笔充值只成功了一部分，剩下的需要客服处理补充或退差价。'
-        : '供货方那边处理失败了，这笔订单不会自动到账。可以重新充值或退款，需要客服帮你处理。';
+        ? `付款已经收到（${waited}前），${thing}正在处理。${people}${promised}一般${eta}之前就会好，先别着急。`
+        : `付款已经收到${waited}了，${thing}还没好，比平时慢了一些。${people}一般${eta}之前能好，我先帮你提交给客服跟进。`;
+    }
+    case 'upstream_pending': {
+      const what = type === 'phone_topup' ? '话费' : '订单';
+      const promised = d.promise?.text ? `商品写明${d.promise.text}，` : '';
+      return d.step === 'self_check'
+        ? `${what}已经提交给供货方，正在充值中（已经${waited}）。${promised}一般${eta}之前到账。`
+        : `${what}在供货方那边已经处理了${waited}，超过了${d.promise?.text ? `商品写明的${d.promise.text}` : '正常时间'}（本应在${eta}之前完成），我帮你转人工核查。`;
+    }
+    case 'upstream_failed': {
+      if (order?.status === 'partially_delivered') return '这笔充值只成功了一部分，剩下的需要客服处理补充或退差价。';
+      const failed = '供货方那边处理失败了，这笔订单不会到账。';
+      if (d.refund?.state === 'processing') return `${failed}${refundUnderWay(d, ctx)}`;
+      return `${failed}需要客服帮你退款或重新提交，我帮你交给客服。`;
+    }
     case 'out_of_stock':
       return order?.status === 'partially_delivered'
         ? '这笔订单只发了一部分，剩下的暂时缺货，需要客服补货或退差价。'
@@ -280,10 +335,35 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
     case 'delivered':
       return type === 'phone_topup' ? '这笔充值已经成功到账了。' : type === 'physical_card' ? '包裹已经签收了。' : '这笔订单已经发货了。';
     case 'refunded':
-      return `这笔订单已${order?.status === 'partially_refunded' ? '部分' : ''}退款，原路退回。微信、支付宝一般即时到 1–3 个工作日${eta ? `（最晚约 ${eta}）` : ''}，银行卡最长约 7 个工作日。`;
+      return refundDone(d, order, ctx);
     case 'overdue':
       return `付款已经${waited}了还没发货，明显超过了正常时间，我帮你转人工处理。`;
   }
+}
+
+/** A refund that is being made: what the shop said, and when it should arrive (business days: "about"). */
+function refundUnderWay(d: Diagnosis, ctx: ReplyContext): string {
+  const r = d.refund!;
+  const window = r.window?.text ? `${r.window.text}` : '';
+  const to = r.channel ? `退回${r.channel}` : '原路退回';
+  const by = d.eta && d.eta.getTime() > ctx.now.getTime() ? `预计${when(d.eta, ctx.now, ctx.tz)}之前到账${r.window?.businessDays ? '（遇节假日顺延）' : ''}` : '';
+  return `退款正在办理中${window ? `，${window}${to}` : `，${to}`}${by ? `，${by}` : ''}。到时还没到账再找我。`;
+}
+
+/** A refund that was made: when, how much, where to, and whether it should be there by now. */
+function refundDone(d: Diagnosis, order: UnifiedOrder | undefined, ctx: ReplyContext): string {
+  const r = d.refund;
+  const partial = order?.status === 'partially_refunded';
+  const when_ = r?.at ? `已于${when(new Date(r.at), ctx.now, ctx.tz)}` : '已经';
+  const amount = r?.amount ? ` ${money(r.amount, order?.currency ?? 'CNY')}` : '';
+  const to = r?.channel ? `，退回${r.channel}` : '，原路退回';
+  const head = `这笔订单${when_}${partial ? '部分退款' : '退款'}${amount}${to}。`;
+  if (!d.eta) return `${head}微信零钱、支付宝余额一般即时到账，银行卡一般 1–3 个工作日，最长约 7 个工作日。`;
+  if (d.eta.getTime() <= ctx.now.getTime()) {
+    const where = r?.channel ? `${r.channel}的明细` : '付款用的微信/支付宝账单或银行卡流水';
+    return `${head}按时间应该已经到账了，可以在${where}里找一下（退款会单独一条记录）。没找到的话回复“没找到”，我帮你转客服查。`;
+  }
+  return `${head}预计${when(d.eta, ctx.now, ctx.tz)}之前到账（遇节假日顺延）。`;
 }
 
 export function selfCheckSteps(cause: Cause): string | undefined {

@@ -299,4 +299,10 @@ export const MIGRATIONS: Migration[] = [
       CREATE UNIQUE INDEX dl_activities_id ON dl_activities (conversation_id, activity_id);
       CREATE INDEX dl_activities_client_id ON dl_activities (conversation_id, client_activity_id) WHERE client_activity_id IS NOT NULL;`,
   },
+  {
+    version: 14,
+    name: 'tickets keep what the bot told the buyer',
+    sql: `ALTER TABLE tickets ADD COLUMN told TEXT;
+      ALTER TABLE handoff_requests ADD COLUMN rating_comment TEXT;`,
+  },
 ];

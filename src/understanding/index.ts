@@ -4,6 +4,7 @@
 import type { ProductType } from '../orders/model.js';
 import { type Contact, type Identifier, extractContact, extractIdentifiers } from './identifiers.js';
 import { type Intent, SIGNALS, classifyIntent } from './intent.js';
+import { brandsIn } from './brands.js';
 import { normalizeText } from './normalize.js';
 import { type PaymentTime, extractPaymentTime } from './time.js';
 import { PRODUCT_WORDS, detectProductType } from './productType.js';
@@ -29,6 +30,8 @@ export interface Understanding {
   queryPassword?: string;
   /** A bare small number ("2", "第2个"): a pick from a list the bot showed. */
   choice?: number;
+  /** Brands the buyer names ("steam", "qq" for Q币…), canonical (understanding/brands.ts). */
+  brands: string[];
   signals: {
     yes: boolean;
     no: boolean;
@@ -46,6 +49,14 @@ export interface Understanding {
     rights: boolean;
     ticket: boolean;
     cancelWait: boolean;
+    asksWhen: boolean;
+    asksWhy: boolean;
+    codeUsed: boolean;
+    newCode: boolean;
+    wherePerson: boolean;
+    notThis: boolean;
+    venting: boolean;
+    wheresMoney: boolean;
   };
 }
 
@@ -99,6 +110,7 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
     contact,
     queryPassword: text.match(QUERY_PASSWORD)?.[1],
     choice: text.match(CHOICE) ? Number(text.match(CHOICE)![1]) : undefined,
+    brands: brandsIn(text),
     signals: {
       yes: s.yes.test(text),
       no: s.no.test(text),
@@ -116,6 +128,14 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
       rights: s.rights.test(text),
       ticket: s.ticket.test(text),
       cancelWait: s.cancelWait.test(text),
+      asksWhen: s.asksWhen.test(text),
+      asksWhy: s.asksWhy.test(text),
+      codeUsed: s.codeUsed.test(text),
+      newCode: s.newCode.test(text),
+      wherePerson: s.wherePerson.test(text),
+      notThis: s.notThis.test(text),
+      venting: s.venting.test(text),
+      wheresMoney: s.wheresMoney.test(text),
     },
   };
 }

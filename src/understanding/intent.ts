@@ -50,6 +50,22 @@ export const SIGNALS = {
   /** Stop waiting for a human agent. */
   cancelWait: /^(不用了|不等了|算了|取消|取消排队|不要人工了|不用人工了|不需要了)[吧了!！。.]*$|取消(人工|排队|转人工)|不用转人工|不等人工/,
   ticket: /提交工单|提工单|留个?工单|开工单|^工单$/,
+  /** A question about when ("多久能退回来", "还要等多久", "什么时候能好"). */
+  asksWhen: /多久|多长时间|什么时候|啥时候|几点|何时|要等|还要等|等多久|几天|几个小时|多少天|多会儿|啥时/,
+  /** Where the money is ("钱呢", "退的钱到哪了"): the refund, for an order that has one. */
+  wheresMoney: /钱呢|钱去哪|钱到哪|钱在哪|退的钱|钱退了吗|钱退回|钱什么时候|我的钱/,
+  /** A question about why ("为什么要审核"). */
+  asksWhy: /为什么|为啥|凭什么|怎么会|什么原因|啥原因|咋回事|怎么回事/,
+  /** A code that does not work: a dispute about what was delivered, not a request to see it. */
+  codeUsed: /已被使用|已使用|被用过|被人用了|用过了|已被兑换|已兑换过|无效|失效|提示.{0,8}(错误|失败|无效|不存在)|卡密(不对|错误)|激活失败|兑换失败/,
+  /** Asking for a replacement code ("新的卡密在哪", "补发的呢"). */
+  newCode: /新的?(卡密|激活码|码)|补发|重新发|重发|换一个(卡密|码)|另发|重新给/,
+  /** Asking where the people are ("人呢", "客服呢", "怎么没人回"). */
+  wherePerson: /^人呢|人去哪|人在哪|客服呢|客服人呢|怎么没人|还没人|没人(回|理|管)|有人(在)?吗|人工呢|人工怎么还/,
+  /** Venting words: routed as a complaint (priority) even when the message also asks about an order. */
+  venting: /投诉|骗子|骗人|骗钱|诈骗|黑店|黑心|跑路|垃圾|坑人|太坑|坑爹|太差|差评|服务态度|没有?良心|恶心|无良|奸商|什么破|失望|scam/i,
+  /** Not the order the bot picked ("不是这个", "不是这笔", "选错了"). */
+  notThis: /不是这(个|笔|单|一笔)|不是它|选错了|弄错了|搞错了|不是这张|换一个|另外一(个|笔)|另一(个|笔)/,
   rights: /维权|权益|投诉|12315|交易纠纷|报警|起诉|电子商务法|消协|跑路/,
 };
 
@@ -68,7 +84,11 @@ export function classifyIntent(f: IntentFacts): Intent {
   if (!t || !/[\p{L}\p{N}]/u.test(t)) return 'unknown';
   if (R.human.test(t)) return 'human_agent';
   const howToJudge = /辨别|判断|识别|分辨|怎么防|防止|避免|如何防|是不是/.test(t) && QUESTION.test(t) && !PERSONAL.test(t);
-  if (R.complaint.test(t) && !howToJudge) return 'complaint';
+  // DESIGN §5 rule 3: complaint only when venting is the whole message; venting about a named
+  // order or a concrete status question is that question (the dialogs still route it as a complaint).
+  const rest = t.replace(new RegExp(R.complaint.source, 'gi'), '');
+  const topic = f.hasIdentifier || (R.status.test(rest) && /吗|[？?]|什么时候|多久|几时|怎么还|咋还|到哪|进度/.test(rest));
+  if (R.complaint.test(t) && !howToJudge && !topic) return 'complaint';
   if (R.refund.test(t)) return 'refund';
   if (R.payment.test(t)) return 'payment_issue';
   // "感谢感谢 已经到账了": thanks for something that arrived, not a status question.

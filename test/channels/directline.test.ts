@@ -86,7 +86,7 @@ describe('Direct Line 3.0 with the official DirectLineJS client', () => {
     await asked;
     const diagnosed = nextBotMessage(dl, (t) => t.includes('K7QX9ZP2M4RT8WNA'));
     await post(dl, 'K7QX9ZP2M4RT8WNA');
-    expect(await diagnosed).toContain('单号生成');
+    expect(await diagnosed).toContain('➤ 出卡');
     dl.end();
   });
 

@@ -46,7 +46,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
       .assertReply((a) => {
         expect(a.text).toContain('K7QX9ZP2M4RT8WNA');
         expect(a.text).toContain('15:09'); // honest ETA: paid 14:54 + 15 minutes
-        expect(a.text).toContain('➤ 单号生成');
+        expect(a.text).toContain('➤ 出卡');
       })
       .assertReply((a) => expect(outcomeOf(a)).toMatchObject({ cause: 'sync_delay', step: 'self_check', lookup: { found: true, status: 'paid' }, slots: { orderNo: 'K7QX9ZP2M4RT8WNA', productType: 'game_card' } }))
       .startTest();

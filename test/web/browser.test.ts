@@ -46,7 +46,7 @@ describe('demo shop page with the official Web Chat', () => {
 
     await input.fill('K7QX9ZP2M4RT8WNA');
     await input.press('Enter');
-    await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('单号生成');
+    await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('➤ 出卡');
     expect(await chat.innerText()).toContain('付款已经收到');
     const count = (t: string, word: string) => t.split(word).length - 1;
     const before = count(await chat.innerText(), '请发一下订单号');
