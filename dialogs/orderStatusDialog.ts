@@ -35,7 +35,8 @@ export class OrderStatusDialog extends FlowDialog<State> {
   private async step(dc: DialogContext, first: boolean): Promise<DialogTurnResult> {
     const t = this.turn(dc);
     const sess = this.session(dc);
-    const ask = askOf(t.u);
+    // Asked again with nothing new to ask ("还没到吗"): the status, unless it is unchanged and with people.
+    const ask = askOf(t.u) ?? (t.u.identifiers.length === 0 && sess.current && t.u.signals.notResolved ? 'status' : undefined);
     // A question about the order we already looked up gets an answer to what was asked.
     if (!t.u.identifiers[0] && sess.current && ask && !t.u.signals.noOrderNo) {
       const rung = await followUp(this.desk, dc.context, ask);

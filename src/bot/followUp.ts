@@ -18,7 +18,7 @@ import { conversationOf } from './channelKey.js';
 import { type Desk, session } from './desk.js';
 import { turnData } from './types.js';
 
-export type Ask = 'refund' | 'tracking' | 'dispute' | 'new_code' | 'when' | 'why';
+export type Ask = 'refund' | 'tracking' | 'dispute' | 'new_code' | 'when' | 'why' | 'status';
 
 /** What a message asks about the current order, if it asks something specific. */
 export function askOf(u: Understanding): Ask | undefined {
@@ -60,7 +60,9 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
   t.outcome.lookup = { found: true, status: order.status, holdReasons: order.holdReasons };
   t.outcome.cause = d.cause;
   const told = explain(d, shown, {}, rc);
-  Object.assign(sess.current, { cause: d.cause, told, pastWindow: d.pastWindow });
+  // "还没到吗" while people have the case: if nothing changed, say so and where the case is, not the block again.
+  const unchanged = d.cause === sess.current.cause && d.step === sess.current.step;
+  Object.assign(sess.current, { cause: d.cause, told, pastWindow: d.pastWindow, step: unchanged ? sess.current.step : d.step });
   // A follow-up does its own work (a ticket it files is filed): the dialog has nothing left to run.
   const answered = (step: 'answered' | 'contact' | 'self_check' = 'answered'): 'answered' => {
     t.outcome.step = step;
@@ -68,6 +70,12 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
   };
 
   switch (ask) {
+    case 'status': {
+      if (!unchanged || !withPeople(desk, ctx)) return undefined;
+      await desk.send(ctx, say.noChange(told));
+      await answerWait(desk, ctx);
+      return 'answered';
+    }
     case 'refund':
       return answered(await refund(desk, ctx, order, d));
     case 'tracking': {

@@ -2,7 +2,7 @@
  * order + what the buyer said + now + policy → cause, honest expected time, next ladder step.
  * Pure: no I/O, no clock of its own.
  */
-import { ALWAYS, type DailyHours, addBusinessDays, addWorkingMinutes, hoursInText, workingMinutesBetween } from '../calendar.js';
+import { ALWAYS, type DailyHours, addBusinessDays, addWorkingMinutes, hoursInText } from '../calendar.js';
 import type { Policy } from '../config.js';
 import type { HoldReason, ProductType, UnifiedOrder } from '../orders/model.js';
 import { isVirtual } from '../orders/model.js';
@@ -97,14 +97,14 @@ function waiting(order: UnifiedOrder, now: Date, policy: Policy): Diagnosis {
   }
   const normal = promise?.minutes ?? policy.normalWaitMin[type];
   const overdue = Math.max(normal, policy.overdueMin[type]);
-  // People deliver manual orders: a window of minutes or hours counts their working hours (the
-  // notice's, else the agents'); windows of days (parcels) are calendar days.
+  // People deliver manual orders: the time promised for a window of minutes or hours is one they
+  // can keep, counted in their working hours (the notice's, else the agents'); how long the buyer
+  // has waited (and so the rung) is plain time. Windows of days (parcels) are calendar days.
   const hours = order.fulfillmentMode === 'manual' && normal < 24 * 60 ? (hoursInText(order.shopNotice, /发货|处理|在线|上班|营业|客服/) ?? policy.agentHours) : ALWAYS;
-  const worked = workingMinutesBetween(paid, now, hours, policy.timeZone);
   const by = (minutes: number) => addWorkingMinutes(paid, minutes, hours, policy.timeZone);
   const shown = hours === ALWAYS ? undefined : hours;
-  if (worked <= normal) return result('sync_delay', 'self_check', { eta: by(normal), waitedMin: waited, promise, hours: shown });
-  if (worked < overdue) return result('sync_delay', 'contact', { eta: by(overdue), waitedMin: waited, pastWindow: true, promise, hours: shown });
+  if (waited <= normal) return result('sync_delay', 'self_check', { eta: by(normal), waitedMin: waited, promise, hours: shown });
+  if (waited < overdue) return result('sync_delay', 'contact', { eta: by(overdue), waitedMin: waited, pastWindow: true, promise, hours: shown });
   return result('overdue', 'escalate', { waitedMin: waited, pastWindow: true, promise, hours: shown });
 }
 

@@ -202,6 +202,7 @@ export const say = {
   refundShipped: () => '包裹已经发出，退款要先拦截或退回包裹，客服会联系你安排。',
   noTracking: (title: string) => `这是虚拟商品（${title}），不走快递，所以没有快递单号，卡密/充值会直接发到订单里。`,
   notShipped: () => '还没发货，所以暂时没有快递单号；发货后订单里会显示，我也能帮你查。',
+  noChange: (told: string) => `还没有新进展，和刚才一样：${told}`,
   notYetDelivered: (what: string, why: string) => `这笔订单的${what}还没发出来（${why}）。`,
   inTicket: (id: string) => `客服在工单 ${id} 里处理。`,
   shopSays: (notice: string) => `店铺说明：${notice}`,

@@ -107,7 +107,7 @@ describe('the console shows an agent only what belongs to the open conversation'
       await page.getByLabel('密码').fill('correct horse battery');
       await page.getByRole('button', { name: '登录' }).click();
     }
-    await expect.poll(() => page.locator('#presence').innerText(), { timeout: 10_000 }).toContain('在线客服');
+    await expect.poll(() => page.locator('#presence').innerText(), { timeout: 30_000 }).toContain('在线客服');
     // Two buyers ask for a person, one about the delivered order.
     const buyer = async (text: string) => {
       const { token, conversationId } = (await (await fetch(`${base}/api/directline/token`, { method: 'POST' })).json()) as { token: string; conversationId: string };
@@ -119,17 +119,17 @@ describe('the console shows an agent only what belongs to the open conversation'
     await buyer('K8PL3MZ7Q2XV9TRB 卡密用不了');
     await buyer('DJ20261123120055QWER 怎么还没好');
     const queued = page.locator('[data-testid="queue"] li');
-    await expect.poll(() => queued.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => queued.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     await page.locator('[data-testid="queue"] li', { hasText: 'K8PL3MZ7Q2XV9TRB' }).click();
-    await expect.poll(() => page.locator('#lookup-no').inputValue(), { timeout: 10_000 }).toBe('K8PL3MZ7Q2XV9TRB');
+    await expect.poll(() => page.locator('#lookup-no').inputValue(), { timeout: 30_000 }).toBe('K8PL3MZ7Q2XV9TRB');
     // The transcript shows the order, never a plaintext code; the audited reveal shows it.
     expect(await page.locator('[data-testid="timeline"]').innerText()).not.toContain('QB10-8842-5519-7Z3K');
     await page.locator('#lookup-form button[type="submit"], #lookup-form button').first().click();
     await page.getByRole('button', { name: /查看卡密/ }).click();
-    await expect.poll(() => page.locator('#lookup-result').innerText(), { timeout: 10_000 }).toContain('QB10-8842-5519-7Z3K');
+    await expect.poll(() => page.locator('#lookup-result').innerText(), { timeout: 30_000 }).toContain('QB10-8842-5519-7Z3K');
     // Another conversation: the code and the other order are gone from the panel.
     await page.locator('[data-testid="queue"] li', { hasText: 'DJ20261123120055QWER' }).click();
-    await expect.poll(() => page.locator('#lookup-no').inputValue(), { timeout: 10_000 }).toBe('DJ20261123120055QWER');
+    await expect.poll(() => page.locator('#lookup-no').inputValue(), { timeout: 30_000 }).toBe('DJ20261123120055QWER');
     expect(await page.locator('#lookup-result').innerText()).not.toContain('QB10-8842-5519-7Z3K');
     expect(await page.content()).not.toContain('QB10-8842-5519-7Z3K');
     expect(errors).toEqual([]);
