@@ -64,7 +64,8 @@ export class OrderStatusDialog extends FlowDialog<State> {
     }
     const rc = this.desk.replyContext(t);
     const got: string[] = [];
-    if (t.u.paymentTime && sess.slots.paymentTime) got.push(slotLabels.paymentTime(new Date(sess.slots.paymentTime.at), rc));
+    const pt = sess.slots.paymentTime;
+    if (t.u.paymentTime && pt) got.push(slotLabels.paymentTime(new Date(pt.at), rc, { from: new Date(pt.from), to: new Date(pt.to) }));
     if (t.u.productType) got.push(slotLabels.productType(t.u.productType));
     const text = got.length ? say.gotInfoNeedOrderNo(got) : say.askOrderNo(state.attempts);
     const prefix = first && t.u.intent === 'payment_issue' ? `${say.paymentIssueIntro()}\n` : first && t.u.intent === 'refund' ? `${say.refundGeneral()}\n` : '';

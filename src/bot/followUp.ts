@@ -11,7 +11,7 @@ import { formatHours, isOpen } from '../calendar.js';
 import { type Diagnosis, diagnoseOrder } from '../diagnosis/index.js';
 import { maskNumbers } from '../orders/masking.js';
 import type { UnifiedOrder } from '../orders/model.js';
-import { BUTTONS, CAUSE_LABEL, explain, maskedDelivery, say, ticketNote } from '../replies/index.js';
+import { BUTTONS, CAUSE_LABEL, deliveredHowTo, explain, maskedDelivery, say, ticketNote } from '../replies/index.js';
 import { HOLD_LABEL } from '../replies/labels.js';
 import type { Understanding } from '../understanding/index.js';
 import { conversationOf } from './channelKey.js';
@@ -93,7 +93,8 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
     }
     // Why and when are answered, not escalated again: climbing the ladder is "还是没到"'s job.
     case 'why': {
-      await desk.send(ctx, [told, order.shopNotice ? say.shopSays(order.shopNotice) : ''].filter(Boolean).join('\n'));
+      const howTo = (d.cause === 'delivered' || d.cause === 'code_not_tracking') && codesOf(order).length ? deliveredHowTo(order) : '';
+      await desk.send(ctx, [told, order.shopNotice ? say.shopSays(order.shopNotice) : '', howTo].filter(Boolean).join('\n'));
       return answered();
     }
     case 'when': {
@@ -140,7 +141,7 @@ async function refund(desk: Desk, ctx: TurnContext, order: UnifiedOrder, d: Diag
     return 'answered';
   }
   if (d.cause === 'delivered' || d.cause === 'code_not_tracking') {
-    await desk.send(ctx, say.refundDelivered(codeWord(order)));
+    await desk.send(ctx, say.refundDelivered(order));
     return 'answered';
   }
   // Paid and not (fully) delivered: a refund request for people, filed once, with an honest time.

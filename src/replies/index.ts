@@ -195,8 +195,12 @@ export const say = {
     `可以退款。我已经提交了退款申请（工单 ${id}），客服会在 ${when(due, ctx.now, ctx.tz)} 前处理。退款原路退回：微信零钱、支付宝余额一般即时到账，银行卡一般 1–3 个工作日。`,
   refundPending: (id: string, due: Date, ctx: ReplyContext) =>
     `退款申请已经在工单 ${id} 里了，客服会在 ${when(due, ctx.now, ctx.tz)} 前处理。退款原路退回：微信零钱、支付宝余额一般即时到账，银行卡一般 1–3 个工作日。`,
-  refundDelivered: (what: string) =>
-    `这笔订单的${what}已经发放了。虚拟商品发出后一般不支持无理由退款（在线下载的数字化商品不适用七天无理由退货）。如果${what}有问题（无效、提示已被使用），把具体情况告诉我，我帮你提交售后。`,
+  refundDelivered: (o: UnifiedOrder) =>
+    o.productType === 'phone_topup'
+      ? '这笔充值已经到账了，到账后的话费、流量一般不能退款。如果余额里没看到，把充值号码核对一下，或告诉我具体情况，我帮你提交售后。'
+      : o.productType === 'physical_card'
+        ? '包裹已经签收了。实体卡退货要看店铺的售后规则（卡没拆封、没使用），我帮你提交售后申请的话回复“提交工单”，说一下原因。'
+        : `这笔订单的${o.productType === 'software_license' ? '激活码' : '卡密'}已经发放了。虚拟商品发出后一般不支持无理由退款（在线下载的数字化商品不适用七天无理由退货）。如果有问题（无效、提示已被使用），把具体情况告诉我，我帮你提交售后。`,
   refundNotPaid: () => '这笔订单还没付款，不需要退款：不想要了不付就行，订单到时会自动关闭。如果钱已经扣了，回复“钱扣了”，我帮你核对。',
   refundClosed: () => '这笔订单已经关闭了，没有扣款的话不用退款。如果钱扣了，回复“钱扣了”，我帮你核对后退款。',
   refundShipped: () => '包裹已经发出，退款要先拦截或退回包裹，客服会联系你安排。',
@@ -385,7 +389,9 @@ export function productLabel(t: ProductType): string {
 }
 
 export const slotLabels = {
-  paymentTime: (at: Date, ctx: ReplyContext) => `付款时间 ${when(at, ctx.now, ctx.tz)}`,
+  /** A time the buyer gave; a whole day ("昨天") is said as the day, not as its midnight. */
+  paymentTime: (at: Date, ctx: ReplyContext, window?: { from: Date; to: Date }) =>
+    `付款时间 ${window && window.to.getTime() - window.from.getTime() >= 12 * 3_600_000 ? when(at, ctx.now, ctx.tz).replace(/ ?\d\d:\d\d$/, '') : when(at, ctx.now, ctx.tz)}`,
   productType: (t: ProductType) => `商品 ${PRODUCT_LABEL[t]}`,
   contact: (c: string) => `联系方式 ${maskContact(c)}`,
 };
