@@ -13,7 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { App } from '../app.js';
 import { diagnoseOrder } from '../diagnosis/index.js';
-import { jsonBody, requestUrl, safeDecode } from '../channels/http/json.js';
+import { jsonBody, requestUrl, safeDecode } from '../channels/http/request.js';
 import { RateLimiter, takeAll } from '../orders/guards.js';
 import type { UnifiedOrder } from '../orders/model.js';
 import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, ticketNote, timeline } from '../replies/index.js';

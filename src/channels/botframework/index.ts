@@ -15,7 +15,7 @@ import express, { type Request, type Response } from 'express';
 import type { App } from '../../app.js';
 import { channelNamespace } from '../../bot/channelKey.js';
 import { withoutRecord } from '../../bot/records.js';
-import { jsonBody } from '../http/json.js';
+import { jsonBody } from '../http/request.js';
 import { maskSecret } from '../../orders/masking.js';
 
 export const BF_NAMESPACE = 'bf';

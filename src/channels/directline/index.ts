@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { RateLimiter } from '../../orders/guards.js';
-import { MAX_JSON_DEPTH, jsonBody, requestUrl, safeDecode, withinDepth } from '../http/json.js';
+import { MAX_JSON_DEPTH, jsonBody, requestUrl, safeDecode, withinDepth } from '../http/request.js';
 import { BOT, DIRECTLINE_CHANNEL, DirectLineAdapter } from './adapter.js';
 import { DirectLineStore } from './store.js';
 import { type TokenClaims, TokenService } from './tokens.js';

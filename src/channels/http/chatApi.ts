@@ -12,7 +12,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { setting } from '../../storage/settings.js';
-import { jsonBody } from './json.js';
+import { jsonBody } from './request.js';
 
 export const CHAT_API_CHANNEL = 'webjson';
 
