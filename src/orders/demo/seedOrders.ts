@@ -352,6 +352,8 @@ interface Spec {
   events?: Ev[];
   delivery?: Delivery;
   notice?: string;
+  /** The product's delivery promise in minutes, as a shop's product settings state it. */
+  promised?: number;
 }
 
 function demoBuyer(ref: string | GuestBuyer, queryPassword: boolean): BuyerInput {
@@ -493,6 +495,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     if (s.expires !== undefined) order.expiresAt = shanghaiIso(s.expires.getTime());
     if (s.delivery !== undefined) order.delivery = s.delivery;
     if (s.notice !== undefined) order.shopNotice = s.notice;
+    if (s.promised !== undefined) order.promisedWithinMin = s.promised;
     return order;
   };
 
@@ -661,6 +664,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
         ev(ago(2), 'upstream_update', 'upstream', '查询结果：充值中'),
       ],
       notice: '慢充商品 72 小时内到账，期间请勿重复充值，也不要办理携号转网或销号。',
+      promised: 72 * 60, // the product's own setting (the title and notice say it too)
     });
   }
 
