@@ -49,7 +49,14 @@ const NOT_DELIVERY = /审核|退款|退回|退货|客服|回复|售后/;
 
 /** How long the product promises to take from payment (explicit field first, then title and notice). */
 export function deliveryPromise(order: UnifiedOrder): Span | undefined {
-  if (order.promisedWithinMin) return { minutes: order.promisedWithinMin, text: '' };
+  const stated = statedPromise(order);
+  // The product setting is the promise; the shop's own sentence is how it is said when they agree.
+  if (order.promisedWithinMin) return { minutes: order.promisedWithinMin, text: stated?.minutes === order.promisedWithinMin ? stated.text : '' };
+  return stated;
+}
+
+/** A delivery window stated in the title or the notice. */
+function statedPromise(order: UnifiedOrder): Span | undefined {
   const title = /[（(]([^)）]*)[)）]/.exec(order.title)?.[1] ?? order.title;
   // A sentence about reviews or refunds ("审核时间 9:00–23:00，一般 30 分钟内完成") promises no delivery, in any clause.
   const clauses = [title, ...(order.shopNotice ?? '').split(/[。；;！!\n]/)].filter((x) => !NOT_DELIVERY.test(x)).flatMap(sentences);

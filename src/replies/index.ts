@@ -293,7 +293,7 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
     }
     case 'sync_delay': {
       const thing = type === 'physical_card' ? '发货' : type === 'phone_topup' ? '充值' : type === 'software_license' ? '激活码' : '卡密';
-      const promised = d.promise?.text ? `商品写明${d.promise.text}，` : '';
+      const promised = promiseText(d) ? `商品写明${promiseText(d)}，` : '';
       // Manual delivery waits for people: say when they work when they do not now.
       const people = d.hours ? `这笔是人工发货，发货时间是每天 ${formatHours(d.hours)}${isOpen(ctx.now, d.hours, ctx.tz) ? '' : '，现在不在发货时间'}，` : '';
       return d.step === 'self_check'
@@ -302,10 +302,10 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
     }
     case 'upstream_pending': {
       const what = type === 'phone_topup' ? '话费' : '订单';
-      const promised = d.promise?.text ? `商品写明${d.promise.text}，` : '';
+      const promised = promiseText(d) ? `商品写明${promiseText(d)}，` : '';
       return d.step === 'self_check'
         ? `${what}已经提交给供货方，正在充值中（已经${waited}）。${promised}一般${eta}之前到账。`
-        : `${what}在供货方那边已经处理了${waited}，超过了${d.promise?.text ? `商品写明的${d.promise.text}` : '正常时间'}（本应在${eta}之前完成），我帮你转人工核查。`;
+        : `${what}在供货方那边已经处理了${waited}，超过了${promiseText(d) ? `商品写明的${promiseText(d)}` : '正常时间'}（本应在${eta}之前完成），我帮你转人工核查。`;
     }
     case 'upstream_failed': {
       if (order?.status === 'partially_delivered') return '这笔充值只成功了一部分，剩下的需要客服处理补充或退差价。';
@@ -345,6 +345,9 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
       return `付款已经${waited}了还没发货，明显超过了正常时间，我帮你转人工处理。`;
   }
 }
+
+/** The product's promise as the shop worded it, or its span ("3天内到账") when only the number is known. */
+const promiseText = (d: Diagnosis) => (d.promise ? d.promise.text || `${duration(d.promise.minutes)}内到账` : '');
 
 /** A refund that is being made: what the shop said, and when it should arrive (business days: "about"). */
 function refundUnderWay(d: Diagnosis, ctx: ReplyContext): string {
