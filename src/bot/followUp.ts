@@ -149,7 +149,8 @@ async function refund(desk: Desk, ctx: TurnContext, order: UnifiedOrder, d: Diag
   if (open) {
     sess.ticketId = open.id;
     t.outcome.ticketId = open.id;
-    await desk.send(ctx, say.refundPending(open.id, new Date(open.dueAt), rc), BUTTONS.agent);
+    const reply = t.u.signals.asksWhen ? say.refundWhen : say.refundPending;
+    await desk.send(ctx, reply(open.id, new Date(open.dueAt), rc), BUTTONS.agent);
     return 'contact';
   }
   const ticket = desk.fileTicket(ctx, ticketNote.refundRequest(t.u.text));

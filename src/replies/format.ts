@@ -15,6 +15,11 @@ export function when(at: Date, now: Date, tz: string): string {
   return f.year === n.year ? `${f.month}月${f.day}日 ${hm}` : `${f.year}年${f.month}月${f.day}日 ${hm}`;
 }
 
+/** The day of an instant, as a buyer says it: "今天", "明天", "12月4日". */
+export function day(at: Date, now: Date, tz: string): string {
+  return when(at, now, tz).replace(/ ?\d\d:\d\d$/, '');
+}
+
 export function duration(minutes: number): string {
   if (minutes < 1) return '不到1分钟';
   if (minutes < 60) return `${minutes}分钟`;

@@ -5,7 +5,7 @@ import type { Cause, Diagnosis } from '../diagnosis/index.js';
 import { maskContact } from '../orders/masking.js';
 import type { Delivery, ProductType, UnifiedOrder } from '../orders/model.js';
 import { formatHours, isOpen } from '../calendar.js';
-import { duration, money, when } from './format.js';
+import { day, duration, money, when } from './format.js';
 import { HOLD_LABEL, PRODUCT_LABEL, statusLabel } from './labels.js';
 import { timeline } from './timeline.js';
 
@@ -193,6 +193,8 @@ export const say = {
   // Follow-ups about the order the conversation is about: what was asked, not the whole block again.
   refundFiled: (id: string, due: Date, ctx: ReplyContext) =>
     `可以退款。我已经提交了退款申请（工单 ${id}），客服会在 ${when(due, ctx.now, ctx.tz)} 前处理。退款原路退回：微信零钱、支付宝余额一般即时到账，银行卡一般 1–3 个工作日。`,
+  refundWhen: (id: string, due: Date, ctx: ReplyContext) =>
+    `退款要等客服在工单 ${id} 里办理，会在 ${when(due, ctx.now, ctx.tz)} 前处理。办好后原路退回：退到微信零钱、支付宝余额的一般马上到账，退到银行卡的一般 1–3 个工作日。`,
   refundPending: (id: string, due: Date, ctx: ReplyContext) =>
     `退款申请已经在工单 ${id} 里了，客服会在 ${when(due, ctx.now, ctx.tz)} 前处理。退款原路退回：微信零钱、支付宝余额一般即时到账，银行卡一般 1–3 个工作日。`,
   refundDelivered: (o: UnifiedOrder) =>
@@ -354,7 +356,7 @@ function refundUnderWay(d: Diagnosis, ctx: ReplyContext): string {
   const r = d.refund!;
   const window = r.window?.text ? `${r.window.text}` : '';
   const to = r.channel ? `退回${r.channel}` : '原路退回';
-  const by = d.eta && d.eta.getTime() > ctx.now.getTime() ? `预计${when(d.eta, ctx.now, ctx.tz)}之前到账${r.window?.businessDays ? '（遇节假日顺延）' : ''}` : '';
+  const by = d.eta && d.eta.getTime() > ctx.now.getTime() ? `最晚${day(d.eta, ctx.now, ctx.tz)}到账${r.window?.businessDays ? '（遇节假日顺延）' : ''}` : '';
   return `退款正在办理中${window ? `，${window}${to}` : `，${to}`}${by ? `，${by}` : ''}。到时还没到账再找我。`;
 }
 
@@ -371,7 +373,7 @@ function refundDone(d: Diagnosis, order: UnifiedOrder | undefined, ctx: ReplyCon
     const where = r?.channel ? `${r.channel}的明细` : '付款用的微信/支付宝账单或银行卡流水';
     return `${head}按时间应该已经到账了，可以在${where}里找一下（退款会单独一条记录）。没找到的话回复“没找到”，我帮你转客服查。`;
   }
-  return `${head}预计${when(d.eta, ctx.now, ctx.tz)}之前到账（遇节假日顺延）。`;
+  return `${head}最晚${day(d.eta, ctx.now, ctx.tz)}到账（遇节假日顺延）。`;
 }
 
 export function selfCheckSteps(cause: Cause): string | undefined {

@@ -91,6 +91,8 @@ export function classifyIntent(f: IntentFacts): Intent {
   if (R.complaint.test(t) && !howToJudge && !topic) return 'complaint';
   if (R.refund.test(t)) return 'refund';
   if (R.payment.test(t)) return 'payment_issue';
+  // Venting that names an order is a question about that order.
+  if (R.complaint.test(t) && !howToJudge) return 'order_status';
   // "感谢感谢 已经到账了": thanks for something that arrived, not a status question.
   if (R.thanks.test(t) && SIGNALS.resolved.test(t) && !SIGNALS.notResolved.test(t)) return 'thanks';
 
