@@ -18,6 +18,7 @@ import { createServer } from '../src/server.js';
 import { demoOrders, syntheticOrders } from '../src/orders/demo/seedOrders.js';
 import { fixedClock } from '../src/time.js';
 import { understand } from '../src/understanding/index.js';
+import { CORPUS_DIR, intentModel } from '../src/understanding/learned.js';
 
 const NOW = new Date('2026-11-23T15:00:00+08:00');
 const ORDERS = 10_000;
@@ -80,6 +81,23 @@ function understanding() {
   const t1 = performance.now();
   for (let i = 0; i < 200; i++) understand('我昨晚八点付的款，到现在还没收到卡密', { now: NOW, timeZone: 'Asia/Shanghai' });
   console.log(`  an utterance that needs Recognizers-Text: ${((performance.now() - t1) / 200).toFixed(2)} ms each`);
+  // The learned model beside the rules: its training at start-up, and its cost per message against rules alone.
+  const tt = performance.now();
+  const model = intentModel(CORPUS_DIR);
+  console.log(`  learned intent model: trained in ${(performance.now() - tt).toFixed(0)} ms (once per process)`);
+  for (let i = 0; i < 200; i++) for (const t of texts) understand(t, { now: NOW, timeZone: 'Asia/Shanghai', model });
+  // Measured alternately, both warm: rules alone, then with the model.
+  const rate = (withModel: boolean) => {
+    const t = performance.now();
+    for (let i = 0; i < rounds; i++) for (const x of texts) understand(x, { now: NOW, timeZone: 'Asia/Shanghai', model: withModel ? model : undefined });
+    return (performance.now() - t) / 1000;
+  };
+  const base = (rate(false) + rate(false)) / 2;
+  const s2 = (rate(true) + rate(true)) / 2;
+  const t3 = performance.now();
+  for (let i = 0; i < rounds; i++) for (const t of texts) model.predict(t);
+  const each = ((performance.now() - t3) * 1000) / (rounds * texts.length);
+  console.log(`  with it: ${((rounds * texts.length) / s2).toFixed(0)} utterances/s vs ${((rounds * texts.length) / base).toFixed(0)} rules alone in the same run (${((s2 / base) * 100).toFixed(0)}% of the time); one prediction ${each.toFixed(1)} µs  (target < 1 ms)`);
 }
 
 type LoadResult = { rps: number; p50: number; p99: number; n: number; answers: string[] };

@@ -27,6 +27,7 @@ import { type Db, openDatabase } from './storage/db.js';
 import { SqliteStorage } from './storage/sqliteStorage.js';
 import { UnitOfWork } from './storage/unitOfWork.js';
 import { say } from './replies/index.js';
+import { intentModel } from './understanding/learned.js';
 import { TicketService } from './tickets/index.js';
 import { type Clock, systemClock } from './time.js';
 
@@ -88,6 +89,7 @@ export function createApp(opts: AppOptions): App {
     verifyGuard: new VerifyGuard(db, config.verify),
     attachments: new AttachmentStore(db),
     presence: { online: () => 0 },
+    intentModel: config.intentModel === 'learned' ? intentModel() : undefined,
     lookupLimiter: new RateLimiter(config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
     addressLimiter: new RateLimiter(config.lookupRateLimit.perAddress, config.lookupRateLimit.windowSec * 1000),
   };

@@ -69,6 +69,8 @@ export const ConfigSchema = z.object({
   /** The demo shop's pages and fake log-in (/, /orders.html, /demo/*): a demo, only with the demo adapter. */
   DEMO_PAGES: bool(true),
   MAX_MESSAGE_CHARS: positiveInt(2000),
+  /** How intents are read without an LLM: the learned model beside the rules, or the rules alone. */
+  INTENT_MODEL: z.enum(['learned', 'rules']).default('learned'),
   /** Buyer should wait this long after payment before worrying (self-check window). */
   POLICY_NORMAL_WAIT_MIN: perProduct({ game_card: 15, phone_topup: 30, software_license: 15, physical_card: 2880, other: 15 }),
   /** Paid, no hold, nothing delivered after this long: overdue, escalate. */
@@ -165,6 +167,7 @@ export interface Config {
   /** Serve the demo shop (pages, fake log-in as any demo buyer): only ever with the demo adapter. */
   demoPages: boolean;
   maxMessageChars: number;
+  intentModel: 'learned' | 'rules';
   policy: Policy;
   ticketResponseHours: number;
   verify: { maxFailures: number; orderMaxFailures: number; lockMinutes: number };
@@ -224,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoSeed: e.DEMO_SEED,
     demoPages: e.DEMO_PAGES && e.ORDER_ADAPTER === 'demo',
     maxMessageChars: e.MAX_MESSAGE_CHARS,
+    intentModel: e.INTENT_MODEL,
     policy: {
       normalWaitMin: e.POLICY_NORMAL_WAIT_MIN,
       overdueMin: e.POLICY_OVERDUE_MIN,

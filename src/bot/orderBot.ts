@@ -81,7 +81,7 @@ export class OrderBot extends ActivityHandler {
     const sess = await this.sessionAccessor.get(ctx, newSession());
     ctx.turnState.set(SESSION_KEY, sess);
     // What the bot asked for last turn shapes how this message is read; dialogs ask again if they must.
-    const u = understand(raw.slice(0, max), { now, timeZone: this.s.config.timeZone, expect: sess.awaiting });
+    const u = understand(raw.slice(0, max), { now, timeZone: this.s.config.timeZone, expect: sess.awaiting, model: this.s.intentModel });
     sess.awaiting = undefined;
     const buyer = knownBuyer(ctx);
     const clientKey = (ctx.activity.channelData as { clientKey?: unknown } | undefined)?.clientKey;

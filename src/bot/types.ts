@@ -10,6 +10,7 @@ import type { OrderService } from '../orders/port.js';
 import type { AttachmentStore } from '../storage/attachments.js';
 import type { TicketService } from '../tickets/index.js';
 import type { Clock } from '../time.js';
+import type { IntentClassifier } from '../understanding/classifier.js';
 import type { Intent, Understanding } from '../understanding/index.js';
 
 export interface BotServices {
@@ -29,6 +30,8 @@ export interface BotServices {
   presence: { online(): number };
   /** Files buyers sent (stored by the channel that received them). */
   attachments: AttachmentStore;
+  /** The learned intent model beside the rules (INTENT_MODEL=learned); undefined: rules only. */
+  intentModel?: IntentClassifier;
 }
 
 /** DESIGN §5: the value of the `turnOutcome` trace. */

@@ -5,6 +5,8 @@ import type { ProductType } from '../orders/model.js';
 import { type Contact, type Identifier, extractContact, extractIdentifiers } from './identifiers.js';
 import { type Intent, SIGNALS, classifyIntent } from './intent.js';
 import { brandsIn } from './brands.js';
+import type { IntentClassifier } from './classifier.js';
+import { combine } from './learned.js';
 import { normalizeText } from './normalize.js';
 import { type PaymentTime, extractPaymentTime } from './time.js';
 import { PRODUCT_WORDS, detectProductType } from './productType.js';
@@ -75,6 +77,8 @@ export interface UnderstandOptions {
   timeZone: string;
   /** What the bot just asked for: a bare number answering "your checkout phone, e-mail or QQ?" is that. */
   expect?: 'contact';
+  /** The learned intent model (understanding/learned.ts); without it, rules alone. */
+  model?: IntentClassifier;
 }
 
 export function understand(raw: unknown, opts: UnderstandOptions): Understanding {
@@ -91,7 +95,7 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
   const orderNo = identifiers.find((i) => i.kind === 'order_no')?.value;
   let residual = paymentTime ? timeText.split(paymentTime.text).join(' ') : timeText;
   residual = residual.replace(TIME_WORDS, '').replace(PRODUCT_WORDS, '').replace(/\d+(\.\d+)?/g, '').replace(/[\p{P}\p{S}\s]/gu, '');
-  const intent = classifyIntent({
+  const ruleIntent = classifyIntent({
     residual,
     text,
     hasIdentifier: identifiers.length > 0,
@@ -99,6 +103,7 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
     hasProductType: !!productType,
     hasContact: !!contact,
   });
+  const intent = text && opts.model ? combine(ruleIntent, opts.model.predict(text)) : ruleIntent;
   const s = SIGNALS;
   return {
     text,

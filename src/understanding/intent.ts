@@ -88,7 +88,8 @@ export function classifyIntent(f: IntentFacts): Intent {
   // order or a concrete status question is that question (the dialogs still route it as a complaint).
   const rest = t.replace(new RegExp(R.complaint.source, 'gi'), '');
   const topic = f.hasIdentifier || (R.status.test(rest) && /吗|[？?]|什么时候|多久|几时|怎么还|咋还|到哪|进度/.test(rest));
-  if (R.complaint.test(t) && !howToJudge && !topic) return 'complaint';
+  // Venting plus a refund request is a refund (rule 3).
+  if (R.complaint.test(t) && !howToJudge && !topic && !R.refund.test(t)) return 'complaint';
   if (R.refund.test(t)) return 'refund';
   if (R.payment.test(t)) return 'payment_issue';
   // Venting that names an order is a question about that order.
