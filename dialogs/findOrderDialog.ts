@@ -6,7 +6,7 @@ import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-di
 import { maskNumbers } from '../src/orders/masking.js';
 import type { UnifiedOrder } from '../src/orders/model.js';
 import { brandsIn } from '../src/understanding/brands.js';
-import { BUTTONS, say } from '../src/replies/index.js';
+import { BUTTONS, say, slotLabels } from '../src/replies/index.js';
 import { DAY, MINUTE } from '../src/time.js';
 import { DIALOG, FlowDialog } from './base.js';
 
@@ -64,6 +64,9 @@ export class FindOrderDialog extends FlowDialog<State> {
         return this.next(dc);
       }
       this.session(dc).awaiting = 'contact';
+      // A time instead of a contact ("大概是昨晚十点多吧，微信付的"): kept for the search, and the contact asked for again.
+      const pt = sess.slots.paymentTime;
+      if (t.u.paymentTime && pt) return this.reprompt(dc, say.gotTimeNeedContact(slotLabels.paymentTime(new Date(pt.at), this.desk.replyContext(t), { from: new Date(pt.from), to: new Date(pt.to) })));
       return this.reprompt(dc, say.askContactAgain());
     }
     if (state.stage === 'confirm') {

@@ -53,7 +53,9 @@ export class OrderStatusDialog extends FlowDialog<State> {
       }
       return this.toRung(dc, rung);
     }
-    if (t.u.signals.noOrderNo || (t.buyer && t.u.paymentTime)) return dc.replaceDialog(DIALOG.findOrder);
+    // No number: find the order by time. A time given after we asked for the number (or with the
+    // checkout contact, or by a logged-in buyer) starts that search at once.
+    if (t.u.signals.noOrderNo || (t.u.paymentTime && (t.buyer || t.u.contact || !first))) return dc.replaceDialog(DIALOG.findOrder);
 
     const state = this.state(dc);
     if (!first) state.attempts++;

@@ -5,6 +5,7 @@ import type { Cause, Diagnosis } from '../diagnosis/index.js';
 import { maskContact } from '../orders/masking.js';
 import type { Delivery, ProductType, UnifiedOrder } from '../orders/model.js';
 import { formatHours, isOpen } from '../calendar.js';
+import { localFields } from '../time.js';
 import { day, duration, money, when } from './format.js';
 import { HOLD_LABEL, PRODUCT_LABEL, statusLabel } from './labels.js';
 import { timeline } from './timeline.js';
@@ -110,6 +111,7 @@ export const say = {
   askContactForSearch: () =>
     '为了保护你的订单信息，先核对一下身份：请发下单时填写的手机号、邮箱或QQ。',
   askContactAgain: () => '没认出联系方式。请发下单时填的手机号（11位）、邮箱，或“QQ+号码”。',
+  gotTimeNeedContact: (time: string) => `好的，记下了：${time}。为了保护你的订单信息，找订单前先核对一下身份：请发下单时填写的手机号、邮箱或QQ。`,
   askTimeForSearch: () => '大概什么时候付的款？比如“昨晚八点左右”“今天下午3点”“十分钟前”。买的是什么（点卡、话费、激活码、实体卡）也可以一起说。',
   askTimeAgain: () => '没听懂时间。可以说“今天下午3点”“昨天晚上9点半”“1小时前”这样的。',
   searchGiveUp: () => '时间一直没对上，我先帮你把情况交给客服吧：回复“提交工单”或“转人工”。',
@@ -394,11 +396,23 @@ export function productLabel(t: ProductType): string {
 }
 
 export const slotLabels = {
-  /** A time the buyer gave; a whole day ("昨天") is said as the day, not as its midnight. */
-  paymentTime: (at: Date, ctx: ReplyContext, window?: { from: Date; to: Date }) =>
-    `付款时间 ${window && window.to.getTime() - window.from.getTime() >= 12 * 3_600_000 ? when(at, ctx.now, ctx.tz).replace(/ ?\d\d:\d\d$/, '') : when(at, ctx.now, ctx.tz)}`,
+  /**
+   * A time the buyer gave, as vague as they gave it: a whole day is the day ("昨天"), a part of a
+   * day its name ("昨天晚上"), never its midnight or its 18:00.
+   */
+  paymentTime: (at: Date, ctx: ReplyContext, window?: { from: Date; to: Date }) => {
+    const span = window ? window.to.getTime() - window.from.getTime() : 0;
+    if (span >= 12 * 3_600_000) return `付款时间 ${day(at, ctx.now, ctx.tz)}`;
+    if (span >= 2 * 3_600_000) return `付款时间 ${day(at, ctx.now, ctx.tz)}${partOfDay(localFields(at, ctx.tz).hour)}`;
+    return `付款时间 ${when(at, ctx.now, ctx.tz)}`;
+  },
   productType: (t: ProductType) => `商品 ${PRODUCT_LABEL[t]}`,
   contact: (c: string) => `联系方式 ${maskContact(c)}`,
 };
+
+/** 凌晨, 早上, 上午, 中午, 下午, 晚上 for an hour of the shop's day. */
+function partOfDay(hour: number): string {
+  return hour < 6 ? '凌晨' : hour < 9 ? '早上' : hour < 12 ? '上午' : hour < 14 ? '中午' : hour < 18 ? '下午' : '晚上';
+}
 
 export { when, duration } from './format.js';
