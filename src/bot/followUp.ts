@@ -18,12 +18,13 @@ import { conversationOf } from './channelKey.js';
 import { type Desk, session } from './desk.js';
 import { turnData } from './types.js';
 
-export type Ask = 'refund' | 'tracking' | 'dispute' | 'new_code' | 'when' | 'why' | 'status';
+export type Ask = 'refund' | 'tracking' | 'dispute' | 'new_code' | 'when' | 'why' | 'status' | 'account';
 
 /** What a message asks about the current order, if it asks something specific. */
 export function askOf(u: Understanding): Ask | undefined {
   const s = u.signals;
   if (s.newCode) return 'new_code';
+  if (s.accountCheck && /\d{4,}/.test(u.text)) return 'account';
   if (s.codeUsed && (u.intent === 'card_code' || s.wantsCode)) return 'dispute';
   if (u.intent === 'refund') return 'refund';
   if (s.wantsTracking) return 'tracking';
@@ -78,6 +79,16 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
     }
     case 'refund':
       return answered(await refund(desk, ctx, order, d));
+    case 'account': {
+      // The buyer's number against the account the order holds (masked: its visible digits).
+      const account = order.delivery?.kind === 'topup_receipt' ? order.delivery.account : undefined;
+      const given = (t.u.contact?.value ?? t.u.text.match(/\d[\d\s-]{3,}\d/)?.[0] ?? '').replace(/\D/g, '');
+      if (!account || !given) return undefined;
+      const [head = '', tail = ''] = account.split(/\*+/);
+      const matches = given.length >= head.length + tail.length && given.startsWith(head.replace(/\D/g, '')) && given.endsWith(tail.replace(/\D/g, ''));
+      await desk.send(ctx, matches ? say.accountMatches(account) : say.accountDiffers(account));
+      return answered();
+    }
     case 'tracking': {
       if (order.productType !== 'physical_card' && order.delivery?.kind !== 'tracking_number') {
         // Where it stands, in a line (the whole explanation was said before).

@@ -81,11 +81,18 @@ export function extractIdentifiers(text: string): Identifier[] {
     const before = text.slice(Math.max(0, (m.index ?? 0) - 12), m.index ?? 0);
     const hint = COURIER_CONTEXT.test(before) ? 'courier' : undefined;
     const joined = classifyToken(run.replace(/[ _\-]/g, ''), hint);
-    if (joined) {
+    // "M3HZ8QV5KX2WT9RA 1000的Q币": a number of a known shape followed by an amount is that number,
+    // not one generic number glued together.
+    const pieces = run.split(' ');
+    const known = joined?.format === 'generic' && pieces.length > 1 && pieces.some((p) => {
+      const id = classifyToken(p.replace(/[_\-]/g, ''), hint);
+      return !!id && id.format !== 'generic';
+    });
+    if (joined && !known) {
       push({ ...joined, raw: run });
       continue;
     }
-    for (const piece of run.split(' ')) {
+    for (const piece of pieces) {
       const id = classifyToken(piece.replace(/[_\-]/g, ''), hint);
       push(id && { ...id, raw: piece });
     }

@@ -59,6 +59,7 @@ export interface Understanding {
     notThis: boolean;
     venting: boolean;
     wheresMoney: boolean;
+    accountCheck: boolean;
   };
 }
 
@@ -141,6 +142,7 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
       notThis: s.notThis.test(text),
       venting: s.venting.test(text),
       wheresMoney: s.wheresMoney.test(text),
+      accountCheck: s.accountCheck.test(text),
     },
   };
 }

@@ -54,6 +54,8 @@ export const SIGNALS = {
   ticket: /提交工单|提工单|留个?工单|开工单|^工单$/,
   /** A question about when ("多久能退回来", "还要等多久", "什么时候能好"). */
   asksWhen: /多久|多长时间|什么时候|啥时候|几点|何时|要等|还要等|等多久|几天|几个小时|多少天|多会儿|啥时/,
+  /** Checking the account a top-up goes to ("充值的号码是156…吗 我怕填错了"). */
+  accountCheck: /(号码|账号|手机号|号)\s*(是|对不对|对吗|没错吧|有没有错)|填错|写错|充错|输错|号码对/,
   /** Where the money is ("钱呢", "退的钱到哪了"): the refund, for an order that has one. */
   wheresMoney: /钱呢|钱去哪|钱到哪|钱在哪|退的钱|钱退了吗|钱退回|钱什么时候|我的钱/,
   /** A question about why ("为什么要审核"). */
