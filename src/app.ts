@@ -28,6 +28,7 @@ import { SqliteStorage } from './storage/sqliteStorage.js';
 import { UnitOfWork } from './storage/unitOfWork.js';
 import { say } from './replies/index.js';
 import { intentModel } from './understanding/learned.js';
+import { LlmClient } from './llm/client.js';
 import { TicketService } from './tickets/index.js';
 import { type Clock, systemClock } from './time.js';
 
@@ -90,6 +91,7 @@ export function createApp(opts: AppOptions): App {
     attachments: new AttachmentStore(db),
     presence: { online: () => 0 },
     intentModel: config.intentModel === 'learned' ? intentModel() : undefined,
+    llm: config.llm ? new LlmClient({ ...config.llm, timeZone: config.timeZone }, logger, () => clock.now().getTime()) : undefined,
     lookupLimiter: new RateLimiter(config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
     addressLimiter: new RateLimiter(config.lookupRateLimit.perAddress, config.lookupRateLimit.windowSec * 1000),
   };

@@ -69,6 +69,19 @@ export const ConfigSchema = z.object({
   /** The demo shop's pages and fake log-in (/, /orders.html, /demo/*): a demo, only with the demo adapter. */
   DEMO_PAGES: bool(true),
   MAX_MESSAGE_CHARS: positiveInt(2000),
+  /** Any OpenAI-compatible Chat Completions endpoint; unset = no LLM (rules and the learned model). */
+  LLM_BASE_URL: z.url().optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().min(1).optional(),
+  /** json_object (schema in the prompt; most providers), json_schema (enforced), none (plain text). */
+  LLM_JSON_MODE: z.enum(['json_object', 'json_schema', 'none']).default('json_object'),
+  /** Longest a turn waits for the model (all attempts); stays inside WeChat's 5-second rule. */
+  LLM_BUDGET_MS: z.coerce.number().int().min(200).max(4000).default(2000),
+  /** Tokens a day (shop time) before the bot goes rules-only until midnight; 0 = no limit. */
+  LLM_DAILY_TOKENS: z.coerce.number().int().min(0).default(2_000_000),
+  /** Failures in a row that open the breaker, and for how long (seconds) the bot is rules-only. */
+  LLM_BREAKER_FAILURES: positiveInt(3),
+  LLM_BREAKER_COOLDOWN_SEC: positiveInt(60),
   /** How intents are read without an LLM: the learned model beside the rules, or the rules alone. */
   INTENT_MODEL: z.enum(['learned', 'rules']).default('learned'),
   /** Buyer should wait this long after payment before worrying (self-check window). */
@@ -168,6 +181,7 @@ export interface Config {
   demoPages: boolean;
   maxMessageChars: number;
   intentModel: 'learned' | 'rules';
+  llm?: { baseUrl: string; apiKey: string; model: string; jsonMode: 'json_object' | 'json_schema' | 'none'; budgetMs: number; dailyTokens: number; breakerFailures: number; breakerCooldownSec: number };
   policy: Policy;
   ticketResponseHours: number;
   verify: { maxFailures: number; orderMaxFailures: number; lockMinutes: number };
@@ -212,6 +226,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${missing} is required when ${wecomSet[0]} is set (WeCom needs corp id, agent id, token and EncodingAESKey)`);
   }
   if (e.WECHAT_OA_AES_KEY && !e.WECHAT_OA_APPID) throw new ConfigError('Invalid configuration: WECHAT_OA_APPID is required with WECHAT_OA_AES_KEY (the appid is part of every encrypted message)');
+  if ((e.LLM_BASE_URL || e.LLM_API_KEY) && !e.LLM_MODEL) throw new ConfigError('Invalid configuration: LLM_MODEL is required with LLM_BASE_URL (the model name the endpoint serves)');
+  if (e.LLM_MODEL && !e.LLM_BASE_URL) throw new ConfigError('Invalid configuration: LLM_BASE_URL is required with LLM_MODEL (an OpenAI-compatible endpoint, e.g. https://api.deepseek.com/v1)');
   if (e.MICROSOFT_APP_ID && e.MICROSOFT_APP_TYPE !== 'UserAssignedMSI' && !e.MICROSOFT_APP_PASSWORD) throw new ConfigError('Invalid configuration: MICROSOFT_APP_PASSWORD is required with MICROSOFT_APP_ID (the bot\'s client secret)');
   if (e.MICROSOFT_APP_ID && e.MICROSOFT_APP_TYPE === 'SingleTenant' && !e.MICROSOFT_APP_TENANT_ID) throw new ConfigError('Invalid configuration: MICROSOFT_APP_TENANT_ID is required with MICROSOFT_APP_TYPE=SingleTenant');
   if ((e.WECHAT_OA_APPID || e.WECHAT_OA_AES_KEY || e.WECHAT_OA_APPSECRET) && !e.WECHAT_OA_TOKEN) throw new ConfigError('Invalid configuration: WECHAT_OA_TOKEN is required to turn the Official Account channel on');
@@ -228,6 +244,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoPages: e.DEMO_PAGES && e.ORDER_ADAPTER === 'demo',
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     intentModel: e.INTENT_MODEL,
+    llm: e.LLM_BASE_URL && e.LLM_MODEL
+      ? {
+          baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY ?? '', model: e.LLM_MODEL, jsonMode: e.LLM_JSON_MODE,
+          budgetMs: e.LLM_BUDGET_MS, dailyTokens: e.LLM_DAILY_TOKENS, breakerFailures: e.LLM_BREAKER_FAILURES, breakerCooldownSec: e.LLM_BREAKER_COOLDOWN_SEC,
+        }
+      : undefined,
     policy: {
       normalWaitMin: e.POLICY_NORMAL_WAIT_MIN,
       overdueMin: e.POLICY_OVERDUE_MIN,

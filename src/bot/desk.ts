@@ -48,6 +48,9 @@ export class Desk {
     // Replies are plain text with line breaks, not Markdown (Web Chat would join the lines).
     activity.textFormat = 'plain';
     if (opts.record !== undefined && opts.record !== text) activity.channelData = { [RECORD_TEXT]: opts.record };
+    // What the bot said last, as records keep it (never a revealed code): the next turn's context.
+    const sess = ctx.turnState.get(SESSION_KEY) as Session | undefined;
+    if (sess) sess.lastBot = (opts.record ?? text).slice(0, 300);
     await ctx.sendActivity(activity);
   }
 

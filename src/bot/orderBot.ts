@@ -7,6 +7,7 @@ import type { DialogState } from 'botbuilder-dialogs';
 import { MainDialog } from '../../dialogs/mainDialog.js';
 import { BUTTONS, say, ticketNote } from '../replies/index.js';
 import { toShopIso } from '../time.js';
+import { understandWithLlm } from '../llm/understand.js';
 import { understand } from '../understanding/index.js';
 import { channelOf } from './channelKey.js';
 import { Desk } from './desk.js';
@@ -81,8 +82,11 @@ export class OrderBot extends ActivityHandler {
     const sess = await this.sessionAccessor.get(ctx, newSession());
     ctx.turnState.set(SESSION_KEY, sess);
     // What the bot asked for last turn shapes how this message is read; dialogs ask again if they must.
-    const u = understand(raw.slice(0, max), { now, timeZone: this.s.config.timeZone, expect: sess.awaiting, model: this.s.intentModel });
+    const ruled = understand(raw.slice(0, max), { now, timeZone: this.s.config.timeZone, expect: sess.awaiting, model: this.s.intentModel });
+    // With a model configured it reads free text too; code checks what it says (src/llm/understand.ts).
+    const u = this.s.llm ? (await understandWithLlm(this.s.llm, ruled, { lastBot: sess.lastBot, earlier: sess.recent }, { now, timeZone: this.s.config.timeZone })).u : ruled;
     sess.awaiting = undefined;
+    if (u.text) sess.recent = [...(sess.recent ?? []), u.text.slice(0, 200)].slice(-3);
     const buyer = knownBuyer(ctx);
     const clientKey = (ctx.activity.channelData as { clientKey?: unknown } | undefined)?.clientKey;
     // Who is asking, for limits: this conversation, the logged-in buyer, and the client as the channel knows it.

@@ -10,6 +10,7 @@ import type { OrderService } from '../orders/port.js';
 import type { AttachmentStore } from '../storage/attachments.js';
 import type { TicketService } from '../tickets/index.js';
 import type { Clock } from '../time.js';
+import type { LlmClient } from '../llm/client.js';
 import type { IntentClassifier } from '../understanding/classifier.js';
 import type { Intent, Understanding } from '../understanding/index.js';
 
@@ -32,6 +33,8 @@ export interface BotServices {
   attachments: AttachmentStore;
   /** The learned intent model beside the rules (INTENT_MODEL=learned); undefined: rules only. */
   intentModel?: IntentClassifier;
+  /** An OpenAI-compatible model that reads free text (LLM_*); undefined: none. */
+  llm?: LlmClient;
 }
 
 /** DESIGN §5: the value of the `turnOutcome` trace. */
@@ -91,6 +94,9 @@ export interface Session {
   profileRead?: boolean;
   /** The bot just asked for this: the next message is read with it in mind (a bare 8-digit number is a QQ). */
   awaiting?: 'contact';
+  /** What the bot said last (as records keep it) and the buyer's last messages: context for the LLM. */
+  lastBot?: string;
+  recent?: string[];
   /** An agent just handed the conversation back: the next message may be the 1–5 rating. */
   csat?: { handoffId: string };
 }
