@@ -29,6 +29,7 @@ import { UnitOfWork } from './storage/unitOfWork.js';
 import { say } from './replies/index.js';
 import { intentModel } from './understanding/learned.js';
 import { LlmClient } from './llm/client.js';
+import { understandingService } from './understanding/service.js';
 import { TicketService } from './tickets/index.js';
 import { type Clock, systemClock } from './time.js';
 
@@ -79,6 +80,7 @@ export function createApp(opts: AppOptions): App {
   const knowledge = new KnowledgeBase(db);
   knowledge.index(opts.knowledgeDir ?? path.join(PROJECT_ROOT, 'knowledge'));
 
+  const llm = config.llm ? new LlmClient({ ...config.llm, timeZone: config.timeZone }, logger, () => clock.now().getTime()) : undefined;
   const services: BotServices = {
     config,
     clock,
@@ -90,8 +92,8 @@ export function createApp(opts: AppOptions): App {
     verifyGuard: new VerifyGuard(db, config.verify),
     attachments: new AttachmentStore(db),
     presence: { online: () => 0 },
-    intentModel: config.intentModel === 'learned' ? intentModel() : undefined,
-    llm: config.llm ? new LlmClient({ ...config.llm, timeZone: config.timeZone }, logger, () => clock.now().getTime()) : undefined,
+    understanding: understandingService({ model: config.intentModel === 'learned' ? intentModel() : undefined, llm, logger }),
+    llm,
     lookupLimiter: new RateLimiter(config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
     addressLimiter: new RateLimiter(config.lookupRateLimit.perAddress, config.lookupRateLimit.windowSec * 1000),
   };

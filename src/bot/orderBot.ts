@@ -7,8 +7,6 @@ import type { DialogState } from 'botbuilder-dialogs';
 import { MainDialog } from '../../dialogs/mainDialog.js';
 import { BUTTONS, say, ticketNote } from '../replies/index.js';
 import { toShopIso } from '../time.js';
-import { understandWithLlm } from '../llm/understand.js';
-import { understand } from '../understanding/index.js';
 import { channelOf } from './channelKey.js';
 import { Desk } from './desk.js';
 import { type BotServices, type KnownBuyer, type Profile, type Session, type TurnData, type TurnOutcome, PROFILE_KEY, SESSION_KEY, TURN_KEY, newSession } from './types.js';
@@ -82,9 +80,8 @@ export class OrderBot extends ActivityHandler {
     const sess = await this.sessionAccessor.get(ctx, newSession());
     ctx.turnState.set(SESSION_KEY, sess);
     // What the bot asked for last turn shapes how this message is read; dialogs ask again if they must.
-    const ruled = understand(raw.slice(0, max), { now, timeZone: this.s.config.timeZone, expect: sess.awaiting, model: this.s.intentModel });
-    // With a model configured it reads free text too; code checks what it says (src/llm/understand.ts).
-    const u = this.s.llm ? (await understandWithLlm(this.s.llm, ruled, { lastBot: sess.lastBot, earlier: sess.recent }, { now, timeZone: this.s.config.timeZone })).u : ruled;
+    // Rules first; with an LLM configured it reads free text too, and code checks what it says.
+    const u = await this.s.understanding.read(raw.slice(0, max), { now, timeZone: this.s.config.timeZone, expect: sess.awaiting, lastBot: sess.lastBot, earlier: sess.recent });
     sess.awaiting = undefined;
     if (u.text) sess.recent = [...(sess.recent ?? []), u.text.slice(0, 200)].slice(-3);
     const buyer = knownBuyer(ctx);

@@ -11,7 +11,7 @@ import type { AttachmentStore } from '../storage/attachments.js';
 import type { TicketService } from '../tickets/index.js';
 import type { Clock } from '../time.js';
 import type { LlmClient } from '../llm/client.js';
-import type { IntentClassifier } from '../understanding/classifier.js';
+import type { UnderstandingService } from '../understanding/service.js';
 import type { Intent, Understanding } from '../understanding/index.js';
 
 export interface BotServices {
@@ -31,9 +31,9 @@ export interface BotServices {
   presence: { online(): number };
   /** Files buyers sent (stored by the channel that received them). */
   attachments: AttachmentStore;
-  /** The learned intent model beside the rules (INTENT_MODEL=learned); undefined: rules only. */
-  intentModel?: IntentClassifier;
-  /** An OpenAI-compatible model that reads free text (LLM_*); undefined: none. */
+  /** How a buyer's message is read: rules, the learned model beside them, an LLM (src/understanding/service.ts). */
+  understanding: UnderstandingService;
+  /** An OpenAI-compatible model (LLM_*); undefined: none. */
   llm?: LlmClient;
 }
 

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { maskContact } from '../orders/masking.js';
 import { extractContact, extractIdentifiers } from '../understanding/identifiers.js';
 import { type Intent, INTENTS } from '../understanding/intent.js';
+import { MAX_UNDERSTOOD_CHARS, normalizeText } from '../understanding/normalize.js';
 import type { Understanding } from '../understanding/index.js';
 import { extractPaymentTime } from '../understanding/time.js';
 import { PRODUCT_TYPES } from '../orders/model.js';
@@ -87,13 +88,24 @@ export function redact(text: string): string {
   return out.replace(/\b[A-Z0-9]{4,6}(?:-[A-Z0-9]{4,6}){2,}\b/gi, '[卡密]').replace(/(密码|查询密码)\s*[:：是]?\s*\S+/g, '$1[已隐藏]');
 }
 
-/** Whether a message is free text worth the model's time (not a bare number, choice or contact). */
-export function worthAsking(u: Understanding): boolean {
-  const t = u.text.trim();
-  if (t.length < 2 || u.choice !== undefined) return false;
-  const rest = t.replace(/[\s\p{P}\p{S}]/gu, '');
-  const ids = [...u.identifiers.map((i) => i.raw ?? i.value), u.contact?.value ?? ''].join('');
-  return rest.replace(/[A-Za-z0-9]/g, '').length > 0 || rest.length > ids.replace(/[\s\p{P}]/gu, '').length + 2;
+/** The buyer's words as typed, for the model: NFKC and invisible characters removed, emoji kept (😡, 👍 mean something). */
+export function asTyped(raw: string, maxChars = MAX_UNDERSTOOD_CHARS): string {
+  return raw.slice(0, maxChars * 2).normalize('NFKC').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, '').replace(/\s+/g, ' ').trim().slice(0, maxChars);
+}
+
+/**
+ * Whether a message is free text worth the model's time: not empty, not a menu choice, and not just
+ * an identifier or a contact (what our extractors read exactly). "88", "😡😡" and "嗯" are asked.
+ */
+export function worthAsking(u: Understanding, typed = u.text): boolean {
+  const t = typed.trim();
+  // A small number is a pick from a list we showed; "88" is a goodbye and worth reading.
+  if (!t || (u.choice !== undefined && u.choice <= 20)) return false;
+  let rest = t;
+  for (const i of u.identifiers) rest = rest.split(i.raw ?? i.value).join(' ');
+  if (u.contact) rest = rest.split(u.contact.value).join(' ');
+  if (rest === t) return true;
+  return rest.replace(/[\s\p{P}\p{S}]/gu, '').length > 0 || /\p{Extended_Pictographic}/u.test(rest);
 }
 
 export interface LlmContext {
@@ -101,6 +113,8 @@ export interface LlmContext {
   lastBot?: string;
   /** A few earlier buyer messages. */
   earlier?: string[];
+  /** This message as the buyer typed it (emoji kept); the rules' normalised text when absent. */
+  typed?: string;
 }
 
 /**
@@ -108,10 +122,11 @@ export interface LlmContext {
  * its signals (they only add), and slots the rules missed, each re-parsed from the model's quote.
  */
 export async function understandWithLlm(client: LlmClient, rules: Understanding, ctx: LlmContext, clock: { now: Date; timeZone: string }): Promise<{ u: Understanding; used: boolean; reason?: string }> {
-  if (client.unavailable || !worthAsking(rules)) return { u: rules, used: false, reason: client.unavailable ? 'unavailable' : 'not free text' };
+  const typed = ctx.typed ? asTyped(ctx.typed) : rules.text;
+  if (client.unavailable || !worthAsking(rules, typed)) return { u: rules, used: false, reason: client.unavailable ? 'unavailable' : 'not free text' };
   const messages: Message[] = [
     { role: 'system', content: SYSTEM },
-    { role: 'user', content: JSON.stringify({ 机器人刚才说: ctx.lastBot ? redact(ctx.lastBot).slice(0, 300) : null, 买家之前说: (ctx.earlier ?? []).slice(-3).map((x) => redact(x).slice(0, 200)), 买家这句话: redact(rules.text) }, null, 0) },
+    { role: 'user', content: JSON.stringify({ 机器人刚才说: ctx.lastBot ? redact(ctx.lastBot).slice(0, 300) : null, 买家之前说: (ctx.earlier ?? []).slice(-3).map((x) => redact(x).slice(0, 200)), 买家这句话: redact(typed) }, null, 0) },
   ];
   const r = await client.json(messages, { schema: READING_SCHEMA, schemaName: 'reading' });
   if (!r.ok) return { u: rules, used: false, reason: r.reason };
@@ -123,7 +138,8 @@ export async function understandWithLlm(client: LlmClient, rules: Understanding,
 /** Applies a valid reading: nothing the message does not say, nothing our extractors do not confirm. */
 export function merge(rules: Understanding, m: LlmReading, clock: { now: Date; timeZone: string }): Understanding {
   const text = rules.text;
-  const verbatim = (q: string | null | undefined): q is string => !!q && q.trim().length > 0 && text.includes(q);
+  // A quote counts only when it is in the message (compared as the rules read it: NFKC, no emoji).
+  const verbatim = (q: string | null | undefined): q is string => !!q && normalizeText(q).length > 0 && text.includes(normalizeText(q));
   const u: Understanding = { ...rules, signals: { ...rules.signals }, intent: m.intent as Intent };
   const s = m.signals ?? {};
   if (s.noOrderNo) u.signals.noOrderNo = true;
@@ -133,18 +149,18 @@ export function merge(rules: Understanding, m: LlmReading, clock: { now: Date; t
   const slots = m.slots ?? {};
   // An order number only from the message itself, confirmed by our own extractor.
   if (!rules.orderNo && verbatim(slots.orderNo?.quote)) {
-    const id = extractIdentifiers(slots.orderNo.quote).find((i) => i.kind === 'order_no');
+    const id = extractIdentifiers(normalizeText(slots.orderNo.quote)).find((i) => i.kind === 'order_no');
     if (id && text.replace(/[\s_-]/g, '').toUpperCase().includes(id.value)) {
       u.orderNo = id.value;
       u.identifiers = [...rules.identifiers, id];
     }
   }
   if (!rules.paymentTime && verbatim(slots.paymentTime?.quote)) {
-    const pt = extractPaymentTime(slots.paymentTime.quote, clock.now, clock.timeZone);
+    const pt = extractPaymentTime(normalizeText(slots.paymentTime.quote), clock.now, clock.timeZone);
     if (pt) u.paymentTime = pt;
   }
   if (!rules.contact && verbatim(slots.contact?.quote)) {
-    const c = extractContact(slots.contact.quote);
+    const c = extractContact(normalizeText(slots.contact.quote));
     if (c && text.includes(c.value)) u.contact = c;
   }
   // The product type stays the rules' (read from the buyer's own words): a model's guess is not a fact.

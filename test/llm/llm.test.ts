@@ -7,7 +7,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlmClient, type LlmSettings, parseJsonObject } from '../../src/llm/client.js';
-import { merge, redact, understandWithLlm } from '../../src/llm/understand.js';
+import { asTyped, merge, redact, understandWithLlm } from '../../src/llm/understand.js';
 import { understand } from '../../src/understanding/index.js';
 import { makeApp, order, say } from '../helpers.js';
 import { completion, error, fakeOpenAI, json } from './fakeOpenAI.js';
@@ -204,4 +204,30 @@ describe('the bot with a model', () => {
       }
     }
   });
+});
+
+describe('a model that reads correctly', () => {
+  it('is what the bot acts on: the never-tuned split, one fresh conversation per message', async () => {
+    const split = (await import('../understanding/corpus/test-never-tuned.json', { with: { type: 'json' } })).default as Array<{ text: string; intent: string }>;
+    const label = new Map(split.map((m) => [m.text, m.intent]));
+    // The oracle reads the buyer's message from what the bot sends and answers its label.
+    fake.set((req) => {
+      const sent = JSON.parse(req.messages.at(-1)!.content) as { 买家这句话: string };
+      const exact = [...label].find(([t]) => redact(asTyped(t)) === sent.买家这句话)?.[1];
+      return json({ intent: exact ?? 'unknown' });
+    });
+    const app = makeApp({ orders: [], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test', LLM_BUDGET_MS: '1500' } });
+    const missed: string[] = [];
+    try {
+      for (const [i, m] of split.entries()) {
+        const r = await say(app, m.text, `oracle-${i}`);
+        if (r.outcome?.intent !== m.intent) missed.push(`${m.intent} → ${r.outcome?.intent}: ${m.text}`);
+      }
+    } finally {
+      await app.close();
+    }
+    const accuracy = 1 - missed.length / split.length;
+    if (accuracy < 0.99) console.log(missed.join('\n'));
+    expect(accuracy).toBeGreaterThanOrEqual(0.97);
+  }, 120_000);
 });
