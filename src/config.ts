@@ -82,6 +82,8 @@ export const ConfigSchema = z.object({
   /** Failures in a row that open the breaker, and for how long (seconds) the bot is rules-only. */
   LLM_BREAKER_FAILURES: positiveInt(3),
   LLM_BREAKER_COOLDOWN_SEC: positiveInt(60),
+  /** Let the model rephrase the bot's replies (facts cut out and put back by code; checked). */
+  LLM_REPHRASE: bool(false),
   /** How intents are read without an LLM: the learned model beside the rules, or the rules alone. */
   INTENT_MODEL: z.enum(['learned', 'rules']).default('learned'),
   /** Buyer should wait this long after payment before worrying (self-check window). */
@@ -181,7 +183,7 @@ export interface Config {
   demoPages: boolean;
   maxMessageChars: number;
   intentModel: 'learned' | 'rules';
-  llm?: { baseUrl: string; apiKey: string; model: string; jsonMode: 'json_object' | 'json_schema' | 'none'; budgetMs: number; dailyTokens: number; breakerFailures: number; breakerCooldownSec: number };
+  llm?: { baseUrl: string; apiKey: string; model: string; jsonMode: 'json_object' | 'json_schema' | 'none'; budgetMs: number; dailyTokens: number; breakerFailures: number; breakerCooldownSec: number; rephrase: boolean };
   policy: Policy;
   ticketResponseHours: number;
   verify: { maxFailures: number; orderMaxFailures: number; lockMinutes: number };
@@ -247,7 +249,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     llm: e.LLM_BASE_URL && e.LLM_MODEL
       ? {
           baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY ?? '', model: e.LLM_MODEL, jsonMode: e.LLM_JSON_MODE,
-          budgetMs: e.LLM_BUDGET_MS, dailyTokens: e.LLM_DAILY_TOKENS, breakerFailures: e.LLM_BREAKER_FAILURES, breakerCooldownSec: e.LLM_BREAKER_COOLDOWN_SEC,
+          budgetMs: e.LLM_BUDGET_MS, dailyTokens: e.LLM_DAILY_TOKENS, breakerFailures: e.LLM_BREAKER_FAILURES, breakerCooldownSec: e.LLM_BREAKER_COOLDOWN_SEC, rephrase: e.LLM_REPHRASE,
         }
       : undefined,
     policy: {

@@ -13,7 +13,11 @@ import { inDailyWindow, toShopIso } from '../time.js';
 import type { Identifier } from '../understanding/index.js';
 import { conversationOf } from './channelKey.js';
 import { RECORD_TEXT } from './records.js';
-import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KEY, SESSION_KEY, turnData } from './types.js';
+import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KEY, SESSION_KEY, TURN_KEY, turnData } from './types.js';
+import { rephrase } from '../llm/rephrase.js';
+
+/** All model calls in one turn together (WeChat wants an answer within 5 s; lookups need time too). */
+const TURN_MODEL_MS = 3500;
 
 export type NextRung = 'self_check' | 'contact' | 'escalate' | 'rights' | 'verify' | 'answered';
 
@@ -42,7 +46,15 @@ export class Desk {
    * tickets) when the buyer's copy holds secrets: codes shown to a verified owner go to the owner's
    * channel only; agents see them masked and must use the audited reveal.
    */
-  async send(ctx: TurnContext, text: string, buttons?: string[], opts: { record?: string } = {}): Promise<void> {
+  async send(ctx: TurnContext, reply: string, buttons?: string[], opts: { record?: string } = {}): Promise<void> {
+    // LLM_REPHRASE: the model may reword, code keeps every fact (src/llm/rephrase.ts). Never a
+    // reply that holds a revealed code (its record differs), and only inside the turn's budget.
+    let text = reply;
+    if (this.s.llm && this.s.config.llm?.rephrase && opts.record === undefined) {
+      const t = ctx.turnState.get(TURN_KEY) as TurnData | undefined;
+      const left = TURN_MODEL_MS - (t ? performance.now() - t.startedMs : 0);
+      text = (await rephrase(this.s.llm, reply, Math.min(this.s.config.llm.budgetMs, left))).text;
+    }
     const activity = buttons?.length ? MessageFactory.suggestedActions(buttons, text) : MessageFactory.text(text);
     activity.locale = 'zh-CN';
     // Replies are plain text with line breaks, not Markdown (Web Chat would join the lines).

@@ -74,6 +74,7 @@ export class OrderBot extends ActivityHandler {
   }
 
   private async handleMessage(ctx: TurnContext, desk: Desk): Promise<void> {
+    const startedMs = performance.now();
     const now = this.s.clock.now();
     const raw = typeof ctx.activity.text === 'string' ? ctx.activity.text : '';
     const max = this.s.config.maxMessageChars;
@@ -89,7 +90,7 @@ export class OrderBot extends ActivityHandler {
     // Who is asking, for limits: this conversation, the logged-in buyer, and the client as the channel knows it.
     const claimants = [`c:${channelOf(ctx)}:${ctx.activity.conversation?.id ?? ''}`, ...(buyer ? [`u:${buyer.id}`] : []), ...(typeof clientKey === 'string' && clientKey ? [clientKey] : [])];
     const files = (ctx.activity.attachments ?? []).filter((a) => a.contentUrl || a.content).length;
-    const turn: TurnData = { u, outcome: {}, buyer, claimants, now, truncated: raw.length > max, files };
+    const turn: TurnData = { u, outcome: {}, buyer, claimants, now, startedMs, truncated: raw.length > max, files };
     ctx.turnState.set(TURN_KEY, turn);
 
     // Right after a hand-back, "1"–"5" is the rating of the agent, with whatever the buyer adds

@@ -65,6 +65,8 @@ export interface TurnData {
    */
   claimants: string[];
   now: Date;
+  /** When the turn began (performance.now()): model calls share one budget per turn. */
+  startedMs: number;
   /** The raw text was cut to this many characters. */
   truncated: boolean;
   /** Files (images, PDFs) attached to this message. */
