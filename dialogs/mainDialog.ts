@@ -155,9 +155,9 @@ export class MainDialog {
           await dc.beginDialog(DIALOG.findOrder);
           return;
         }
-        const hit = u.text ? this.desk.s.knowledge.search(u.text, 1)[0] : undefined;
-        if (hit) {
-          await this.desk.send(ctx, say.faqAnswer(hit.article.title, hit.article.body));
+        const hits = u.text ? this.desk.s.knowledge.search(u.text, 3) : [];
+        if (hits.length > 0) {
+          await this.desk.answerFaq(ctx, u.text, hits);
           t.outcome.step = 'answered';
           return;
         }

@@ -14,7 +14,9 @@ import type { Identifier } from '../understanding/index.js';
 import { conversationOf } from './channelKey.js';
 import { RECORD_TEXT } from './records.js';
 import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KEY, SESSION_KEY, TURN_KEY, turnData } from './types.js';
+import { groundedAnswer } from '../llm/faq.js';
 import { rephrase } from '../llm/rephrase.js';
+import type { Hit } from '../knowledge/index.js';
 
 /** All model calls in one turn together (WeChat wants an answer within 5 s; lookups need time too). */
 const TURN_MODEL_MS = 3500;
@@ -46,15 +48,11 @@ export class Desk {
    * tickets) when the buyer's copy holds secrets: codes shown to a verified owner go to the owner's
    * channel only; agents see them masked and must use the audited reveal.
    */
-  async send(ctx: TurnContext, reply: string, buttons?: string[], opts: { record?: string } = {}): Promise<void> {
+  async send(ctx: TurnContext, reply: string, buttons?: string[], opts: { record?: string; worded?: boolean } = {}): Promise<void> {
     // LLM_REPHRASE: the model may reword, code keeps every fact (src/llm/rephrase.ts). Never a
     // reply that holds a revealed code (its record differs), and only inside the turn's budget.
     let text = reply;
-    if (this.s.llm && this.s.config.llm?.rephrase && opts.record === undefined) {
-      const t = ctx.turnState.get(TURN_KEY) as TurnData | undefined;
-      const left = TURN_MODEL_MS - (t ? performance.now() - t.startedMs : 0);
-      text = (await rephrase(this.s.llm, reply, Math.min(this.s.config.llm.budgetMs, left))).text;
-    }
+    if (this.s.llm && this.s.config.llm?.rephrase && opts.record === undefined && !opts.worded) text = (await rephrase(this.s.llm, reply, this.modelBudget(ctx))).text;
     const activity = buttons?.length ? MessageFactory.suggestedActions(buttons, text) : MessageFactory.text(text);
     activity.locale = 'zh-CN';
     // Replies are plain text with line breaks, not Markdown (Web Chat would join the lines).
@@ -64,6 +62,29 @@ export class Desk {
     const sess = ctx.turnState.get(SESSION_KEY) as Session | undefined;
     if (sess) sess.lastBot = (opts.record ?? text).slice(0, 300);
     await ctx.sendActivity(activity);
+  }
+
+  /** What is left of this turn's time for the model (all its calls together), milliseconds. */
+  modelBudget(ctx: TurnContext): number {
+    const t = ctx.turnState.get(TURN_KEY) as TurnData | undefined;
+    const left = TURN_MODEL_MS - (t ? performance.now() - t.startedMs : 0);
+    return Math.min(this.s.config.llm?.budgetMs ?? 0, left);
+  }
+
+  /**
+   * A general question our retrieval found articles for. With a model: its answer from those
+   * articles only, checked against the article it names (src/llm/faq.ts); otherwise, or on any
+   * doubt, the best article itself.
+   */
+  async answerFaq(ctx: TurnContext, question: string, hits: Hit[]): Promise<void> {
+    if (this.s.llm) {
+      const g = await groundedAnswer(this.s.llm, question, hits, this.modelBudget(ctx));
+      if (g.ok) {
+        await this.send(ctx, say.faqGrounded(g.answer, g.article.title), undefined, { worded: true });
+        return;
+      }
+    }
+    await this.send(ctx, say.faqAnswer(hits[0]!.article.title, hits[0]!.article.body));
   }
 
   /** Lookup + diagnosis + the answer. Returns the rung the conversation should move to. */

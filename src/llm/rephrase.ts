@@ -45,6 +45,11 @@ const FACT = new RegExp(
   'gu',
 );
 
+/** The facts a text states (numbers with their units, times, statuses, links, quoted commands). */
+export function factsIn(text: string): string[] {
+  return text.match(FACT) ?? [];
+}
+
 /** Outside placeholders, any of these in the model's text is a fact it made up. */
 const FORBIDDEN = new RegExp([`[A-Za-z0-9０-９¥￥$%]`, `${CN_NUMBER}${UNITS}`, '周[一二三四五六日天]|星期[一二三四五六日天]', '[“”「」【】"]', ...STATUS_WORDS.map(escape), ...TIME_WORDS.map(escape), '您'].join('|'), 'u');
 

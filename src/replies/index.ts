@@ -176,6 +176,8 @@ export const say = {
     '如果商家一直没解决，你可以这样维权：\n1. 订单已取消或无法发货却不退款：依据《电子商务法》要求商家退款，保留聊天和付款记录\n2. 向支付渠道申请交易纠纷：微信支付或支付宝的账单详情里有投诉入口，附上订单截图和付款凭证\n3. 拨打 12315 或在全国12315平台投诉\n4. 商家失联、疑似跑路：带上付款凭证到公安机关报案',
 
   faqAnswer: (title: string, body: string) => `【${title}】\n${body}`,
+  /** A model's answer from one article, checked against it; the article is named. */
+  faqGrounded: (answer: string, title: string) => `${answer}\n\n（参考：${title}）`,
   faqNone: () => '这个问题我的知识库里暂时没有答案。如果是某笔订单的问题，发我订单号我帮你查；也可以回复“提交工单”或“转人工”。',
   faqMore: () => '还有疑问的话，发订单号我帮你查具体订单。',
 
