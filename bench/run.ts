@@ -3,7 +3,7 @@
  * demo shop of 10,000 orders in a SQLite file, understanding alone, and Direct Line over HTTP with
  * 32 concurrent conversations beside a bare express echo, and the WeChat Official Account endpoint
  * (encrypted round trips; the 5-second rule with a 10-second order service), and the live-agent relay
- * with 50 simultaneous handoffs. Prints figures; never fails.
+ * with 50 simultaneous handoffs, and the LLM layer's own overhead per turn. Prints figures; never fails.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +19,8 @@ import { demoOrders, syntheticOrders } from '../src/orders/demo/seedOrders.js';
 import { fixedClock } from '../src/time.js';
 import { understand } from '../src/understanding/index.js';
 import { CORPUS_DIR, intentModel } from '../src/understanding/learned.js';
+import { LlmReading, merge } from '../src/llm/understand.js';
+import { checkAndFill, toTemplate } from '../src/llm/rephrase.js';
 
 const NOW = new Date('2026-11-23T15:00:00+08:00');
 const ORDERS = 10_000;
@@ -98,6 +100,63 @@ function understanding() {
   for (let i = 0; i < rounds; i++) for (const t of texts) model.predict(t);
   const each = ((performance.now() - t3) * 1000) / (rounds * texts.length);
   console.log(`  with it: ${((rounds * texts.length) / s2).toFixed(0)} utterances/s vs ${((rounds * texts.length) / base).toFixed(0)} rules alone in the same run (${((s2 / base) * 100).toFixed(0)}% of the time); one prediction ${each.toFixed(1)} µs  (target < 1 ms)`);
+}
+
+/**
+ * The LLM layer's own cost per turn, without the model's time: the same conversations in-process
+ * with LLM_* pointing at an endpoint (its own thread) that answers at once, against no LLM, in the
+ * same run; and the checks alone (zod + merge, the rephrase template and its check) in µs.
+ */
+async function llmLayer() {
+  const worker = new Worker(new URL('./fakeLlmWorker.mjs', import.meta.url));
+  const port = await new Promise<number>((ok) => worker.once('message', ok));
+  const orders = syntheticOrders(500, NOW, 7);
+  const lines = (no: string) => ['我的卡密怎么还没到啊', `订单号${no}`, '为什么这么慢 我急用', '还是没到', '谢谢'];
+  const measure = async (env: Record<string, string>) => {
+    const config = loadConfig({ DATABASE_FILE: ':memory:', LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000', ...env });
+    const app = createApp({ config, clock: fixedClock(NOW), orders });
+    const run = async (n: number, tag: string) => {
+      const lat: number[] = [];
+      for (let c = 0; c < n; c++) {
+        for (const text of lines(orders[(c * 31) % orders.length]!.orderNo)) {
+          const t0 = performance.now();
+          await app.adapter.message({ conversationId: `llm-${tag}-${c}`, userId: `b${c}`, text, channelId: 'bench' }, app.logic);
+          lat.push(performance.now() - t0);
+        }
+      }
+      return lat.sort((a, b) => a - b);
+    };
+    await run(20, 'warm');
+    const lat = await run(150, 'rec');
+    const stats = app.services.llm?.stats;
+    await app.close();
+    return { p50: pct(lat, 50), p99: pct(lat, 99), mean: lat.reduce((a, b) => a + b, 0) / lat.length, calls: stats?.calls ?? 0, turns: lat.length };
+  };
+  const llmEnv = { LLM_BASE_URL: `http://127.0.0.1:${port}/v1`, LLM_MODEL: 'bench', LLM_API_KEY: 'x' };
+  const none = await measure({});
+  const reading = await measure(llmEnv);
+  const rephrasing = await measure({ ...llmEnv, LLM_REPHRASE: 'true' });
+  await worker.terminate();
+  console.log(`LLM layer (endpoint answering at once in its own thread; the model's own time excluded), ${none.turns} turns each:`);
+  console.log(`  no LLM: mean ${ms(none.mean)}, p50 ${ms(none.p50)}, p99 ${ms(none.p99)}`);
+  for (const [name, r] of [['reading', reading], ['reading + rephrasing', rephrasing]] as const) {
+    console.log(`  ${name}: mean ${ms(r.mean)}, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}; ${(r.calls / r.turns).toFixed(2)} calls a turn; +${ms(r.mean - none.mean)} a turn (${((r.mean / none.mean) * 100).toFixed(0)}% of no LLM's time)`);
+  }
+  // The checks alone: what code does with a model's answer.
+  const u = understand('我的卡密怎么还没到啊 为什么这么慢', { now: NOW, timeZone: 'Asia/Shanghai' });
+  const answer = { intent: 'order_status', signals: { notResolved: true }, slots: { orderNo: { value: 'K7QX9ZP2M4RT8WNA', quote: 'K7QX9ZP2M4RT8WNA' }, paymentTime: { quote: '昨晚八点' } } };
+  const n = 20_000;
+  let t = performance.now();
+  for (let i = 0; i < n; i++) merge(u, LlmReading.parse(answer), { now: NOW, timeZone: 'Asia/Shanghai' });
+  const mergeUs = ((performance.now() - t) * 1000) / n;
+  const reply = '订单 K7QX9ZP2M4RT8WNA 已支付，付款已经收到（6分钟前），卡密正在处理。一般今天 15:09 之前就会好，先别着急。不行就回复“转人工”。';
+  t = performance.now();
+  for (let i = 0; i < n; i++) {
+    const tpl = toTemplate(reply);
+    checkAndFill(tpl, tpl.text);
+  }
+  const checkUs = ((performance.now() - t) * 1000) / n;
+  console.log(`  checks: a reading validated and merged ${mergeUs.toFixed(1)} µs; a reply templated and checked ${checkUs.toFixed(1)} µs`);
 }
 
 type LoadResult = { rps: number; p50: number; p99: number; n: number; answers: string[] };
@@ -352,4 +411,5 @@ if (want('turns')) await turns();
 if (want('directline')) await directLine();
 if (want('wechat')) await wechat();
 if (want('relay')) await relay();
+if (want('llm')) await llmLayer();
 console.log(`rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);

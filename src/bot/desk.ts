@@ -14,6 +14,7 @@ import type { Identifier } from '../understanding/index.js';
 import { conversationOf } from './channelKey.js';
 import { RECORD_TEXT } from './records.js';
 import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KEY, SESSION_KEY, TURN_KEY, turnData } from './types.js';
+import { agentAssist } from '../llm/assist.js';
 import { groundedAnswer } from '../llm/faq.js';
 import { rephrase } from '../llm/rephrase.js';
 import type { Hit } from '../knowledge/index.js';
@@ -283,6 +284,15 @@ export class Desk {
       t.now,
     );
     sess.handoffId = req.id;
+    // With a model: a summary and suggested replies for the agent, written off this turn.
+    if (this.s.llm) {
+      const context = this.s.handoffs.context(req.id);
+      if (context) {
+        void agentAssist(this.s.llm, context, this.s.config.timeZone, t.now)
+          .then((a) => a && this.s.handoffs.annotate(req.id, a))
+          .catch(() => undefined);
+      }
+    }
     // An honest wait: the queue ahead, shared by the agents online, at their usual pace.
     const ahead = this.s.handoffs.ahead(req);
     const pace = this.s.handoffs.averageHandlingMinutes() ?? this.s.config.agents.handleMin;

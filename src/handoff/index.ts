@@ -21,6 +21,8 @@ export interface HandoffContext {
   ladder: Array<{ step: string; at: string }>;
   ticketId?: string;
   buyer?: { id?: string; contact?: string };
+  /** The model's summary and suggested replies for the agent (LLM_*; checked, never sent by itself). */
+  assist?: { summary: string[]; suggestions: string[]; model: string; at: string };
   /** Files the buyer sent (payment screenshots...), by attachment id. */
   attachments?: Array<{ id: string; name: string; contentType: string; size: number; at: string }>;
   transcript: Array<{ direction: string; sender: string; text: string; at: string }>;
@@ -136,6 +138,15 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
       .run(id, args.conversationId, args.channelId, args.userId, args.priority, args.context.reason, JSON.stringify(args.context), JSON.stringify(args.conversationRef), at, at);
     this.emit('changed', { handoffId: id, state: 'queued' });
     return { id, conversationId: args.conversationId, state: 'queued', priority: args.priority, createdAt: at };
+  }
+
+  /** Adds the model's notes for the agent to an open handoff's context (consoles refresh). */
+  annotate(id: string, assist: NonNullable<HandoffContext['assist']>): boolean {
+    const row = this.sql("SELECT state, context FROM handoff_requests WHERE id = ? AND state IN ('queued', 'assigned')").get(id) as { state: HandoffState; context: string } | undefined;
+    if (!row) return false;
+    const context = { ...(JSON.parse(row.context) as HandoffContext), assist };
+    const ok = this.sql("UPDATE handoff_requests SET context = ? WHERE id = ? AND state IN ('queued', 'assigned')").run(JSON.stringify(context), id).changes === 1;
+    return this.changed(id, row.state, ok);
   }
 
   get(id: string): Handoff | undefined {

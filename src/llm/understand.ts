@@ -82,8 +82,8 @@ const SYSTEM = `你是卡盟/发卡网（游戏点卡、Q币、话费充值、�
 /** What may be sent about this message: contacts masked, nothing that looks like a revealed code. */
 export function redact(text: string): string {
   let out = text;
-  const c = extractContact(out);
-  if (c) out = out.split(c.value).join(maskContact(c.value));
+  // Every contact in it (a transcript may hold several), each masked.
+  for (let i = 0, c = extractContact(out); c && i < 20; i++, c = extractContact(out)) out = out.split(c.value).join(maskContact(c.value));
   // Card codes and keys ("QB10-8842-5519-7Z3K", "XXXXX-XXXXX-…"): never to the model.
   return out.replace(/\b[A-Z0-9]{4,6}(?:-[A-Z0-9]{4,6}){2,}\b/gi, '[卡密]').replace(/(密码|查询密码)\s*[:：是]?\s*\S+/g, '$1[已隐藏]');
 }

@@ -166,6 +166,18 @@
     if (c.timeline) facts.push(['进度', c.timeline]);
     $('facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
     $('ladder').replaceChildren(...(c.ladder || []).map((l) => el('li', '', `${l.label} · ${time(l.at)}`)));
+    // The model's notes for the agent (checked server-side); a suggestion only fills the reply box.
+    const assist = c.assist;
+    $('assist').hidden = !assist;
+    $('assist-summary').replaceChildren(...(assist?.summary || []).map((line) => el('li', '', line)));
+    $('assist-replies').replaceChildren(...(assist?.suggestions || []).map((q) => {
+      const b = el('button', '', q);
+      b.type = 'button';
+      b.title = q;
+      b.disabled = !mine;
+      b.onclick = () => { $('reply').value = q; $('reply').focus(); };
+      return b;
+    }));
     $('files').replaceChildren(...d.attachments.map((f) => {
       const li = el('li');
       const a = el('a', '', f.name);
