@@ -129,6 +129,12 @@ function candidatesOf(resolution: Record<string, string>, now: Date, tz: string,
 }
 
 /** The payment time the buyer mentions, or undefined. `now` is the real instant. */
+/**
+ * A time the buyer asks about, not one they paid at: "今天发货么", "明天能到账吗", "几点给我处理"
+ * ("昨天到现在" is still the payment side).
+ */
+const WHEN_SOMETHING_HAPPENS = /^\s*(?:(?:能不能|能|会|可以|可|就|才|再|要)\s*(?:发货|发出|发|到账|到|给|处理|充上|充|退|好|出|审核|回复|联系|安排)|发货|发出|到账|给我|处理|审核|回复|安排)/;
+
 export function extractPaymentTime(text: string, now: Date, tz: string): PaymentTime | undefined {
   if (!mayHoldTime(text)) return undefined;
   const rel = relative(text, now, tz);
@@ -148,6 +154,7 @@ export function extractPaymentTime(text: string, now: Date, tz: string): Payment
   for (const r of results) {
     if (!r.typeName.startsWith('datetimeV2.') || /duration|set/.test(r.typeName)) continue;
     const tail = prepared.slice(r.end + 1, r.end + 4);
+    if (WHEN_SOMETHING_HAPPENS.test(prepared.slice(r.end + 1, r.end + 8))) continue;
     const vague = VAGUE.test(r.text) || VAGUE.test(tail);
     const fuzzyHour = /多/.test(tail.slice(0, 1));
     const values = (r.resolution?.values ?? []) as Array<Record<string, string>>;
@@ -159,7 +166,7 @@ export function extractPaymentTime(text: string, now: Date, tz: string): Payment
   }
   // "20号" alone: the recognizer finds nothing; take the most recent such day of month.
   const dom = prepared.match(/(?<![月\d])(\d{1,2})\s*[号日](?![\d])/);
-  if (dom) {
+  if (dom && !WHEN_SOMETHING_HAPPENS.test(prepared.slice(dom.index! + dom[0].length, dom.index! + dom[0].length + 7))) {
     const d = Number(dom[1]);
     if (d >= 1 && d <= 31) {
       let at = fromLocal(tz, f.year, f.month, d);

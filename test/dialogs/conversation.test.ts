@@ -128,6 +128,19 @@ describe('dialogs through botbuilder TestAdapter', () => {
     expect((await say(app, '不用了')).text).not.toContain('取消排队');
   });
 
+  it('a contact given with the request is checked at once, and a wrong one counts as a failure', async () => {
+    const app = makeApp({ orders: [delivered] });
+    try {
+      const wrong = await say(app, '卡密在哪看 K8PL3MZ7Q2XV9TRB 手机13900000000', 'with-1', { clientKey: 'ip:203.0.113.9' });
+      expect(wrong.text).not.toContain('QB10-8842-5519-7Z3K');
+      expect(wrong.text).toContain('4');
+      const right = await say(app, '卡密在哪看 K8PL3MZ7Q2XV9TRB 手机13812345678', 'with-2', { clientKey: 'ip:203.0.113.10' });
+      expect(right.text).toContain('QB10-8842-5519-7Z3K');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('verifies the owner before revealing codes; five failures lock that claimant out of the order for 10 minutes', async () => {
     const app = makeApp({ orders: [delivered] });
     const from = { clientKey: 'ip:203.0.113.7' };

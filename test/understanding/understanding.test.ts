@@ -91,6 +91,15 @@ describe('payment time in the shop zone (server TZ is Los Angeles in tests)', ()
     expect(extractPaymentTime('到现在还没到', now, tz)).toBeUndefined();
   });
 
+  it('a time the buyer asks about is not the payment time ("今天发货么", "明天能到账吗")', () => {
+    for (const t of ['[数字x]这个订单今天发货么?', '今天能到账吗', '明天能发吗', '几点给我处理', '20号发货的']) expect(extractPaymentTime(t, now, tz), t).toBeUndefined();
+    // ...while the time they paid, near such words, still is.
+    expect(extractPaymentTime('今天发货么 昨天付的', now, tz)?.text).toBe('昨天');
+    expect(extractPaymentTime('昨天下午付的 今天能到吗', now, tz)?.text).toBe('昨天下午');
+    expect(extractPaymentTime('昨天8点充的话费还没到', now, tz)?.text).toBe('昨天8点');
+    expect(extractPaymentTime('20号买的', now, tz)?.text).toBe('20号');
+  });
+
   it('gates the recognizer on text that can hold a time', () => {
     expect(mayHoldTime('付款了怎么查不到单号')).toBe(false);
     expect(mayHoldTime('昨晚八点')).toBe(true);
