@@ -38,6 +38,33 @@ describe('the client', () => {
     expect(parseJsonObject('not json')).toBeUndefined();
   });
 
+  it('sends the response format each JSON mode asks for, and every prompt of ours says "json" (Qwen refuses JSON mode otherwise)', async () => {
+    const qwen = (r: import('./fakeOpenAI.js').FakeRequest) =>
+      r.response_format?.type === 'json_object' && !r.messages.some((m) => /json/i.test(m.content)) ? error(400, "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.") : json({ intent: 'refund' });
+    fake.set(qwen);
+    const before = fake.requests.length;
+    const app = makeApp({ orders: [], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'qwen-plus', LLM_API_KEY: 'sk-test', LLM_REPHRASE: 'true' } });
+    try {
+      await say(app, '我要退款 钱怎么还没退回来', 'qwen');
+      await say(app, '话费一般要多久才到账', 'qwen');
+    } finally {
+      await app.close();
+    }
+    const sent = fake.requests.slice(before);
+    expect(sent.length).toBeGreaterThanOrEqual(3); // reading, rephrasing, FAQ
+    for (const r of sent) {
+      expect(r.response_format?.type).toBe('json_object');
+      expect(r.messages.some((m) => /json/i.test(m.content))).toBe(true);
+    }
+    const strict = new LlmClient(settings({ jsonMode: 'json_schema' }), silent);
+    const at = fake.requests.length;
+    await strict.json([{ role: 'user', content: 'x' }], { schema: { type: 'object' }, schemaName: 'reading' });
+    expect(fake.requests[at]!.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'reading', schema: { type: 'object' } } });
+    const plain = new LlmClient(settings({ jsonMode: 'none' }), silent);
+    await plain.json([{ role: 'user', content: 'x' }]);
+    expect(fake.requests[at + 1]!.response_format).toBeUndefined();
+  });
+
   it('turns every failure into a reason, never an exception', async () => {
     const c = new LlmClient(settings({ breakerFailures: 99 }), silent);
     const cases: Array<[Parameters<Fake['set']>[0], string]> = [
