@@ -11,6 +11,7 @@
  * in microseconds.
  */
 import { type Intent, INTENTS } from './intent.js';
+import { mulberry32 } from '../random.js';
 
 export interface Example {
   text: string;
@@ -46,18 +47,6 @@ export function features(text: string): string[] {
   }
   for (const w of s.match(/[a-z]{2,}/g) ?? []) out.push(`w:${w}`);
   return out;
-}
-
-/** A seeded PRNG (mulberry32): training is the same every start. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Sparse = { idx: Int32Array; val: Float32Array };
@@ -100,7 +89,7 @@ export class IntentClassifier {
     const epochs = opts.epochs ?? 30;
     const l2 = opts.l2 ?? 1e-4;
     const rate = opts.rate ?? 0.5;
-    const random = rng(opts.seed ?? 20261201);
+    const random = mulberry32(opts.seed ?? 20261201);
     const order = vectors.map((_, i) => i);
     const probs = new Float32Array(K);
     for (let epoch = 0; epoch < epochs; epoch++) {

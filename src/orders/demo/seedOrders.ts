@@ -25,6 +25,7 @@
  * Only types are imported, so this module has no runtime dependencies.
  */
 import type { UnifiedOrderInput } from '../model.js';
+import { mulberry32 } from '../../random.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types derived from the model's input type
@@ -154,18 +155,6 @@ function stamp12(ms: number): string {
 // ---------------------------------------------------------------------------------------------
 
 type Rng = () => number;
-
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randInt(rng: Rng, lo: number, hi: number): number {
   return lo + Math.floor(rng() * (hi - lo + 1));
