@@ -121,7 +121,6 @@ export class FindOrderDialog extends FlowDialog<State> {
   private async search(dc: DialogContext): Promise<DialogTurnResult> {
     const t = this.turn(dc);
     const sess = this.session(dc);
-    const state = this.state(dc);
     const rc = this.desk.replyContext(t);
     if (!(await this.desk.allowLookup(dc.context))) return dc.endDialog();
     // With a payment time: its window ± 30 minutes; with only a product type: the last 30 days.

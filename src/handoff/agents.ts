@@ -53,7 +53,7 @@ export class AgentStore {
   /** Prepared once per SQL text (the console and the relay ask the same questions all day). */
   private readonly sql: ReturnType<typeof statementCache>;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.sql = statementCache(db);
     // Unknown user names cost as much as wrong passwords (no timing oracle for valid names).
     this.dummyHash = hashPassword(randomBytes(16).toString('hex'));

@@ -114,7 +114,7 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
   /** Prepared once per SQL text (the console and the relay ask the same questions all day). */
   private readonly sql: ReturnType<typeof statementCache>;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     super();
     this.setMaxListeners(100);
     this.sql = statementCache(db);

@@ -8,8 +8,6 @@ import { formatHours, isOpen } from '../calendar.js';
 import { localFields } from '../time.js';
 import { day, duration, money, when } from './format.js';
 import { HOLD_LABEL, PRODUCT_LABEL, statusLabel } from './labels.js';
-import { timeline } from './timeline.js';
-
 export { timeline } from './timeline.js';
 export { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL } from './labels.js';
 

@@ -36,13 +36,6 @@ const rowsInMainFile = (file: string) => {
     fs.rmSync(copy);
   }
 };
-const until = async (cond: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('background WAL checkpoints', () => {
   it('turns automatic checkpoints off on the bot connection; the worker copies the WAL into the database', async () => {
