@@ -16,7 +16,7 @@ function perProduct(defaults: PerProduct) {
     .optional()
     .transform((raw, ctx) => {
       const out: PerProduct = { ...defaults };
-      if (!raw || !raw.trim()) return out;
+      if (!raw?.trim()) return out;
       for (const part of raw.split(',')) {
         const [key, value] = part.split('=').map((s) => s.trim());
         const n = Number(value);

@@ -5,7 +5,7 @@ import { demoExamples } from './orders/demo/examples.js';
 import { guardProcess } from './processGuards.js';
 import { createServer } from './server.js';
 
-let config;
+let config: ReturnType<typeof loadConfig>;
 try {
   loadDotEnv();
   config = loadConfig();

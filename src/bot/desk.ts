@@ -221,7 +221,7 @@ export class Desk {
   async cancelHandoff(ctx: TurnContext): Promise<boolean> {
     const t = turnData(ctx);
     const active = this.s.handoffs.active(conversationOf(ctx));
-    if (!active || active.state !== 'queued') return false;
+    if (active?.state !== 'queued') return false;
     this.s.handoffs.cancel(active.id, t.now);
     session(ctx).handoffId = undefined;
     t.outcome.handoff = false;

@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   let passed = 0;
   let failed = 0;
   for (const file of targets.flatMap(files)) {
-    let scenario;
+    let scenario: Scenario;
     try {
       scenario = Scenario.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
     } catch (err) {

@@ -113,7 +113,7 @@ export class KnowledgeBase {
         .prepare('SELECT id FROM knowledge_fts WHERE knowledge_fts MATCH ? ORDER BY bm25(knowledge_fts, 0, 5, 3, 1) LIMIT 8')
         .pluck()
         .all(match) as string[];
-      ids.forEach((id, i) => ftsRank.set(id, i));
+      for (const [i, id] of ids.entries()) ftsRank.set(id, i);
     }
     // Bigram overlap covers what trigrams miss (Chinese words are mostly two characters).
     const hits: Hit[] = [];

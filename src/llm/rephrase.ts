@@ -29,7 +29,7 @@ const TIME_WORDS = [
 
 const CN_NUMBER = '[零〇一二两三四五六七八九十百千万半几]+';
 const UNITS = '(?:个)?(?:小时|钟头|分钟|分|秒|天|日|号|月|年|周|星期|点|时|元|块|角|毛|位|笔|单|张|件|次|份|个工作日|工作日)';
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** What is a fact in a reply: cut out of the template, never written by the model. */
 const FACT = new RegExp(
@@ -39,8 +39,8 @@ const FACT = new RegExp(
     `${CN_NUMBER}${UNITS}`,
     `周[一二三四五六日天]|星期[一二三四五六日天]`,
     '“[^”]{1,20}”|「[^」]{1,20}」|【[^】]{1,40}】|"[^"]{1,20}"',
-    ...STATUS_WORDS.map(escape),
-    ...TIME_WORDS.map(escape),
+    ...STATUS_WORDS.map(escapeRe),
+    ...TIME_WORDS.map(escapeRe),
   ].join('|'),
   'gu',
 );
@@ -51,7 +51,7 @@ export function factsIn(text: string): string[] {
 }
 
 /** Outside placeholders, any of these in the model's text is a fact it made up. */
-const FORBIDDEN = new RegExp([`[A-Za-z0-9０-９¥￥$%]`, `${CN_NUMBER}${UNITS}`, '周[一二三四五六日天]|星期[一二三四五六日天]', '[“”「」【】"]', ...STATUS_WORDS.map(escape), ...TIME_WORDS.map(escape), '您'].join('|'), 'u');
+const FORBIDDEN = new RegExp([`[A-Za-z0-9０-９¥￥$%]`, `${CN_NUMBER}${UNITS}`, '周[一二三四五六日天]|星期[一二三四五六日天]', '[“”「」【】"]', ...STATUS_WORDS.map(escapeRe), ...TIME_WORDS.map(escapeRe), '您'].join('|'), 'u');
 
 /** A rewrite may not add a claim about the order, nor drop or add a negation (不会到账 ≠ 会到账). */
 const CLAIMS = ['到账', '到了', '发货', '发出', '发给', '退款', '退回', '退钱', '补发', '重发', '充上', '充好', '成功', '失败', '收到', '签收', '冻结', '取消', '审核', '赔', '补偿', '处理好', '解决', '完成', '好了'];

@@ -125,7 +125,7 @@ export const say = {
   rateLimited: (minutes: number) => `查询有点频繁了，为了保护订单安全，请 ${minutes} 分钟后再试。着急的话可以回复“转人工”。`,
   lookupFailed: () => '订单系统暂时没有响应，我这边查不了。稍等几分钟再发一次订单号，或者回复“转人工”。',
 
-  orderHeader: (o: UnifiedOrder, ctx: ReplyContext) =>
+  orderHeader: (o: UnifiedOrder, _ctx: ReplyContext) =>
     `订单 ${o.orderNo}｜${o.title || PRODUCT_LABEL[o.productType]}${o.quantity > 1 && !/[×x*]\s*\d+\s*$/i.test(o.title) ? ` ×${o.quantity}` : ''}｜${money(o.amount, o.currency)}`,
 
   // Self-check steps for each cause, shown with the diagnosis when the step is self_check.

@@ -63,7 +63,7 @@ export function classifyToken(token: string, hint?: 'courier'): Identifier | nul
   return null;
 }
 
-const RUN = /[A-Za-z0-9](?:[A-Za-z0-9]|[ _\-](?=[A-Za-z0-9]))*/g;
+const RUN = /[A-Za-z0-9](?:[A-Za-z0-9]|[ _-](?=[A-Za-z0-9]))*/g;
 const COURIER_CONTEXT = /(快递|运单|物流|邮寄|寄件)[^，。,.!?！？]{0,6}$/;
 
 /** Every identifier in the text, in order of appearance, without duplicates. */
@@ -80,12 +80,12 @@ export function extractIdentifiers(text: string): Identifier[] {
     const run = m[0];
     const before = text.slice(Math.max(0, (m.index ?? 0) - 12), m.index ?? 0);
     const hint = COURIER_CONTEXT.test(before) ? 'courier' : undefined;
-    const joined = classifyToken(run.replace(/[ _\-]/g, ''), hint);
+    const joined = classifyToken(run.replace(/[ _-]/g, ''), hint);
     // "M3HZ8QV5KX2WT9RA 1000的Q币": a number of a known shape followed by an amount is that number,
     // not one generic number glued together.
     const pieces = run.split(' ');
     const known = joined?.format === 'generic' && pieces.length > 1 && pieces.some((p) => {
-      const id = classifyToken(p.replace(/[_\-]/g, ''), hint);
+      const id = classifyToken(p.replace(/[_-]/g, ''), hint);
       return !!id && id.format !== 'generic';
     });
     if (joined && !known) {
@@ -93,7 +93,7 @@ export function extractIdentifiers(text: string): Identifier[] {
       continue;
     }
     for (const piece of pieces) {
-      const id = classifyToken(piece.replace(/[_\-]/g, ''), hint);
+      const id = classifyToken(piece.replace(/[_-]/g, ''), hint);
       push(id && { ...id, raw: piece });
     }
   }
@@ -101,9 +101,9 @@ export function extractIdentifiers(text: string): Identifier[] {
 }
 
 export function extractContact(text: string): Contact | undefined {
-  const email = text.match(/[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}/);
+  const email = text.match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/);
   if (email) return { value: email[0].toLowerCase(), kind: 'email' };
-  const phone = text.replace(/(\d)[ \-](?=\d)/g, '$1').match(/(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)/);
+  const phone = text.replace(/(\d)[ -](?=\d)/g, '$1').match(/(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)/);
   if (phone) return { value: phone[1]!, kind: 'phone' };
   const qq = text.match(/(?:qq|QQ|扣扣)\s*(?:号|号码)?\s*(?:是|:)?\s*(\d{5,11})(?!\d)/);
   if (qq) return { value: qq[1]!, kind: 'qq' };

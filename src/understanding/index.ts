@@ -65,12 +65,12 @@ export interface Understanding {
 
 /** Only a number, 5–11 digits (spaces and dashes allowed): a QQ number, or a mobile number. */
 function bareContact(text: string): Contact | undefined {
-  const digits = text.replace(/[\s\-]/g, '');
+  const digits = text.replace(/[\s-]/g, '');
   if (!/^\d{5,11}$/.test(digits)) return undefined;
   return { value: digits, kind: /^1[3-9]\d{9}$/.test(digits) ? 'phone' : 'qq' };
 }
 
-const QUERY_PASSWORD = /(?:查询|取卡)?密码\s*(?:是|为|:)?\s*([A-Za-z0-9!@#$%^&*._\-]{3,32})/;
+const QUERY_PASSWORD = /(?:查询|取卡)?密码\s*(?:是|为|:)?\s*([A-Za-z0-9!@#$%^&*._-]{3,32})/;
 const CHOICE = /^第?\s*(\d{1,2})\s*(?:个|笔|单|号)?[。.!！]?$/;
 
 export interface UnderstandOptions {

@@ -3,6 +3,7 @@
  * characters removed, whitespace collapsed. Length is capped so that a 10,000-character paste costs
  * no more than a normal message.
  */
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: variation selectors and joiners are removed one by one, on purpose
 const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0f]/g;
 
 export const MAX_UNDERSTOOD_CHARS = 500;

@@ -144,7 +144,7 @@ export function extractPaymentTime(text: string, now: Date, tz: string): Payment
   // A reference whose server-local fields are the shop's wall clock (see the module comment).
   const ref = new Date(f.year, f.month - 1, f.day, f.hour, f.minute, f.second);
   const prepared = prepare(text);
-  let results;
+  let results: ReturnType<typeof recognizeDateTime>;
   try {
     results = recognizeDateTime(prepared, Culture.Chinese, undefined, ref);
   } catch {

@@ -1,4 +1,4 @@
-import { TurnContext } from 'botbuilder';
+import type { TurnContext } from 'botbuilder';
 import { describe, expect, it } from 'vitest';
 import { createDirectLine } from '../../src/channels/directline/index.js';
 import { makeApp } from '../helpers.js';

@@ -263,7 +263,7 @@ function dlAuth(rng: Rng, f: Fixture, own: Conv = f.dl.main): HeaderList {
 const cidOf = (rng: Rng, f: Fixture, own: Conv = f.dl.main) => rng.choose<string>([[9, () => own.cid], [1, () => f.dl.other.cid], [2, () => seg(rng, own.cid)]]);
 
 /** An inbound activity as Web Chat would post it, mutated. */
-function activity(rng: Rng, f: Fixture): string {
+function activity(rng: Rng, _f: Fixture): string {
   const e: Array<[string, string]> = [];
   e.push(['type', fieldOr(rng, () => j(rng.choose<string>([[12, () => 'message'], [1, () => rng.pick(['event', 'typing', 'invoke', 'conversationUpdate', 'endOfConversation', 'trace', 'handoff', 'messageReaction', 'installationUpdate', 'MESSAGE'])], [1, () => nastyString(rng).slice(0, 40)]])), 0.92)]);
   if (rng.bool(0.85)) e.push(['text', fieldOr(rng, () => j(textish(rng)))]);

@@ -55,7 +55,9 @@ export class DirectLineAdapter extends QueuedAdapter {
     let watermark = 0;
     UnitOfWork.write(() => void (watermark = this.store.append(conversationId, activity, opts.clientActivityId)), {
       keep: opts.keep,
-      after: () => this.listeners.forEach((l) => l(conversationId, [activity], watermark)),
+      after: () => {
+        for (const l of this.listeners) l(conversationId, [activity], watermark);
+      },
     });
   }
 
@@ -63,7 +65,12 @@ export class DirectLineAdapter extends QueuedAdapter {
   append(conversationId: string, activity: Partial<Activity>): { stored: Partial<Activity>; notify: () => void } {
     const stored = { ...activity, id: newActivityId(conversationId) };
     const watermark = this.store.append(conversationId, stored);
-    return { stored, notify: () => this.listeners.forEach((l) => l(conversationId, [stored], watermark)) };
+    return {
+      stored,
+      notify: () => {
+        for (const l of this.listeners) l(conversationId, [stored], watermark);
+      },
+    };
   }
 
   /** An activity from the bot's side for a conversation, outside any turn (an agent's message). */

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, loadDotEnv } from '../../config.js';
 import { demoExamples } from '../../orders/demo/examples.js';
 import { terminal } from '../../replies/index.js';
 
-let config;
+let config: ReturnType<typeof loadConfig>;
 try {
   loadDotEnv();
   config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });

@@ -64,7 +64,7 @@ function flatten(out: Record<string, string>, path: string, value: unknown): voi
   if (typeof value === 'string') {
     out[path] = value;
   } else if (Array.isArray(value)) {
-    value.forEach((item, i) => flatten(out, `${path}.${i}`, item));
+    for (const [i, item] of value.entries()) flatten(out, `${path}.${i}`, item);
   } else if (isObject(value)) {
     for (const [key, child] of Object.entries(value)) {
       if (!key.startsWith(SKIP)) flatten(out, `${path}.${key}`, child);

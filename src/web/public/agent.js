@@ -5,7 +5,6 @@
   let csrf = '';
   let me = null;
   let current = null; // { kind: 'handoff' | 'ticket', id }
-  let data = { queued: [], mine: [], others: [], tickets: [] };
   let agents = [];
   let ws = null;
   let timeZone = 'Asia/Shanghai'; // the shop's, from /me
@@ -81,7 +80,6 @@
 
   async function refresh() {
     const [q, t, a] = await Promise.all([api('/queue'), api('/tickets'), api('/agents')]);
-    data = { ...q, tickets: t.tickets };
     agents = a.agents;
     $('count-queued').textContent = q.queued.length || '';
     $('count-mine').textContent = q.mine.length || '';
@@ -188,7 +186,7 @@
       return li;
     }));
     if (c.orderNo && !$('lookup-no').value) $('lookup-no').value = c.orderNo;
-    document.querySelectorAll('.queue li').forEach((li) => li.classList.toggle('active', li.dataset.id === id));
+    for (const li of document.querySelectorAll('.queue li')) li.classList.toggle('active', li.dataset.id === id);
   }
 
   function openTicket(t) {
@@ -199,7 +197,7 @@
     $('ticket-title').textContent = `工单 ${t.id}`;
     const facts = [['订单号', t.orderNo], ['付款时间', t.paymentTime && time(t.paymentTime)], ['诊断', t.causeLabel], ['问题', t.symptom], ['渠道', CHANNEL[t.channelId] || t.channelId], ['回复期限', time(t.dueAt)], ['能否送达', t.reachable ? '能' : '不能（请另行联系）']];
     $('ticket-facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
-    document.querySelectorAll('.queue li').forEach((li) => li.classList.toggle('active', li.dataset.id === t.id));
+    for (const li of document.querySelectorAll('.queue li')) li.classList.toggle('active', li.dataset.id === t.id);
   }
 
   $('login-form').onsubmit = async (e) => {

@@ -1,7 +1,7 @@
 // The shop's chat widget: the official Web Chat, connected to our own Direct Line 3.0 server.
 // The conversation survives a reload: its id and token stay in sessionStorage and the token is
 // refreshed before reuse; Web Chat then replays the conversation from the server.
-(function () {
+(() => {
   // The widget brings its own corner panel, so a shop page only adds the two script tags.
   document.body.insertAdjacentHTML('beforeend', `
     <button id="chat-toggle" class="chat-toggle" aria-controls="chat-panel" aria-expanded="true">订单助手</button>
@@ -32,7 +32,7 @@
       try {
         const refreshed = await postJson(domain + '/tokens/refresh', saved.token);
         return { ...saved, token: refreshed.token, resumed: true };
-      } catch (e) { /* expired: start a new conversation */ }
+      } catch { /* expired: start a new conversation */ }
     }
     const fresh = await postJson(tokenUrl);
     return { token: fresh.token, conversationId: fresh.conversationId, tokenUrl, resumed: false };

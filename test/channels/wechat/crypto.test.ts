@@ -436,8 +436,8 @@ describe('parseWeChatXml', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
     expect(x.Content).toBe('ok');
-    expect(Object.prototype.hasOwnProperty.call(x, '__proto__')).toBe(false);
-    expect(Object.prototype.hasOwnProperty.call(x, 'constructor')).toBe(false);
+    expect(Object.hasOwn(x, '__proto__')).toBe(false);
+    expect(Object.hasOwn(x, 'constructor')).toBe(false);
     expect(Object.getPrototypeOf(x) === null || Object.getPrototypeOf(x) === Object.prototype).toBe(true);
     expect(typeof {}.toString).toBe('function');
   });
