@@ -13,7 +13,10 @@ const server = http.createServer((req, res) => {
     const user = r.messages.at(-1).content;
     const content = system.includes('润色') ? JSON.stringify({ text: user }) : JSON.stringify({ intent: 'order_status', signals: { notResolved: true } });
     const out = JSON.stringify({
-      id: 'chatcmpl-bench', object: 'chat.completion', created: 0, model: r.model,
+      id: 'chatcmpl-bench',
+      object: 'chat.completion',
+      created: 0,
+      model: r.model,
       choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
       usage: { prompt_tokens: Math.ceil((system.length + user.length) / 1.5), completion_tokens: 20, total_tokens: 0 },
     });

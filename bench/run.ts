@@ -68,10 +68,26 @@ async function turns() {
 
 function understanding() {
   const texts = [
-    '付款了怎么查不到单号', '订单号K7QX9ZP2M4RT8WNA', '482611231430221957 这个单怎么还没到账', '转人工', '谢谢',
-    '我买的Q币卡 快递单号是多少 订单K8PL3MZ7Q2XV9TRB', '话费充了快五个小时了还没到 482611231010557731', '卡密和订单号有什么区别',
-    '还是没到', '13812345678', '我昨晚八点付的款，到现在还没收到卡密', '你好', '查下订单 DJ20261123120055QWER', '激活码用不了',
-    '我要退款', '钱扣了订单显示未支付', '没有订单号', '1', '好的', '十分钟前付的',
+    '付款了怎么查不到单号',
+    '订单号K7QX9ZP2M4RT8WNA',
+    '482611231430221957 这个单怎么还没到账',
+    '转人工',
+    '谢谢',
+    '我买的Q币卡 快递单号是多少 订单K8PL3MZ7Q2XV9TRB',
+    '话费充了快五个小时了还没到 482611231010557731',
+    '卡密和订单号有什么区别',
+    '还是没到',
+    '13812345678',
+    '我昨晚八点付的款，到现在还没收到卡密',
+    '你好',
+    '查下订单 DJ20261123120055QWER',
+    '激活码用不了',
+    '我要退款',
+    '钱扣了订单显示未支付',
+    '没有订单号',
+    '1',
+    '好的',
+    '十分钟前付的',
   ];
   const withTime = texts.filter((t) => /昨晚|分钟前/.test(t)).length;
   for (let i = 0; i < 200; i++) for (const t of texts) understand(t, { now: NOW, timeZone: 'Asia/Shanghai' });
@@ -99,7 +115,9 @@ function understanding() {
   const t3 = performance.now();
   for (let i = 0; i < rounds; i++) for (const t of texts) model.predict(t);
   const each = ((performance.now() - t3) * 1000) / (rounds * texts.length);
-  console.log(`  with it: ${((rounds * texts.length) / s2).toFixed(0)} utterances/s vs ${((rounds * texts.length) / base).toFixed(0)} rules alone in the same run (${((s2 / base) * 100).toFixed(0)}% of the time); one prediction ${each.toFixed(1)} µs  (target < 1 ms)`);
+  console.log(
+    `  with it: ${((rounds * texts.length) / s2).toFixed(0)} utterances/s vs ${((rounds * texts.length) / base).toFixed(0)} rules alone in the same run (${((s2 / base) * 100).toFixed(0)}% of the time); one prediction ${each.toFixed(1)} µs  (target < 1 ms)`,
+  );
 }
 
 /**
@@ -139,12 +157,21 @@ async function llmLayer() {
   await worker.terminate();
   console.log(`LLM layer (endpoint answering at once in its own thread; the model's own time excluded), ${none.turns} turns each:`);
   console.log(`  no LLM: mean ${ms(none.mean)}, p50 ${ms(none.p50)}, p99 ${ms(none.p99)}`);
-  for (const [name, r] of [['reading', reading], ['reading + rephrasing', rephrasing]] as const) {
-    console.log(`  ${name}: mean ${ms(r.mean)}, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}; ${(r.calls / r.turns).toFixed(2)} calls a turn; +${ms(r.mean - none.mean)} a turn (${((r.mean / none.mean) * 100).toFixed(0)}% of no LLM's time)`);
+  for (const [name, r] of [
+    ['reading', reading],
+    ['reading + rephrasing', rephrasing],
+  ] as const) {
+    console.log(
+      `  ${name}: mean ${ms(r.mean)}, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}; ${(r.calls / r.turns).toFixed(2)} calls a turn; +${ms(r.mean - none.mean)} a turn (${((r.mean / none.mean) * 100).toFixed(0)}% of no LLM's time)`,
+    );
   }
   // The checks alone: what code does with a model's answer.
   const u = understand('我的卡密怎么还没到啊 为什么这么慢', { now: NOW, timeZone: 'Asia/Shanghai' });
-  const answer = { intent: 'order_status', signals: { notResolved: true }, slots: { orderNo: { value: 'K7QX9ZP2M4RT8WNA', quote: 'K7QX9ZP2M4RT8WNA' }, paymentTime: { quote: '昨晚八点' } } };
+  const answer = {
+    intent: 'order_status',
+    signals: { notResolved: true },
+    slots: { orderNo: { value: 'K7QX9ZP2M4RT8WNA', quote: 'K7QX9ZP2M4RT8WNA' }, paymentTime: { quote: '昨晚八点' } },
+  };
   const n = 20_000;
   let t = performance.now();
   for (let i = 0; i < n; i++) merge(u, LlmReading.parse(answer), { now: NOW, timeZone: 'Asia/Shanghai' });
@@ -189,7 +216,13 @@ const load = (targets: Array<{ url: string; token?: string }>, bodies: unknown[]
 /** Direct Line over real HTTP on loopback, beside a bare express JSON echo, same process and run. */
 async function directLine() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-dl-'));
-  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'dl.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000', DIRECTLINE_RATE_PER_MIN: '1000000' });
+  const config = loadConfig({
+    DATABASE_FILE: path.join(dir, 'dl.sqlite'),
+    LOG_LEVEL: 'silent',
+    LOOKUP_RATE_LIMIT: '1000000',
+    LOOKUP_ADDRESS_RATE_LIMIT: '1000000',
+    DIRECTLINE_RATE_PER_MIN: '1000000',
+  });
   const app = createApp({ config, clock: fixedClock(NOW) });
   const server = createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -202,7 +235,9 @@ async function directLine() {
   const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/echo`;
 
   const post = (url: string, body: unknown, token?: string) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) }).then((r) => r.json());
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) }).then((r) =>
+      r.json(),
+    );
   const convs = await Promise.all(
     Array.from({ length: 32 }, async () => {
       const t = (await (await fetch(`${base}/api/directline/token`, { method: 'POST' })).json()) as { token: string };
@@ -226,7 +261,9 @@ async function directLine() {
   console.log(`  bare express JSON echo:    ${e.rps.toFixed(0)} req/s,   p50 ${ms(e.p50)}, p99 ${ms(e.p99)}`);
   console.log(`  ratio: ${((d.rps / e.rps) * 100).toFixed(0)}% of the echo's throughput  (target ≥ 33%)`);
   console.log(`  paced (each conversation every 250 ms): ${paced.rps.toFixed(0)} turns/s, p50 ${ms(paced.p50)}, p99 ${ms(paced.p99)}  (target p99 < 50 ms)`);
-  console.log(`  longest event-loop stall: saturated ${ms(d.loopMax)} (p99 ${ms(d.loopP99)}), paced ${ms(paced.loopMax)}, echo ${ms(e.loopMax)}  (no synchronous wait on the database)`);
+  console.log(
+    `  longest event-loop stall: saturated ${ms(d.loopMax)} (p99 ${ms(d.loopP99)}), paced ${ms(paced.loopMax)}, echo ${ms(e.loopMax)}  (no synchronous wait on the database)`,
+  );
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
   echo.closeAllConnections();
@@ -243,8 +280,15 @@ async function wechat() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-wx-'));
   const start = (file: string) => {
     const config = loadConfig({
-      DATABASE_FILE: path.join(dir, file), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000',
-      WECHAT_OA_TOKEN: OA.token, WECHAT_OA_APPID: OA.id, WECHAT_OA_APPSECRET: 'oa-secret', WECHAT_OA_AES_KEY: OA.aesKey, WECHAT_OA_API_BASE: fake.base,
+      DATABASE_FILE: path.join(dir, file),
+      LOG_LEVEL: 'silent',
+      LOOKUP_RATE_LIMIT: '1000000',
+      LOOKUP_ADDRESS_RATE_LIMIT: '1000000',
+      WECHAT_OA_TOKEN: OA.token,
+      WECHAT_OA_APPID: OA.id,
+      WECHAT_OA_APPSECRET: 'oa-secret',
+      WECHAT_OA_AES_KEY: OA.aesKey,
+      WECHAT_OA_API_BASE: fake.base,
     });
     return createApp({ config, clock: fixedClock(NOW) });
   };
@@ -273,7 +317,9 @@ async function wechat() {
   const r = await runWorker({ requests: requests(4000), loops: 32, ms: 60_000 });
   const opened = r.answers.filter((a) => a !== 'success').map((a) => contentOf(openReply(OA, a)) ?? '');
   console.log('wechat official account, safe mode (encrypted push → turn → encrypted passive reply), 32 users:');
-  console.log(`  ${r.rps.toFixed(0)} round trips/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}  (${opened.length}/${r.answers.length} sampled replies decrypted and non-empty: ${opened.every((t) => t.length > 0)})`);
+  console.log(
+    `  ${r.rps.toFixed(0)} round trips/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}  (${opened.length}/${r.answers.length} sampled replies decrypted and non-empty: ${opened.every((t) => t.length > 0)})`,
+  );
   await close(app, server);
 
   // 2. The 5-second rule: every lookup takes 10 s; WeChat must still hear back within 5 s each time.
@@ -301,7 +347,9 @@ async function wechat() {
   while (fake.state.sent.length - sentBefore < users && performance.now() - t0 < 30_000) await new Promise((res) => setTimeout(res, 100));
   const delivered = fake.state.sent.length - sentBefore;
   const worst = Math.max(...answers.map((a) => a.ms));
-  console.log(`  order service taking 10 s, ${users} buyers at once: ${((100 * inTime) / users).toFixed(0)}% answered within 5 s (slowest ${ms(worst)}, all "success": ${answers.every((a) => a.body === 'success')}), ${delivered}/${users} replies then delivered through the API after ${((performance.now() - t0) / 1000).toFixed(1)} s  (target 100%)`);
+  console.log(
+    `  order service taking 10 s, ${users} buyers at once: ${((100 * inTime) / users).toFixed(0)}% answered within 5 s (slowest ${ms(worst)}, all "success": ${answers.every((a) => a.body === 'success')}), ${delivered}/${users} replies then delivered through the API after ${((performance.now() - t0) / 1000).toFixed(1)} s  (target 100%)`,
+  );
   await close(slow, s2.server);
   await fake.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -315,7 +363,14 @@ async function wechat() {
 async function relay() {
   const { default: WebSocket } = await import('ws');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-relay-'));
-  const config = loadConfig({ DATABASE_FILE: path.join(dir, 'relay.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000', DIRECTLINE_RATE_PER_MIN: '1000000', AGENT_HOURS: '00:00-24:00' });
+  const config = loadConfig({
+    DATABASE_FILE: path.join(dir, 'relay.sqlite'),
+    LOG_LEVEL: 'silent',
+    LOOKUP_RATE_LIMIT: '1000000',
+    LOOKUP_ADDRESS_RATE_LIMIT: '1000000',
+    DIRECTLINE_RATE_PER_MIN: '1000000',
+    AGENT_HOURS: '00:00-24:00',
+  });
   const app = createApp({ config });
   const server = createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -328,7 +383,11 @@ async function relay() {
   const agents = await Promise.all(
     Array.from({ length: 5 }, async (_, i) => {
       await app.agents.create(`agent${i}`, `客服${i}`, 'bench-password-1');
-      const res = await fetch(`${base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `agent${i}`, password: 'bench-password-1' }) });
+      const res = await fetch(`${base}/agent/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: `agent${i}`, password: 'bench-password-1' }),
+      });
       const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
       const { csrf } = (await res.json()) as { csrf: string };
       const call = (p: string, body?: unknown) =>
@@ -359,7 +418,11 @@ async function relay() {
       });
       await new Promise((r) => ws.once('open', r));
       const say = (text: string) =>
-        fetch(`${base}/v3/directline/conversations/${conversationId}/activities`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', from: { id: 'b' }, text }) });
+        fetch(`${base}/v3/directline/conversations/${conversationId}/activities`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'message', from: { id: 'b' }, text }),
+        });
       return { conversationId, waiting, ws, say };
     }),
   );
@@ -391,7 +454,9 @@ async function relay() {
   };
   const sat = await roundTrips();
   const paced = await roundTrips(2000);
-  console.log(`relay, ${open.length} simultaneous handoffs (${agents.length} agents), buyer → agent's console → agent's reply → buyer's stream, real HTTP/WebSocket, clients in the same process:`);
+  console.log(
+    `relay, ${open.length} simultaneous handoffs (${agents.length} agents), buyer → agent's console → agent's reply → buyer's stream, real HTTP/WebSocket, clients in the same process:`,
+  );
   console.log(`  saturated: ${sat.n} round trips in ${sat.secs.toFixed(1)} s (${(sat.n / sat.secs).toFixed(0)}/s), p50 ${ms(sat.p50)}, p99 ${ms(sat.p99)}`);
   console.log(`  paced (each buyer every 2 s): p50 ${ms(paced.p50)}, p99 ${ms(paced.p99)}, max ${ms(paced.max)}`);
   for (const b of buyers) b.ws.close();

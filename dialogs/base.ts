@@ -4,7 +4,10 @@ import { type Desk, type NextRung, session } from '../src/bot/desk.js';
 import { type Session, type TurnData, turnData } from '../src/bot/types.js';
 
 export abstract class FlowDialog<S extends object = Record<string, unknown>> extends Dialog {
-  constructor(id: string, protected readonly desk: Desk) {
+  constructor(
+    id: string,
+    protected readonly desk: Desk,
+  ) {
     super(id);
   }
 

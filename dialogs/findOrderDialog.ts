@@ -66,7 +66,8 @@ export class FindOrderDialog extends FlowDialog<State> {
       this.session(dc).awaiting = 'contact';
       // A time instead of a contact ("大概是昨晚十点多吧，微信付的"): kept for the search, and the contact asked for again.
       const pt = sess.slots.paymentTime;
-      if (t.u.paymentTime && pt) return this.reprompt(dc, say.gotTimeNeedContact(slotLabels.paymentTime(new Date(pt.at), this.desk.replyContext(t), { from: new Date(pt.from), to: new Date(pt.to) })));
+      if (t.u.paymentTime && pt)
+        return this.reprompt(dc, say.gotTimeNeedContact(slotLabels.paymentTime(new Date(pt.at), this.desk.replyContext(t), { from: new Date(pt.from), to: new Date(pt.to) })));
       return this.reprompt(dc, say.askContactAgain());
     }
     if (state.stage === 'confirm') {
@@ -161,7 +162,11 @@ export class FindOrderDialog extends FlowDialog<State> {
     this.session(dc).candidates = found.map((o) => ({ orderNo: o.orderNo, title: o.title }));
     t.outcome.step = 'collecting';
     const shown = state.masked ? found.map((o) => maskNumbers(o)) : found;
-    await this.desk.send(dc.context, say.candidates(shown, this.desk.replyContext(t)), shown.map((_, i) => String(i + 1)));
+    await this.desk.send(
+      dc.context,
+      say.candidates(shown, this.desk.replyContext(t)),
+      shown.map((_, i) => String(i + 1)),
+    );
     return Dialog.EndOfTurn;
   }
 

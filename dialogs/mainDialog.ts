@@ -27,7 +27,10 @@ export class MainDialog {
   /** Built by the first turn and reused: botbuilder would rebuild it (all memory scopes) every turn. */
   private dsmConfiguration: unknown;
 
-  constructor(dialogState: StatePropertyAccessor<DialogState>, private readonly desk: Desk) {
+  constructor(
+    dialogState: StatePropertyAccessor<DialogState>,
+    private readonly desk: Desk,
+  ) {
     this.dialogs = new DialogSet(dialogState);
     for (const D of [OrderStatusDialog, FindOrderDialog, VerifyOwnerDialog, SelfCheckDialog, ContactDialog, EscalateDialog, RightsDialog]) {
       this.dialogs.add(new D(desk));

@@ -74,6 +74,4 @@ export class OrderStatusDialog extends FlowDialog<State> {
     await this.desk.send(dc.context, prefix + text, state.attempts === 0 ? BUTTONS.noOrderNo : BUTTONS.noOrderNoOrAgent);
     return Dialog.EndOfTurn;
   }
-
 }
-

@@ -115,7 +115,17 @@ export function createApp(opts: AppOptions): App {
   };
   const adapter = wire(new InProcessAdapter(db));
   return {
-    config, db, clock, services, orders, bot, adapter, logger, wire, agents, relay,
+    config,
+    db,
+    clock,
+    services,
+    orders,
+    bot,
+    adapter,
+    logger,
+    wire,
+    agents,
+    relay,
     logic: (ctx) => bot.run(ctx),
     close: async () => {
       if (db.open) db.close();

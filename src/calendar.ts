@@ -63,7 +63,10 @@ function spansOfDay(dayStart: { y: number; m: number; d: number }, hours: DailyH
   const at = (minutes: number) => fromLocal(tz, dayStart.y, dayStart.m, dayStart.d, Math.floor(minutes / 60), minutes % 60);
   if (hours.from < hours.to) return [[at(hours.from), at(hours.to)]];
   // Crossing midnight: the early part belongs to yesterday's shift, the late part starts today's.
-  return [[at(0), at(hours.to)], [at(hours.from), at(24 * 60)]];
+  return [
+    [at(0), at(hours.to)],
+    [at(hours.from), at(24 * 60)],
+  ];
 }
 
 /** The instant `minutes` of working time after `start` (now, if it is working time, counts). */
@@ -126,4 +129,3 @@ export function formatHours(h: DailyHours): string {
   const hm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
   return `${hm(h.from)}–${hm(h.to)}`;
 }
-

@@ -39,14 +39,17 @@ const bool = (def: boolean) =>
 
 const aesKey = z.string().regex(/^[A-Za-z0-9]{43}$/, 'EncodingAESKey is exactly 43 letters or digits');
 
-const timeZone = z.string().default('Asia/Shanghai').refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not an IANA time zone such as Asia/Shanghai');
+const timeZone = z
+  .string()
+  .default('Asia/Shanghai')
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not an IANA time zone such as Asia/Shanghai');
 
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3978),
@@ -94,7 +97,10 @@ export const ConfigSchema = z.object({
   POLICY_SUPPLIER_SLA_MIN: perProduct({ game_card: 30, phone_topup: 120, software_license: 60, physical_card: 2880, other: 60 }),
   POLICY_REVIEW_MIN: positiveInt(120),
   /** When manual reviews happen, shop time, "HH:MM-HH:MM"; default AGENT_HOURS. */
-  POLICY_REVIEW_HOURS: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM-HH:MM, e.g. 09:00-23:00').optional(),
+  POLICY_REVIEW_HOURS: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM-HH:MM, e.g. 09:00-23:00')
+    .optional(),
   POLICY_FIRST_SCAN_HOURS: positiveInt(72),
   TICKET_RESPONSE_HOURS: positiveInt(4),
   VERIFY_MAX_FAILURES: positiveInt(5),
@@ -116,13 +122,19 @@ export const ConfigSchema = z.object({
   UPLOAD_MAX_BYTES: positiveInt(5 * 1024 * 1024),
   UPLOAD_MAX_FILES: positiveInt(4),
   /** When live agents work, shop time, "HH:MM-HH:MM" (may cross midnight; 00:00-24:00 = always). */
-  AGENT_HOURS: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM-HH:MM, e.g. 09:00-22:00').default('09:00-22:00'),
+  AGENT_HOURS: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM-HH:MM, e.g. 09:00-22:00')
+    .default('09:00-22:00'),
   /** Minutes an agent needs per conversation, for wait estimates until there is history. */
   AGENT_HANDLE_MIN: positiveInt(6),
   /** A handoff nobody took within this many minutes becomes a ticket (the buyer is told). */
   AGENT_QUEUE_MAX_MIN: positiveInt(20),
   /** WeChat Official Account (/wechat/oa): the server-config Token turns the channel on. */
-  WECHAT_OA_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3–32 letters or digits, as the WeChat console allows').optional(),
+  WECHAT_OA_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9]{3,32}$/, '3–32 letters or digits, as the WeChat console allows')
+    .optional(),
   WECHAT_OA_APPID: z.string().min(1).optional(),
   WECHAT_OA_APPSECRET: z.string().min(1).optional(),
   /** 43 characters; needed for the compatible and safe (encrypted) modes. */
@@ -135,7 +147,10 @@ export const ConfigSchema = z.object({
   WECOM_CORP_ID: z.string().min(1).optional(),
   WECOM_AGENT_ID: z.coerce.number().int().positive().optional(),
   WECOM_SECRET: z.string().min(1).optional(),
-  WECOM_TOKEN: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'letters or digits').optional(),
+  WECOM_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,32}$/, 'letters or digits')
+    .optional(),
   WECOM_AES_KEY: aesKey.optional(),
   WECOM_API_BASE: z.url().default('https://qyapi.weixin.qq.com'),
   /** Both WeChat channels: answer passively when the turn ends within this (WeChat gives up at 5 s). */
@@ -183,7 +198,17 @@ export interface Config {
   demoPages: boolean;
   maxMessageChars: number;
   intentModel: 'learned' | 'rules';
-  llm?: { baseUrl: string; apiKey: string; model: string; jsonMode: 'json_object' | 'json_schema' | 'none'; budgetMs: number; dailyTokens: number; breakerFailures: number; breakerCooldownSec: number; rephrase: boolean };
+  llm?: {
+    baseUrl: string;
+    apiKey: string;
+    model: string;
+    jsonMode: 'json_object' | 'json_schema' | 'none';
+    budgetMs: number;
+    dailyTokens: number;
+    breakerFailures: number;
+    breakerCooldownSec: number;
+    rephrase: boolean;
+  };
   policy: Policy;
   ticketResponseHours: number;
   verify: { maxFailures: number; orderMaxFailures: number; lockMinutes: number };
@@ -197,7 +222,14 @@ export interface Config {
     oa?: { token: string; appId?: string; appSecret?: string; aesKey?: string; apiBase: string; csQuota: number; csWindowHours: number };
     wecom?: { corpId: string; agentId: number; secret?: string; token: string; aesKey: string; apiBase: string };
   };
-  botFramework: { appId?: string; appPassword?: string; tenantId?: string; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI'; openIdMetadataUrl?: string; emulator: boolean };
+  botFramework: {
+    appId?: string;
+    appPassword?: string;
+    tenantId?: string;
+    appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+    openIdMetadataUrl?: string;
+    emulator: boolean;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -227,12 +259,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const missing = (['WECOM_CORP_ID', 'WECOM_AGENT_ID', 'WECOM_TOKEN', 'WECOM_AES_KEY'] as const).find((k) => e[k] === undefined)!;
     throw new ConfigError(`Invalid configuration: ${missing} is required when ${wecomSet[0]} is set (WeCom needs corp id, agent id, token and EncodingAESKey)`);
   }
-  if (e.WECHAT_OA_AES_KEY && !e.WECHAT_OA_APPID) throw new ConfigError('Invalid configuration: WECHAT_OA_APPID is required with WECHAT_OA_AES_KEY (the appid is part of every encrypted message)');
-  if ((e.LLM_BASE_URL || e.LLM_API_KEY) && !e.LLM_MODEL) throw new ConfigError('Invalid configuration: LLM_MODEL is required with LLM_BASE_URL (the model name the endpoint serves)');
-  if (e.LLM_MODEL && !e.LLM_BASE_URL) throw new ConfigError('Invalid configuration: LLM_BASE_URL is required with LLM_MODEL (an OpenAI-compatible endpoint, e.g. https://api.deepseek.com/v1)');
-  if (e.MICROSOFT_APP_ID && e.MICROSOFT_APP_TYPE !== 'UserAssignedMSI' && !e.MICROSOFT_APP_PASSWORD) throw new ConfigError('Invalid configuration: MICROSOFT_APP_PASSWORD is required with MICROSOFT_APP_ID (the bot\'s client secret)');
-  if (e.MICROSOFT_APP_ID && e.MICROSOFT_APP_TYPE === 'SingleTenant' && !e.MICROSOFT_APP_TENANT_ID) throw new ConfigError('Invalid configuration: MICROSOFT_APP_TENANT_ID is required with MICROSOFT_APP_TYPE=SingleTenant');
-  if ((e.WECHAT_OA_APPID || e.WECHAT_OA_AES_KEY || e.WECHAT_OA_APPSECRET) && !e.WECHAT_OA_TOKEN) throw new ConfigError('Invalid configuration: WECHAT_OA_TOKEN is required to turn the Official Account channel on');
+  if (e.WECHAT_OA_AES_KEY && !e.WECHAT_OA_APPID)
+    throw new ConfigError('Invalid configuration: WECHAT_OA_APPID is required with WECHAT_OA_AES_KEY (the appid is part of every encrypted message)');
+  if ((e.LLM_BASE_URL || e.LLM_API_KEY) && !e.LLM_MODEL)
+    throw new ConfigError('Invalid configuration: LLM_MODEL is required with LLM_BASE_URL (the model name the endpoint serves)');
+  if (e.LLM_MODEL && !e.LLM_BASE_URL)
+    throw new ConfigError('Invalid configuration: LLM_BASE_URL is required with LLM_MODEL (an OpenAI-compatible endpoint, e.g. https://api.deepseek.com/v1)');
+  if (e.MICROSOFT_APP_ID && e.MICROSOFT_APP_TYPE !== 'UserAssignedMSI' && !e.MICROSOFT_APP_PASSWORD)
+    throw new ConfigError("Invalid configuration: MICROSOFT_APP_PASSWORD is required with MICROSOFT_APP_ID (the bot's client secret)");
+  if (e.MICROSOFT_APP_ID && e.MICROSOFT_APP_TYPE === 'SingleTenant' && !e.MICROSOFT_APP_TENANT_ID)
+    throw new ConfigError('Invalid configuration: MICROSOFT_APP_TENANT_ID is required with MICROSOFT_APP_TYPE=SingleTenant');
+  if ((e.WECHAT_OA_APPID || e.WECHAT_OA_AES_KEY || e.WECHAT_OA_APPSECRET) && !e.WECHAT_OA_TOKEN)
+    throw new ConfigError('Invalid configuration: WECHAT_OA_TOKEN is required to turn the Official Account channel on');
   return {
     port: e.PORT,
     host: e.HOST,
@@ -246,12 +284,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoPages: e.DEMO_PAGES && e.ORDER_ADAPTER === 'demo',
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     intentModel: e.INTENT_MODEL,
-    llm: e.LLM_BASE_URL && e.LLM_MODEL
-      ? {
-          baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY ?? '', model: e.LLM_MODEL, jsonMode: e.LLM_JSON_MODE,
-          budgetMs: e.LLM_BUDGET_MS, dailyTokens: e.LLM_DAILY_TOKENS, breakerFailures: e.LLM_BREAKER_FAILURES, breakerCooldownSec: e.LLM_BREAKER_COOLDOWN_SEC, rephrase: e.LLM_REPHRASE,
-        }
-      : undefined,
+    llm:
+      e.LLM_BASE_URL && e.LLM_MODEL
+        ? {
+            baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''),
+            apiKey: e.LLM_API_KEY ?? '',
+            model: e.LLM_MODEL,
+            jsonMode: e.LLM_JSON_MODE,
+            budgetMs: e.LLM_BUDGET_MS,
+            dailyTokens: e.LLM_DAILY_TOKENS,
+            breakerFailures: e.LLM_BREAKER_FAILURES,
+            breakerCooldownSec: e.LLM_BREAKER_COOLDOWN_SEC,
+            rephrase: e.LLM_REPHRASE,
+          }
+        : undefined,
     policy: {
       normalWaitMin: e.POLICY_NORMAL_WAIT_MIN,
       overdueMin: e.POLICY_OVERDUE_MIN,
@@ -270,7 +316,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secret: e.DIRECTLINE_SECRET,
       tokenTtlSec: e.DIRECTLINE_TOKEN_TTL_SEC,
       ratePerMin: e.DIRECTLINE_RATE_PER_MIN,
-      allowedOrigins: e.DIRECTLINE_ALLOWED_ORIGINS.trim() === '*' ? '*' : e.DIRECTLINE_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      allowedOrigins:
+        e.DIRECTLINE_ALLOWED_ORIGINS.trim() === '*'
+          ? '*'
+          : e.DIRECTLINE_ALLOWED_ORIGINS.split(',')
+              .map((o) => o.trim())
+              .filter(Boolean),
     },
     uploads: { maxBytes: e.UPLOAD_MAX_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
     agents: { hours: e.AGENT_HOURS, handleMin: e.AGENT_HANDLE_MIN, queueMaxMin: e.AGENT_QUEUE_MAX_MIN },
@@ -278,15 +329,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deadlineMs: e.WECHAT_REPLY_DEADLINE_MS,
       timestampWindowSec: e.WECHAT_TIMESTAMP_WINDOW_SEC,
       oa: e.WECHAT_OA_TOKEN
-        ? { token: e.WECHAT_OA_TOKEN, appId: e.WECHAT_OA_APPID, appSecret: e.WECHAT_OA_APPSECRET, aesKey: e.WECHAT_OA_AES_KEY, apiBase: e.WECHAT_OA_API_BASE.replace(/\/+$/, ''), csQuota: e.WECHAT_OA_CS_QUOTA, csWindowHours: e.WECHAT_OA_CS_WINDOW_HOURS }
+        ? {
+            token: e.WECHAT_OA_TOKEN,
+            appId: e.WECHAT_OA_APPID,
+            appSecret: e.WECHAT_OA_APPSECRET,
+            aesKey: e.WECHAT_OA_AES_KEY,
+            apiBase: e.WECHAT_OA_API_BASE.replace(/\/+$/, ''),
+            csQuota: e.WECHAT_OA_CS_QUOTA,
+            csWindowHours: e.WECHAT_OA_CS_WINDOW_HOURS,
+          }
         : undefined,
-      wecom: e.WECOM_TOKEN && e.WECOM_AES_KEY && e.WECOM_CORP_ID && e.WECOM_AGENT_ID
-        ? { corpId: e.WECOM_CORP_ID, agentId: e.WECOM_AGENT_ID, secret: e.WECOM_SECRET, token: e.WECOM_TOKEN, aesKey: e.WECOM_AES_KEY, apiBase: e.WECOM_API_BASE.replace(/\/+$/, '') }
-        : undefined,
+      wecom:
+        e.WECOM_TOKEN && e.WECOM_AES_KEY && e.WECOM_CORP_ID && e.WECOM_AGENT_ID
+          ? {
+              corpId: e.WECOM_CORP_ID,
+              agentId: e.WECOM_AGENT_ID,
+              secret: e.WECOM_SECRET,
+              token: e.WECOM_TOKEN,
+              aesKey: e.WECOM_AES_KEY,
+              apiBase: e.WECOM_API_BASE.replace(/\/+$/, ''),
+            }
+          : undefined,
     },
     botFramework: {
-      appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID, appType: e.MICROSOFT_APP_TYPE,
-      openIdMetadataUrl: e.BOTFRAMEWORK_OPENID_METADATA_URL, emulator: e.BOTFRAMEWORK_EMULATOR,
+      appId: e.MICROSOFT_APP_ID,
+      appPassword: e.MICROSOFT_APP_PASSWORD,
+      tenantId: e.MICROSOFT_APP_TENANT_ID,
+      appType: e.MICROSOFT_APP_TYPE,
+      openIdMetadataUrl: e.BOTFRAMEWORK_OPENID_METADATA_URL,
+      emulator: e.BOTFRAMEWORK_EMULATOR,
     },
   };
 }

@@ -7,5 +7,8 @@
 import { createHash } from 'node:crypto';
 
 export function idDigest(...parts: Array<string | undefined>): string {
-  return createHash('sha256').update(parts.map((p) => p ?? '').join('\u0000')).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(parts.map((p) => p ?? '').join('\u0000'))
+    .digest('hex')
+    .slice(0, 12);
 }

@@ -22,7 +22,10 @@ const server = createServer(app);
 server.listen(config.port, config.host, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  app.logger.info({ url: `http://${config.host}:${port}/`, database: config.databaseFile }, `${config.shopName} order assistant is up — open http://${config.host}:${port}/ or run npm run chat`);
+  app.logger.info(
+    { url: `http://${config.host}:${port}/`, database: config.databaseFile },
+    `${config.shopName} order assistant is up — open http://${config.host}:${port}/ or run npm run chat`,
+  );
   app.logger.info(
     { console: `http://${config.host}:${port}/agent`, agents: app.agents.count() },
     app.agents.count() ? 'agent console is up' : 'agent console is up; create an account first: npm run agent -- add <name>',

@@ -12,7 +12,12 @@ describe('config', () => {
 
   it('.env.example mirrors every setting and its values are the defaults', () => {
     const text = fs.readFileSync('.env.example', 'utf8');
-    const env = Object.fromEntries(text.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const env = Object.fromEntries(
+      text
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     expect(Object.keys(env).sort()).toEqual(Object.keys(ConfigSchema.shape).sort());
     expect(loadConfig(env, '/srv/bot')).toEqual(loadConfig({}, '/srv/bot'));
   });

@@ -34,7 +34,10 @@ export const order = (o: Partial<DemoOrderRecord> & Pick<DemoOrderRecord, 'order
 export async function say(app: App, text: string, conversationId = 'conv-1', channelData?: Record<string, unknown>, channelId = 'test') {
   const acts = await app.adapter.message({ conversationId, userId: 'buyer-1', text, channelId, channelData }, app.logic);
   return {
-    text: acts.filter((a) => a.type === 'message').map((a) => a.text ?? '').join('\n'),
+    text: acts
+      .filter((a) => a.type === 'message')
+      .map((a) => a.text ?? '')
+      .join('\n'),
     outcome: acts.find((a) => a.type === 'trace' && a.name === 'turnOutcome')?.value as Record<string, any> | undefined,
     activities: acts,
   };

@@ -108,7 +108,10 @@ export class Desk {
 
     if (!lookup.found) {
       sess.current = undefined;
-      await this.send(ctx, [explain(d, undefined, { given: lookup.given, givenAs: lookup.givenAs, closeMatches: lookup.closeMatches }, rc), selfCheckSteps(d.cause)].filter(Boolean).join('\n\n'));
+      await this.send(
+        ctx,
+        [explain(d, undefined, { given: lookup.given, givenAs: lookup.givenAs, closeMatches: lookup.closeMatches }, rc), selfCheckSteps(d.cause)].filter(Boolean).join('\n\n'),
+      );
       return 'self_check';
     }
     const order = lookup.order;
@@ -127,13 +130,21 @@ export class Desk {
     const told = explain(d, shown, { given: masked ? maskSecret(lookup.given) : lookup.given, givenAs: lookup.givenAs }, rc);
     sess.current = { orderNo: order.orderNo, cause: d.cause, step: d.step, masked, told, pastWindow: d.pastWindow, paidAt: order.paidAt };
     const parts = [header, told];
-    if (shown.delivery && ['delivered', 'code_not_tracking', 'logistics_pending', 'logistics_problem', 'out_of_stock', 'upstream_failed', 'refunded', 'wrong_identifier'].includes(d.cause)) {
+    if (
+      shown.delivery &&
+      ['delivered', 'code_not_tracking', 'logistics_pending', 'logistics_problem', 'out_of_stock', 'upstream_failed', 'refunded', 'wrong_identifier'].includes(d.cause)
+    ) {
       if (shown.delivery.kind !== 'topup_receipt' || order.status !== 'processing') parts.push(maskedDelivery(shown.delivery, rc));
     }
     parts.push(timeline(shown, t.now, rc.tz));
     const hasSecrets = order.delivery && (order.delivery.kind === 'card_codes' || order.delivery.kind === 'license_key') && order.delivery.items.length > 0;
     // A code that "does not work" is a dispute, not a request to see it.
-    const toVerify = !!hasSecrets && (t.u.signals.wantsReveal || (t.u.intent === 'card_code' && t.u.signals.wantsCode)) && !t.u.signals.wantsTracking && !t.u.signals.codeUsed && !t.u.signals.newCode;
+    const toVerify =
+      !!hasSecrets &&
+      (t.u.signals.wantsReveal || (t.u.intent === 'card_code' && t.u.signals.wantsCode)) &&
+      !t.u.signals.wantsTracking &&
+      !t.u.signals.codeUsed &&
+      !t.u.signals.newCode;
     if (d.step === 'self_check') {
       const steps = selfCheckSteps(d.cause);
       if (steps) parts.push(steps);
@@ -258,7 +269,7 @@ export class Desk {
     if (sess.current?.orderNo) order = await this.s.orders.findByOrderNo(sess.current.orderNo).catch(() => null);
     sess.ladder.push({ step: 'escalate', at: t.now.toISOString(), orderNo: sess.current?.orderNo });
     if (sess.current) sess.current.step = 'escalate';
-    const priority = reason === 'complaint' ? 3 : diag?.priority ?? (sess.current?.cause === 'risk_hold' || sess.current?.cause === 'overdue' ? 3 : 1);
+    const priority = reason === 'complaint' ? 3 : (diag?.priority ?? (sess.current?.cause === 'risk_hold' || sess.current?.cause === 'overdue' ? 3 : 1));
     const req = this.s.handoffs.request(
       {
         ...conversation,
@@ -268,7 +279,8 @@ export class Desk {
         context: {
           reason,
           orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
-          paymentTime: sess.current?.paidAt ?? sess.slots.paymentTime?.at ? toShopIso(new Date((sess.current?.paidAt ?? sess.slots.paymentTime?.at)!), this.s.config.timeZone) : undefined,
+          paymentTime:
+            (sess.current?.paidAt ?? sess.slots.paymentTime?.at) ? toShopIso(new Date((sess.current?.paidAt ?? sess.slots.paymentTime?.at)!), this.s.config.timeZone) : undefined,
           productType: sess.slots.productType,
           cause: sess.current?.cause,
           told: sess.current?.told,
@@ -302,4 +314,3 @@ export class Desk {
     await ctx.sendActivity(EventFactory.createHandoffInitiation(ctx, { handoffId: req.id, ...this.s.handoffs.context(req.id) }));
   }
 }
-

@@ -94,7 +94,10 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
         // Where it stands, in a line (the whole explanation was said before).
         const open = sess.ticketId ? desk.s.tickets.get(sess.ticketId) : undefined;
         const why = order.holdReasons.map((r) => HOLD_LABEL[r]).join('、') || CAUSE_LABEL[d.cause];
-        const state = d.cause === 'delivered' || d.cause === 'code_not_tracking' || d.cause === 'refunded' ? '' : `\n${say.notYetDelivered(codeWord(order), why)}${open?.status === 'open' ? say.inTicket(open.id) : ''}`;
+        const state =
+          d.cause === 'delivered' || d.cause === 'code_not_tracking' || d.cause === 'refunded'
+            ? ''
+            : `\n${say.notYetDelivered(codeWord(order), why)}${open?.status === 'open' ? say.inTicket(open.id) : ''}`;
         await desk.send(ctx, say.noTracking(order.title || codeWord(order)) + state);
         return answered();
       }
@@ -127,7 +130,10 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
       if (!before || codes.length === 0) return undefined;
       const same = codes.join() === before.join();
       const ticket = sess.ticketId ? desk.s.tickets.get(sess.ticketId) : undefined;
-      await desk.send(ctx, same ? say.newCodeSame(codeWord(order), codes.join('、'), ticket?.status === 'open' ? ticket.id : undefined) : say.newCodeUpdated(codeWord(order), codes.join('、')));
+      await desk.send(
+        ctx,
+        same ? say.newCodeSame(codeWord(order), codes.join('、'), ticket?.status === 'open' ? ticket.id : undefined) : say.newCodeUpdated(codeWord(order), codes.join('、')),
+      );
       if (!same) sess.disputed = undefined;
       return answered();
     }
@@ -206,4 +212,3 @@ export function withPeople(desk: Desk, ctx: TurnContext): boolean {
   const ticket = sess.ticketId ? desk.s.tickets.get(sess.ticketId) : undefined;
   return ticket?.status === 'open';
 }
-

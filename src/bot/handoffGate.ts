@@ -9,7 +9,10 @@ import { consoleText } from '../replies/index.js';
 import { conversationOf } from './channelKey.js';
 
 export class HandoffGate implements Middleware {
-  constructor(private readonly handoffs: HandoffService, private readonly relay: { buyerSaid(handoffId: string, conversationId: string, text: string): void }) {}
+  constructor(
+    private readonly handoffs: HandoffService,
+    private readonly relay: { buyerSaid(handoffId: string, conversationId: string, text: string): void },
+  ) {}
 
   async onTurn(ctx: TurnContext, next: () => Promise<void>): Promise<void> {
     const a = ctx.activity;

@@ -34,7 +34,11 @@ export class OrderBot extends ActivityHandler {
 
   private readonly profileAccessor;
 
-  constructor(private readonly s: BotServices, private readonly conversationState: ConversationState, private readonly userState: UserState) {
+  constructor(
+    private readonly s: BotServices,
+    private readonly conversationState: ConversationState,
+    private readonly userState: UserState,
+  ) {
     super();
     this.sessionAccessor = conversationState.createProperty<Session>('session');
     this.profileAccessor = userState.createProperty<Profile>('profile');
@@ -88,7 +92,11 @@ export class OrderBot extends ActivityHandler {
     const buyer = knownBuyer(ctx);
     const clientKey = (ctx.activity.channelData as { clientKey?: unknown } | undefined)?.clientKey;
     // Who is asking, for limits: this conversation, the logged-in buyer, and the client as the channel knows it.
-    const claimants = [`c:${channelOf(ctx)}:${ctx.activity.conversation?.id ?? ''}`, ...(buyer ? [`u:${buyer.id}`] : []), ...(typeof clientKey === 'string' && clientKey ? [clientKey] : [])];
+    const claimants = [
+      `c:${channelOf(ctx)}:${ctx.activity.conversation?.id ?? ''}`,
+      ...(buyer ? [`u:${buyer.id}`] : []),
+      ...(typeof clientKey === 'string' && clientKey ? [clientKey] : []),
+    ];
     const files = (ctx.activity.attachments ?? []).filter((a) => a.contentUrl || a.content).length;
     const turn: TurnData = { u, outcome: {}, buyer, claimants, now, startedMs, truncated: raw.length > max, files };
     ctx.turnState.set(TURN_KEY, turn);

@@ -7,7 +7,10 @@ import { UnitOfWork } from '../storage/unitOfWork.js';
 import { recordText } from './records.js';
 
 export class TranscriptMiddleware implements Middleware {
-  constructor(private readonly store: TranscriptStore, private readonly clock: Clock) {}
+  constructor(
+    private readonly store: TranscriptStore,
+    private readonly clock: Clock,
+  ) {}
 
   async onTurn(ctx: TurnContext, next: () => Promise<void>): Promise<void> {
     const a = ctx.activity;

@@ -21,7 +21,10 @@ export interface InboundMessage {
 
 /** Turns of one conversation run one at a time, each one unit of work (see QueuedAdapter). */
 export class InProcessAdapter extends QueuedAdapter {
-  constructor(db: Db, private readonly channelId = 'inprocess') {
+  constructor(
+    db: Db,
+    private readonly channelId = 'inprocess',
+  ) {
     super(db);
   }
 

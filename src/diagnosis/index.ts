@@ -10,9 +10,23 @@ import { type Refund, type Span, deliveryPromise, refundOf, reviewStatement } fr
 import { HOUR, MINUTE } from '../time.js';
 
 export const CAUSES = [
-  'not_paid', 'payment_unconfirmed', 'expired_or_canceled', 'manual_review', 'sync_delay',
-  'upstream_pending', 'upstream_failed', 'out_of_stock', 'logistics_pending', 'logistics_problem',
-  'risk_hold', 'order_not_found', 'wrong_identifier', 'code_not_tracking', 'delivered', 'refunded', 'overdue',
+  'not_paid',
+  'payment_unconfirmed',
+  'expired_or_canceled',
+  'manual_review',
+  'sync_delay',
+  'upstream_pending',
+  'upstream_failed',
+  'out_of_stock',
+  'logistics_pending',
+  'logistics_problem',
+  'risk_hold',
+  'order_not_found',
+  'wrong_identifier',
+  'code_not_tracking',
+  'delivered',
+  'refunded',
+  'overdue',
 ] as const;
 export type Cause = (typeof CAUSES)[number];
 
@@ -124,7 +138,16 @@ function refundDue(refund: Refund, policy: Policy): Date | undefined {
   return addBusinessDays(from, days, policy.timeZone);
 }
 
-const HOLD_ORDER: HoldReason[] = ['risk_control', 'payment_mismatch', 'upstream_failed', 'out_of_stock', 'logistics_exception', 'logistics_api_error', 'manual_review', 'upstream_pending'];
+const HOLD_ORDER: HoldReason[] = [
+  'risk_control',
+  'payment_mismatch',
+  'upstream_failed',
+  'out_of_stock',
+  'logistics_exception',
+  'logistics_api_error',
+  'manual_review',
+  'upstream_pending',
+];
 
 function onHold(order: UnifiedOrder, now: Date, policy: Policy): Diagnosis {
   const reason = HOLD_ORDER.find((r) => order.holdReasons.includes(r)) ?? 'manual_review';
@@ -185,7 +208,8 @@ export function diagnose({ lookup, claims, now, policy }: DiagnoseInput): Diagno
   const order = lookup.order;
   const base = diagnoseOrder(order, claims, now, policy);
   // A payment or courier number that maps to an order: first explain the mix-up, then the order.
-  if (lookup.via === 'alt_no' && lookup.givenAs !== 'order_no') return { ...base, cause: 'wrong_identifier', step: base.step === 'answered' ? 'self_check' : base.step, underlying: base };
+  if (lookup.via === 'alt_no' && lookup.givenAs !== 'order_no')
+    return { ...base, cause: 'wrong_identifier', step: base.step === 'answered' ? 'self_check' : base.step, underlying: base };
   return base;
 }
 

@@ -30,7 +30,10 @@ async function main(): Promise<number> {
     console.error('usage: npm run eval -- <scenario.json | folder>... [--repeat K (1–100)] [--verbose]');
     return 2;
   }
-  const reader = process.env.LLM_BASE_URL && process.env.LLM_MODEL ? `LLM ${process.env.LLM_MODEL} at ${new URL(process.env.LLM_BASE_URL).host}` : `no LLM (INTENT_MODEL=${process.env.INTENT_MODEL ?? 'learned'})`;
+  const reader =
+    process.env.LLM_BASE_URL && process.env.LLM_MODEL
+      ? `LLM ${process.env.LLM_MODEL} at ${new URL(process.env.LLM_BASE_URL).host}`
+      : `no LLM (INTENT_MODEL=${process.env.INTENT_MODEL ?? 'learned'})`;
   console.log(`reading with ${reader}${repeat > 1 ? `; each scenario ${repeat} times, counted only when all pass` : ''}`);
   let runs = 0;
   let runsPassed = 0;

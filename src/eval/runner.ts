@@ -66,10 +66,7 @@ export async function runScenario(s: Scenario, env: Record<string, string | unde
     for (const [i, turn] of s.turns.entries()) {
       let activities: Partial<Activity>[];
       try {
-        activities = await app.adapter.message(
-          { conversationId, userId, text: turn.user, channelId: s.channel, channelData: s.buyer ? { buyer: s.buyer } : undefined },
-          app.logic,
-        );
+        activities = await app.adapter.message({ conversationId, userId, text: turn.user, channelId: s.channel, channelData: s.buyer ? { buyer: s.buyer } : undefined }, app.logic);
       } catch (err) {
         failures.push(`turn ${i + 1}: threw ${(err as Error).message}`);
         break;

@@ -64,8 +64,13 @@ export class AgentStore {
     requireStrongPassword(password);
     const agent: Agent = { id: randomUUID(), username, displayName: displayName.trim().slice(0, 32) || username };
     const hash = await hashPassword(password);
-    this.sql('INSERT INTO agents (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(agent.id, agent.username, agent.displayName, hash, new Date().toISOString());
+    this.sql('INSERT INTO agents (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      agent.id,
+      agent.username,
+      agent.displayName,
+      hash,
+      new Date().toISOString(),
+    );
     return agent;
   }
 
@@ -82,9 +87,9 @@ export class AgentStore {
   }
 
   list(): Agent[] {
-    return (this.sql('SELECT id, username, display_name FROM agents WHERE disabled = 0 ORDER BY username').all() as Array<{ id: string; username: string; display_name: string }>).map(
-      (r) => ({ id: r.id, username: r.username, displayName: r.display_name }),
-    );
+    return (
+      this.sql('SELECT id, username, display_name FROM agents WHERE disabled = 0 ORDER BY username').all() as Array<{ id: string; username: string; display_name: string }>
+    ).map((r) => ({ id: r.id, username: r.username, displayName: r.display_name }));
   }
 
   get(id: string): Agent | undefined {
@@ -110,8 +115,9 @@ export class AgentStore {
 
   session(token: string | undefined): AgentSession | undefined {
     if (!token || token.length > 200) return undefined;
-    const r = this.sql('SELECT a.id, a.username, a.display_name, s.csrf, s.expires_at FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.id = ? AND a.disabled = 0')
-      .get(digest(token)) as { id: string; username: string; display_name: string; csrf: string; expires_at: number } | undefined;
+    const r = this.sql(
+      'SELECT a.id, a.username, a.display_name, s.csrf, s.expires_at FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.id = ? AND a.disabled = 0',
+    ).get(digest(token)) as { id: string; username: string; display_name: string; csrf: string; expires_at: number } | undefined;
     if (!r || r.expires_at < Date.now()) return undefined;
     return { agent: { id: r.id, username: r.username, displayName: r.display_name }, csrf: r.csrf, expiresAt: r.expires_at };
   }
@@ -125,8 +131,14 @@ export class AgentStore {
   }
 
   auditLog(limit = 100): Array<{ agentId: string; action: string; subject: string; detail: string | null; at: string }> {
-    return (this.sql('SELECT agent_id, action, subject, detail, at FROM agent_audit ORDER BY seq DESC LIMIT ?').all(limit) as Array<{ agent_id: string; action: string; subject: string; detail: string | null; at: string }>).map(
-      (r) => ({ agentId: r.agent_id, action: r.action, subject: r.subject, detail: r.detail, at: r.at }),
-    );
+    return (
+      this.sql('SELECT agent_id, action, subject, detail, at FROM agent_audit ORDER BY seq DESC LIMIT ?').all(limit) as Array<{
+        agent_id: string;
+        action: string;
+        subject: string;
+        detail: string | null;
+        at: string;
+      }>
+    ).map((r) => ({ agentId: r.agent_id, action: r.action, subject: r.subject, detail: r.detail, at: r.at }));
   }
 }

@@ -100,7 +100,13 @@ export function createAgentConsole(app: App): AgentConsole {
     const body = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).safeParse(req.body);
     if (!body.success) return fail(res, 400, 'username and password are required');
     // Per address and name, and per address whatever the names (guessing across many accounts).
-    const refused = takeAll([{ limiter: loginLimiter, key: `${req.ip}|${body.data.username}` }, { limiter: addressLimiter, key: String(req.ip) }], new Date());
+    const refused = takeAll(
+      [
+        { limiter: loginLimiter, key: `${req.ip}|${body.data.username}` },
+        { limiter: addressLimiter, key: String(req.ip) },
+      ],
+      new Date(),
+    );
     if (refused) return fail(res, 429, 'too many attempts, wait a minute');
     const result = await agents.login(body.data.username, body.data.password);
     if (!result) {
@@ -127,10 +133,17 @@ export function createAgentConsole(app: App): AgentConsole {
   const summary = (h: Handoff) => {
     const ctx = handoffs.context(h.id);
     return {
-      id: h.id, state: h.state, priority: h.priority, channelId: h.channelId, createdAt: h.createdAt, assignedAt: h.assignedAt,
+      id: h.id,
+      state: h.state,
+      priority: h.priority,
+      channelId: h.channelId,
+      createdAt: h.createdAt,
+      assignedAt: h.assignedAt,
       reason: REASON_LABEL[h.reason] ?? CAUSE_LABEL[h.reason as keyof typeof CAUSE_LABEL] ?? h.reason,
-      orderNo: ctx?.orderNo, cause: ctx?.cause ? CAUSE_LABEL[ctx.cause as keyof typeof CAUSE_LABEL] : undefined,
-      agentId: h.agentId, agentName: h.agentId ? agents.get(h.agentId)?.displayName : undefined,
+      orderNo: ctx?.orderNo,
+      cause: ctx?.cause ? CAUSE_LABEL[ctx.cause as keyof typeof CAUSE_LABEL] : undefined,
+      agentId: h.agentId,
+      agentName: h.agentId ? agents.get(h.agentId)?.displayName : undefined,
       waitingSec: Math.max(0, Math.round((Date.now() - Date.parse(h.createdAt)) / 1000)),
     };
   };
@@ -167,12 +180,19 @@ export function createAgentConsole(app: App): AgentConsole {
         ladder: context.ladder.map((l) => ({ ...l, label: STEP_LABEL[l.step as keyof typeof STEP_LABEL] ?? l.step })),
         // The order as the buyer saw it: 已支付 → 单号生成 → 发货中 → 已完成, with times.
         timeline: context.order ? timeline(context.order as UnifiedOrder, app.clock.now(), app.config.timeZone) : undefined,
-        statusLabel: (context.order as { status?: keyof typeof STATUS_LABEL } | undefined)?.status ? STATUS_LABEL[(context.order as { status: keyof typeof STATUS_LABEL }).status] : undefined,
+        statusLabel: (context.order as { status?: keyof typeof STATUS_LABEL } | undefined)?.status
+          ? STATUS_LABEL[(context.order as { status: keyof typeof STATUS_LABEL }).status]
+          : undefined,
         transcript: undefined,
       },
       transcript: services.transcript.recent(h, 300),
-      notes: handoffs.messages(h.id).filter((m) => m.kind === 'note' || m.kind === 'system').map((m) => ({ ...m, agentName: m.agentId ? agents.get(m.agentId)?.displayName : undefined })),
-      attachments: services.attachments.forConversation(h).map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt, url: `/agent/api/attachments/${f.id}` })),
+      notes: handoffs
+        .messages(h.id)
+        .filter((m) => m.kind === 'note' || m.kind === 'system')
+        .map((m) => ({ ...m, agentName: m.agentId ? agents.get(m.agentId)?.displayName : undefined })),
+      attachments: services.attachments
+        .forConversation(h)
+        .map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt, url: `/agent/api/attachments/${f.id}` })),
       reachable: relay.canReach(h.channelId),
     });
   });
@@ -196,7 +216,10 @@ export function createAgentConsole(app: App): AgentConsole {
     if (!h) return;
     const agent = me(res);
     if (!handoffs.claim(h.id, agent.id, new Date())) return fail(res, 409, h.state === 'queued' ? 'already taken' : `handoff is ${h.state}`);
-    handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.claimed(agent.displayName), delivered: true }, new Date());
+    handoffs.addMessage(
+      { handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.claimed(agent.displayName), delivered: true },
+      new Date(),
+    );
     const claimed = handoffs.get(h.id)!;
     await toBuyer(claimed, async (ctx) => {
       await ctx.sendActivity(say.agentJoined(agent.displayName));
@@ -212,7 +235,10 @@ export function createAgentConsole(app: App): AgentConsole {
     if (!to) return fail(res, 400, 'unknown agent');
     const agent = me(res);
     if (!handoffs.transfer(h.id, agent.id, to.id, new Date())) return fail(res, 409, 'only the agent who has it can transfer it');
-    handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.transferred(agent.displayName, to.displayName), delivered: true }, new Date());
+    handoffs.addMessage(
+      { handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.transferred(agent.displayName, to.displayName), delivered: true },
+      new Date(),
+    );
     res.json({ ok: true });
   });
 
@@ -247,7 +273,17 @@ export function createAgentConsole(app: App): AgentConsole {
     if (typeof outcome !== 'string' || !(OUTCOMES as readonly string[]).includes(outcome)) return fail(res, 400, `outcome: one of ${OUTCOMES.join(', ')}`);
     const agent = me(res);
     if (!handoffs.resolve(h.id, agent.id, outcome as Outcome, new Date())) return fail(res, 409, 'only the agent who has it can resolve it');
-    handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.resolved(agent.displayName, OUTCOME_LABEL[outcome as Outcome]), delivered: true }, new Date());
+    handoffs.addMessage(
+      {
+        handoffId: h.id,
+        conversationId: h.conversationId,
+        kind: 'system',
+        agentId: agent.id,
+        text: consoleText.resolved(agent.displayName, OUTCOME_LABEL[outcome as Outcome]),
+        delivered: true,
+      },
+      new Date(),
+    );
     // The bot takes the conversation back and asks for a rating, on the buyer's own channel.
     const resolved = handoffs.get(h.id)!;
     await toBuyer(resolved, async (ctx) => {
@@ -262,11 +298,21 @@ export function createAgentConsole(app: App): AgentConsole {
     const order = await services.orders.findByOrderNo(String(req.params.orderNo).trim());
     if (!order) return fail(res, 404, 'no such order');
     const d = diagnoseOrder(order, { moneyTaken: false, wantsTracking: false }, app.clock.now(), app.config.policy);
-    res.json({ order, statusLabel: STATUS_LABEL[order.status], productLabel: PRODUCT_LABEL[order.productType], diagnosis: { ...d, causeLabel: CAUSE_LABEL[d.cause], stepLabel: STEP_LABEL[d.step] } });
+    res.json({
+      order,
+      statusLabel: STATUS_LABEL[order.status],
+      productLabel: PRODUCT_LABEL[order.productType],
+      diagnosis: { ...d, causeLabel: CAUSE_LABEL[d.cause], stepLabel: STEP_LABEL[d.step] },
+    });
   });
 
   api.post('/orders/:orderNo/reveal', auth, async (req, res) => {
-    const reason = z.string().trim().min(2).max(200).safeParse((req.body as { reason?: unknown })?.reason);
+    const reason = z
+      .string()
+      .trim()
+      .min(2)
+      .max(200)
+      .safeParse((req.body as { reason?: unknown })?.reason);
     if (!reason.success) return fail(res, 400, 'say why (reason, 2–200 characters): every reveal is audited');
     const agent = me(res);
     const orderNo = String(req.params.orderNo).trim();
@@ -277,7 +323,14 @@ export function createAgentConsole(app: App): AgentConsole {
   });
 
   api.get('/tickets', auth, (_req, res) => {
-    res.json({ tickets: services.tickets.open().map((t) => ({ ...t, conversationRef: undefined, causeLabel: t.cause ? CAUSE_LABEL[t.cause as keyof typeof CAUSE_LABEL] : undefined, reachable: !!t.conversationRef && relay.canReach(t.channelId) })) });
+    res.json({
+      tickets: services.tickets.open().map((t) => ({
+        ...t,
+        conversationRef: undefined,
+        causeLabel: t.cause ? CAUSE_LABEL[t.cause as keyof typeof CAUSE_LABEL] : undefined,
+        reachable: !!t.conversationRef && relay.canReach(t.channelId),
+      })),
+    });
   });
 
   api.post('/tickets/:id/answer', auth, async (req, res) => {
@@ -287,7 +340,11 @@ export function createAgentConsole(app: App): AgentConsole {
     if (!t) return fail(res, 404, 'no such ticket');
     const agent = me(res);
     if (!services.tickets.answer(t.id, agent.id, body.data.text, new Date())) return fail(res, 409, 'ticket is not open');
-    const delivered = await relay.sendToBuyer(t.channelId, t.conversationRef as Partial<ConversationReference> | undefined, say.ticketAnswer(t.id, agent.displayName, body.data.text));
+    const delivered = await relay.sendToBuyer(
+      t.channelId,
+      t.conversationRef as Partial<ConversationReference> | undefined,
+      say.ticketAnswer(t.id, agent.displayName, body.data.text),
+    );
     res.json({ ok: true, delivered });
   });
 
@@ -313,8 +370,14 @@ export function createAgentConsole(app: App): AgentConsole {
       const ctx = handoffs.context(h.id);
       const ticket = services.tickets.create(
         {
-          conversationId: h.conversationId, channelId: h.channelId, userId: h.userId, conversationRef: h.conversationRef,
-          orderNo: ctx?.orderNo, paymentTime: ctx?.paymentTime, productType: ctx?.productType, cause: ctx?.cause,
+          conversationId: h.conversationId,
+          channelId: h.channelId,
+          userId: h.userId,
+          conversationRef: h.conversationRef,
+          orderNo: ctx?.orderNo,
+          paymentTime: ctx?.paymentTime,
+          productType: ctx?.productType,
+          cause: ctx?.cause,
           symptom: ticketNote.join([ticketNote.queueTimedOut(maxMin), ctx?.reason ? (REASON_LABEL[ctx.reason] ?? ctx.reason) : ''].filter(Boolean)),
         },
         now,

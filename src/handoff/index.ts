@@ -85,9 +85,20 @@ interface Row {
 }
 const COLS = 'id, conversation_id, channel_id, user_id, state, priority, reason, conversation_ref, created_at, agent_id, assigned_at, resolved_at, outcome, rating';
 const toHandoff = (r: Row): Handoff => ({
-  id: r.id, conversationId: r.conversation_id, channelId: r.channel_id, userId: r.user_id, state: r.state, priority: r.priority, reason: r.reason,
-  createdAt: r.created_at, agentId: r.agent_id ?? undefined, assignedAt: r.assigned_at ?? undefined, resolvedAt: r.resolved_at ?? undefined,
-  outcome: r.outcome ?? undefined, rating: r.rating ?? undefined, conversationRef: JSON.parse(r.conversation_ref) as Record<string, unknown>,
+  id: r.id,
+  conversationId: r.conversation_id,
+  channelId: r.channel_id,
+  userId: r.user_id,
+  state: r.state,
+  priority: r.priority,
+  reason: r.reason,
+  createdAt: r.created_at,
+  agentId: r.agent_id ?? undefined,
+  assignedAt: r.assigned_at ?? undefined,
+  resolvedAt: r.resolved_at ?? undefined,
+  outcome: r.outcome ?? undefined,
+  rating: r.rating ?? undefined,
+  conversationRef: JSON.parse(r.conversation_ref) as Record<string, unknown>,
 });
 interface MsgRow {
   seq: number;
@@ -100,7 +111,14 @@ interface MsgRow {
   delivered_at: string | null;
 }
 const toMessage = (r: MsgRow): HandoffMessage => ({
-  seq: r.seq, handoffId: r.handoff_id, conversationId: r.conversation_id, kind: r.kind, agentId: r.agent_id ?? undefined, text: r.text, at: r.at, deliveredAt: r.delivered_at ?? undefined,
+  seq: r.seq,
+  handoffId: r.handoff_id,
+  conversationId: r.conversation_id,
+  kind: r.kind,
+  agentId: r.agent_id ?? undefined,
+  text: r.text,
+  at: r.at,
+  deliveredAt: r.delivered_at ?? undefined,
 });
 
 /**
@@ -126,7 +144,9 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
   }
 
   active(c: ConversationKey): HandoffRequest | undefined {
-    const row = this.selectActive.get(c.channelId, c.conversationId) as { id: string; conversation_id: string; state: HandoffRequest['state']; priority: number; created_at: string } | undefined;
+    const row = this.selectActive.get(c.channelId, c.conversationId) as
+      | { id: string; conversation_id: string; state: HandoffRequest['state']; priority: number; created_at: string }
+      | undefined;
     return row ? { id: row.id, conversationId: row.conversation_id, state: row.state, priority: row.priority, createdAt: row.created_at } : undefined;
   }
 
@@ -134,15 +154,27 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
     const id = randomUUID();
     const at = now.toISOString();
     this.sql(`INSERT INTO handoff_requests (id, conversation_id, channel_id, user_id, state, priority, reason, context, conversation_ref, created_at, updated_at)
-                VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`)
-      .run(id, args.conversationId, args.channelId, args.userId, args.priority, args.context.reason, JSON.stringify(args.context), JSON.stringify(args.conversationRef), at, at);
+                VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`).run(
+      id,
+      args.conversationId,
+      args.channelId,
+      args.userId,
+      args.priority,
+      args.context.reason,
+      JSON.stringify(args.context),
+      JSON.stringify(args.conversationRef),
+      at,
+      at,
+    );
     this.emit('changed', { handoffId: id, state: 'queued' });
     return { id, conversationId: args.conversationId, state: 'queued', priority: args.priority, createdAt: at };
   }
 
   /** Adds the model's notes for the agent to an open handoff's context (consoles refresh). */
   annotate(id: string, assist: NonNullable<HandoffContext['assist']>): boolean {
-    const row = this.sql("SELECT state, context FROM handoff_requests WHERE id = ? AND state IN ('queued', 'assigned')").get(id) as { state: HandoffState; context: string } | undefined;
+    const row = this.sql("SELECT state, context FROM handoff_requests WHERE id = ? AND state IN ('queued', 'assigned')").get(id) as
+      | { state: HandoffState; context: string }
+      | undefined;
     if (!row) return false;
     const context = { ...(JSON.parse(row.context) as HandoffContext), assist };
     const ok = this.sql("UPDATE handoff_requests SET context = ? WHERE id = ? AND state IN ('queued', 'assigned')").run(JSON.stringify(context), id).changes === 1;
@@ -156,8 +188,9 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
 
   /** Waiting (most urgent first, then oldest) and being handled; the console's queue. */
   open(): Handoff[] {
-    return (this.sql(`SELECT ${COLS} FROM handoff_requests WHERE state IN ('queued', 'assigned') ORDER BY state = 'assigned', priority DESC, created_at, id`)
-      .all() as Row[]).map(toHandoff);
+    return (this.sql(`SELECT ${COLS} FROM handoff_requests WHERE state IN ('queued', 'assigned') ORDER BY state = 'assigned', priority DESC, created_at, id`).all() as Row[]).map(
+      toHandoff,
+    );
   }
 
   /** How many queued requests an agent will take before this one. */
@@ -169,8 +202,9 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
 
   /** Minutes an agent spends on a handoff, over the last 50 resolved (undefined without history). */
   averageHandlingMinutes(): number | undefined {
-    const rows = this.sql("SELECT assigned_at, resolved_at FROM handoff_requests WHERE state = 'resolved' AND assigned_at IS NOT NULL AND resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 50")
-      .all() as Array<{ assigned_at: string; resolved_at: string }>;
+    const rows = this.sql(
+      "SELECT assigned_at, resolved_at FROM handoff_requests WHERE state = 'resolved' AND assigned_at IS NOT NULL AND resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 50",
+    ).all() as Array<{ assigned_at: string; resolved_at: string }>;
     const spans = rows.map((r) => (Date.parse(r.resolved_at) - Date.parse(r.assigned_at)) / 60_000).filter((m) => m > 0 && m < 24 * 60);
     return spans.length >= 3 ? spans.reduce((a, b) => a + b, 0) / spans.length : undefined;
   }
@@ -188,11 +222,20 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
   /** Gives up on a queued handoff (it became a ticket); false when somebody claimed it meanwhile. */
   expire(id: string, now: Date): boolean {
     const at = now.toISOString();
-    return this.changed(id, 'canceled', this.sql("UPDATE handoff_requests SET state = 'canceled', outcome = 'timed_out', resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(at, at, id).changes === 1);
+    return this.changed(
+      id,
+      'canceled',
+      this.sql("UPDATE handoff_requests SET state = 'canceled', outcome = 'timed_out', resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(at, at, id)
+        .changes === 1,
+    );
   }
 
   cancel(id: string, now: Date): boolean {
-    return this.changed(id, 'canceled', this.sql("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id).changes === 1);
+    return this.changed(
+      id,
+      'canceled',
+      this.sql("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id).changes === 1,
+    );
   }
 
   private changed(id: string, state: HandoffState, ok: boolean): boolean {
@@ -203,29 +246,59 @@ export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string
   /** The agent takes a queued handoff; false when somebody else was quicker (or it was canceled). */
   claim(id: string, agentId: string, now: Date): boolean {
     const at = now.toISOString();
-    return this.changed(id, 'assigned', this.sql("UPDATE handoff_requests SET state = 'assigned', agent_id = ?, assigned_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(agentId, at, at, id).changes === 1);
+    return this.changed(
+      id,
+      'assigned',
+      this.sql("UPDATE handoff_requests SET state = 'assigned', agent_id = ?, assigned_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(agentId, at, at, id)
+        .changes === 1,
+    );
   }
 
   transfer(id: string, fromAgentId: string, toAgentId: string, now: Date): boolean {
-    const ok = this.sql("UPDATE handoff_requests SET agent_id = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(toAgentId, now.toISOString(), id, fromAgentId).changes === 1;
+    const ok =
+      this.sql("UPDATE handoff_requests SET agent_id = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(toAgentId, now.toISOString(), id, fromAgentId)
+        .changes === 1;
     return this.changed(id, 'assigned', ok);
   }
 
   resolve(id: string, agentId: string, outcome: Outcome, now: Date): boolean {
     const at = now.toISOString();
-    const ok = this.sql("UPDATE handoff_requests SET state = 'resolved', outcome = ?, resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(outcome, at, at, id, agentId).changes === 1;
+    const ok =
+      this.sql("UPDATE handoff_requests SET state = 'resolved', outcome = ?, resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(
+        outcome,
+        at,
+        at,
+        id,
+        agentId,
+      ).changes === 1;
     return this.changed(id, 'resolved', ok);
   }
 
   /** The buyer's 1–5 after a resolved handoff (only once), with what they said with it. */
   rate(id: string, rating: number, now: Date, comment?: string): boolean {
-    return this.sql("UPDATE handoff_requests SET rating = ?, rating_comment = ?, rated_at = ? WHERE id = ? AND state = 'resolved' AND rating IS NULL").run(rating, comment?.slice(0, 500) ?? null, now.toISOString(), id).changes === 1;
+    return (
+      this.sql("UPDATE handoff_requests SET rating = ?, rating_comment = ?, rated_at = ? WHERE id = ? AND state = 'resolved' AND rating IS NULL").run(
+        rating,
+        comment?.slice(0, 500) ?? null,
+        now.toISOString(),
+        id,
+      ).changes === 1
+    );
   }
 
   addMessage(m: { handoffId: string | null; conversationId: string; kind: MessageKind; agentId?: string; text: string; delivered: boolean }, now: Date): HandoffMessage {
     const at = now.toISOString();
     const r = this.insertMessage.run(m.handoffId, m.conversationId, m.kind, m.agentId ?? null, m.text.slice(0, 4000), at, m.delivered ? at : null);
-    return { seq: Number(r.lastInsertRowid), handoffId: m.handoffId, conversationId: m.conversationId, kind: m.kind, agentId: m.agentId, text: m.text.slice(0, 4000), at, deliveredAt: m.delivered ? at : undefined };
+    return {
+      seq: Number(r.lastInsertRowid),
+      handoffId: m.handoffId,
+      conversationId: m.conversationId,
+      kind: m.kind,
+      agentId: m.agentId,
+      text: m.text.slice(0, 4000),
+      at,
+      deliveredAt: m.delivered ? at : undefined,
+    };
   }
 
   messages(handoffId: string): HandoffMessage[] {

@@ -82,15 +82,24 @@ export class Relay extends EventEmitter<RelayEvents> {
    * nothing) runs in the channel's own transaction when it has one (exactly once), else after the
    * send (at least once: a crash in between sends it again after the restart).
    */
-  private async put(channel: BuyerChannel, channelId: string, ref: Partial<ConversationReference>, activity: Partial<Activity>, sender: string, mark: () => boolean = () => true): Promise<boolean> {
+  private async put(
+    channel: BuyerChannel,
+    channelId: string,
+    ref: Partial<ConversationReference>,
+    activity: Partial<Activity>,
+    sender: string,
+    mark: () => boolean = () => true,
+  ): Promise<boolean> {
     const line = { direction: 'out' as const, sender, text: activity.text ?? '', at: new Date() };
     const conversation = { channelId, conversationId: ref.conversation!.id };
     if (channel.deliverInTransaction) {
-      const result = this.db.transaction(() => {
-        if (!mark()) return undefined;
-        this.transcript.appendAll(conversation, [line]);
-        return channel.deliverInTransaction!(ref, activity);
-      }).immediate();
+      const result = this.db
+        .transaction(() => {
+          if (!mark()) return undefined;
+          this.transcript.appendAll(conversation, [line]);
+          return channel.deliverInTransaction!(ref, activity);
+        })
+        .immediate();
       result?.after?.();
       return !!result;
     }
@@ -131,5 +140,4 @@ export class Relay extends EventEmitter<RelayEvents> {
   buyerSaid(handoffId: string, conversationId: string, text: string): void {
     this.emit('buyer', { handoffId, conversationId, text, at: new Date().toISOString() });
   }
-
 }

@@ -62,15 +62,17 @@ export class KnowledgeBase {
   /** Replaces the index with the articles in `dir`. */
   index(dir: string): number {
     const articles = loadArticles(dir);
-    this.db.transaction(() => {
-      this.db.exec('DELETE FROM knowledge_articles; DELETE FROM knowledge_fts;');
-      const a = this.db.prepare('INSERT INTO knowledge_articles (id, title, keywords, causes, body, file) VALUES (?, ?, ?, ?, ?, ?)');
-      const f = this.db.prepare('INSERT INTO knowledge_fts (id, title, keywords, body) VALUES (?, ?, ?, ?)');
-      for (const art of articles) {
-        a.run(art.id, art.title, JSON.stringify(art.keywords), JSON.stringify(art.causes), art.body, art.file);
-        f.run(art.id, art.title, art.keywords.join(' '), art.body);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.db.exec('DELETE FROM knowledge_articles; DELETE FROM knowledge_fts;');
+        const a = this.db.prepare('INSERT INTO knowledge_articles (id, title, keywords, causes, body, file) VALUES (?, ?, ?, ?, ?, ?)');
+        const f = this.db.prepare('INSERT INTO knowledge_fts (id, title, keywords, body) VALUES (?, ?, ?, ?)');
+        for (const art of articles) {
+          a.run(art.id, art.title, JSON.stringify(art.keywords), JSON.stringify(art.causes), art.body, art.file);
+          f.run(art.id, art.title, art.keywords.join(' '), art.body);
+        }
+      })
+      .immediate();
     this.byId.clear();
     this.dfCache.clear();
     for (const art of articles) this.byId.set(art.id, art);
@@ -108,11 +110,11 @@ export class KnowledgeBase {
     const tri = ngrams(focused, 3);
     const ftsRank = new Map<string, number>();
     if (tri.length > 0) {
-      const match = tri.slice(0, 64).map((g) => `"${g.replace(/"/g, '""')}"`).join(' OR ');
-      const ids = this.db
-        .prepare('SELECT id FROM knowledge_fts WHERE knowledge_fts MATCH ? ORDER BY bm25(knowledge_fts, 0, 5, 3, 1) LIMIT 8')
-        .pluck()
-        .all(match) as string[];
+      const match = tri
+        .slice(0, 64)
+        .map((g) => `"${g.replace(/"/g, '""')}"`)
+        .join(' OR ');
+      const ids = this.db.prepare('SELECT id FROM knowledge_fts WHERE knowledge_fts MATCH ? ORDER BY bm25(knowledge_fts, 0, 5, 3, 1) LIMIT 8').pluck().all(match) as string[];
       for (const [i, id] of ids.entries()) ftsRank.set(id, i);
     }
     // Bigram overlap covers what trigrams miss (Chinese words are mostly two characters).
@@ -140,5 +142,4 @@ export class KnowledgeBase {
     }
     return hits.sort((x, y) => y.score - x.score).slice(0, limit);
   }
-
 }

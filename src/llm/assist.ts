@@ -32,7 +32,9 @@ export function assistMaterial(c: HandoffContext, tz: string): string {
   const lines = [
     `转人工原因：${REASON_LABEL[c.reason] ?? c.reason}`,
     c.orderNo ? `订单号：${c.orderNo}` : '订单号：买家没有提供',
-    o ? `订单：${o.title}，金额 ${o.amount} 元，状态 ${statusLabel(o)}${o.paidAt ? `，付款于 ${new Date(o.paidAt).toLocaleString('zh-CN', { timeZone: tz, hour12: false })}` : ''}` : undefined,
+    o
+      ? `订单：${o.title}，金额 ${o.amount} 元，状态 ${statusLabel(o)}${o.paidAt ? `，付款于 ${new Date(o.paidAt).toLocaleString('zh-CN', { timeZone: tz, hour12: false })}` : ''}`
+      : undefined,
     c.cause ? `诊断：${CAUSE_LABEL[c.cause as keyof typeof CAUSE_LABEL] ?? c.cause}` : undefined,
     c.told ? `机器人已告诉买家：${c.told}` : undefined,
     c.ticketId ? `已有工单：${c.ticketId}` : undefined,
@@ -51,14 +53,23 @@ export function checkAssist(material: string, value: unknown): Pick<AgentAssist,
     typeof s === 'string' && s.trim().length >= 2 && s.length <= 200 && !s.includes('您') && factsIn(s).every((f) => source.includes(f.normalize('NFKC')));
   const summary = v.summary.slice(0, 3).map((s) => (typeof s === 'string' ? s.trim() : s));
   if (summary.length === 0 || !summary.every(grounded)) return undefined;
-  const suggestions = (Array.isArray(v.suggestions) ? v.suggestions : []).map((s) => (typeof s === 'string' ? s.trim() : s)).filter(grounded).slice(0, 3);
+  const suggestions = (Array.isArray(v.suggestions) ? v.suggestions : [])
+    .map((s) => (typeof s === 'string' ? s.trim() : s))
+    .filter(grounded)
+    .slice(0, 3);
   return { summary, suggestions };
 }
 
 export async function agentAssist(client: LlmClient, c: HandoffContext, tz: string, now: Date, budgetMs = 8000): Promise<AgentAssist | undefined> {
   if (client.unavailable) return undefined;
   const material = assistMaterial(c, tz);
-  const r = await client.json([{ role: 'system', content: SYSTEM }, { role: 'user', content: material }], { budgetMs, maxTokens: 600 });
+  const r = await client.json(
+    [
+      { role: 'system', content: SYSTEM },
+      { role: 'user', content: material },
+    ],
+    { budgetMs, maxTokens: 600 },
+  );
   if (!r.ok) return undefined;
   const checked = checkAssist(material, r.value);
   return checked && { ...checked, model: client.model, at: now.toISOString() };

@@ -71,7 +71,12 @@ export class LlmClient {
    * `today` is the shop's clock (whose day the token budget counts); elapsed times and the
    * breaker's cooldown are real time (`now`).
    */
-  constructor(private readonly s: LlmSettings, private readonly logger: pino.Logger, private readonly today: () => number = Date.now, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly s: LlmSettings,
+    private readonly logger: pino.Logger,
+    private readonly today: () => number = Date.now,
+    private readonly now: () => number = Date.now,
+  ) {
     this.sdk = new OpenAI({ baseURL: s.baseUrl, apiKey: s.apiKey || 'none', maxRetries: 0, timeout: s.budgetMs });
   }
 
@@ -110,7 +115,12 @@ export class LlmClient {
     return last;
   }
 
-  private async once(messages: Message[], opts: { schema?: Record<string, unknown>; schemaName?: string; maxTokens?: number }, timeoutMs: number, started: number): Promise<LlmResult> {
+  private async once(
+    messages: Message[],
+    opts: { schema?: Record<string, unknown>; schemaName?: string; maxTokens?: number },
+    timeoutMs: number,
+    started: number,
+  ): Promise<LlmResult> {
     const ms = () => this.now() - started;
     const format =
       this.s.jsonMode === 'json_schema' && opts.schema

@@ -41,7 +41,10 @@ export async function groundedAnswer(client: LlmClient, question: string, hits: 
   if (client.unavailable || budgetMs < 300) return { ok: false, why: 'no time' };
   const articles = hits.slice(0, 3).map((h) => ({ id: h.article.id, title: h.article.title, body: h.article.body.slice(0, 1500) }));
   const r = await client.json(
-    [{ role: 'system', content: SYSTEM }, { role: 'user', content: JSON.stringify({ 文章: articles, 买家的问题: redact(question).slice(0, 300) }) }],
+    [
+      { role: 'system', content: SYSTEM },
+      { role: 'user', content: JSON.stringify({ 文章: articles, 买家的问题: redact(question).slice(0, 300) }) },
+    ],
     { budgetMs, maxTokens: 400 },
   );
   if (!r.ok) return { ok: false, why: r.reason };

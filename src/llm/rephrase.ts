@@ -14,17 +14,107 @@ const STATUS_WORDS = [
   ...new Set([
     ...Object.values(STATUS_LABEL),
     ...Object.values(HOLD_LABEL),
-    '已到账', '已签收', '已付款', '未付款', '未支付', '已关闭', '已处理', '已解决', '已提交', '已撤销', '已冻结', '已解冻', '已补发', '已重发', '已审核', '已通过',
-    '到账了', '发货了', '退款了', '退了', '退回', '原路退', '充值成功', '充值失败', '支付成功', '发货成功', '退款成功', '审核通过', '审核中', '发货中', '充值中', '待发货', '派送中', '运输中',
-    '赔偿', '补偿', '赔付', '返现', '红包', '优惠券', '免单', '全额', '双倍', '冻结', '解冻', '封号', '风控',
+    '已到账',
+    '已签收',
+    '已付款',
+    '未付款',
+    '未支付',
+    '已关闭',
+    '已处理',
+    '已解决',
+    '已提交',
+    '已撤销',
+    '已冻结',
+    '已解冻',
+    '已补发',
+    '已重发',
+    '已审核',
+    '已通过',
+    '到账了',
+    '发货了',
+    '退款了',
+    '退了',
+    '退回',
+    '原路退',
+    '充值成功',
+    '充值失败',
+    '支付成功',
+    '发货成功',
+    '退款成功',
+    '审核通过',
+    '审核中',
+    '发货中',
+    '充值中',
+    '待发货',
+    '派送中',
+    '运输中',
+    '赔偿',
+    '补偿',
+    '赔付',
+    '返现',
+    '红包',
+    '优惠券',
+    '免单',
+    '全额',
+    '双倍',
+    '冻结',
+    '解冻',
+    '封号',
+    '风控',
   ]),
 ].sort((a, b) => b.length - a.length);
 
 /** Words that promise or place in time: only ever from the template. */
 const TIME_WORDS = [
-  '今天', '明天', '后天', '昨天', '前天', '今晚', '今早', '明早', '明晚', '昨晚', '今日', '明日', '上午', '下午', '中午', '晚上', '凌晨', '早上', '傍晚', '夜里', '半夜',
-  '工作日', '节假日', '周末', '本周', '下周', '月底', '月初', '最晚', '最迟', '之内', '以内', '马上', '立即', '立刻', '随时', '稍后', '很快', '尽快', '当天', '次日', '隔天',
-  '保证', '一定', '肯定', '承诺', '百分百', '绝对', '必须',
+  '今天',
+  '明天',
+  '后天',
+  '昨天',
+  '前天',
+  '今晚',
+  '今早',
+  '明早',
+  '明晚',
+  '昨晚',
+  '今日',
+  '明日',
+  '上午',
+  '下午',
+  '中午',
+  '晚上',
+  '凌晨',
+  '早上',
+  '傍晚',
+  '夜里',
+  '半夜',
+  '工作日',
+  '节假日',
+  '周末',
+  '本周',
+  '下周',
+  '月底',
+  '月初',
+  '最晚',
+  '最迟',
+  '之内',
+  '以内',
+  '马上',
+  '立即',
+  '立刻',
+  '随时',
+  '稍后',
+  '很快',
+  '尽快',
+  '当天',
+  '次日',
+  '隔天',
+  '保证',
+  '一定',
+  '肯定',
+  '承诺',
+  '百分百',
+  '绝对',
+  '必须',
 ].sort((a, b) => b.length - a.length);
 
 const CN_NUMBER = '[零〇一二两三四五六七八九十百千万半几]+';
@@ -51,10 +141,47 @@ export function factsIn(text: string): string[] {
 }
 
 /** Outside placeholders, any of these in the model's text is a fact it made up. */
-const FORBIDDEN = new RegExp([`[A-Za-z0-9０-９¥￥$%]`, `${CN_NUMBER}${UNITS}`, '周[一二三四五六日天]|星期[一二三四五六日天]', '[“”「」【】"]', ...STATUS_WORDS.map(escapeRe), ...TIME_WORDS.map(escapeRe), '您'].join('|'), 'u');
+const FORBIDDEN = new RegExp(
+  [
+    `[A-Za-z0-9０-９¥￥$%]`,
+    `${CN_NUMBER}${UNITS}`,
+    '周[一二三四五六日天]|星期[一二三四五六日天]',
+    '[“”「」【】"]',
+    ...STATUS_WORDS.map(escapeRe),
+    ...TIME_WORDS.map(escapeRe),
+    '您',
+  ].join('|'),
+  'u',
+);
 
 /** A rewrite may not add a claim about the order, nor drop or add a negation (不会到账 ≠ 会到账). */
-const CLAIMS = ['到账', '到了', '发货', '发出', '发给', '退款', '退回', '退钱', '补发', '重发', '充上', '充好', '成功', '失败', '收到', '签收', '冻结', '取消', '审核', '赔', '补偿', '处理好', '解决', '完成', '好了'];
+const CLAIMS = [
+  '到账',
+  '到了',
+  '发货',
+  '发出',
+  '发给',
+  '退款',
+  '退回',
+  '退钱',
+  '补发',
+  '重发',
+  '充上',
+  '充好',
+  '成功',
+  '失败',
+  '收到',
+  '签收',
+  '冻结',
+  '取消',
+  '审核',
+  '赔',
+  '补偿',
+  '处理好',
+  '解决',
+  '完成',
+  '好了',
+];
 const NEGATION = /[不没未别无非勿]/g;
 const count = (s: string, w: string | RegExp) => (typeof w === 'string' ? s.split(w).length - 1 : (s.match(w) ?? []).length);
 
@@ -120,7 +247,13 @@ export async function rephrase(client: LlmClient, reply: string, budgetMs: numbe
   if (client.unavailable || budgetMs < 300) return { text: reply, used: false, why: 'no time' };
   const t = toTemplate(reply);
   if (t.text.replace(/\{\d+\}|[\s\p{P}]/gu, '').length < 6) return { text: reply, used: false, why: 'too short' };
-  const r = await client.json([{ role: 'system', content: SYSTEM }, { role: 'user', content: t.text }], { budgetMs, maxTokens: 600 });
+  const r = await client.json(
+    [
+      { role: 'system', content: SYSTEM },
+      { role: 'user', content: t.text },
+    ],
+    { budgetMs, maxTokens: 600 },
+  );
   if (!r.ok) return { text: reply, used: false, why: r.reason };
   const v = checkAndFill(t, (r.value as { text?: unknown }).text);
   return v.ok ? { text: v.text, used: true } : { text: reply, used: false, why: v.why };

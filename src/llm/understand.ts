@@ -28,22 +28,26 @@ const Quote = z.object({ value: nullable(z.string().max(80)), quote: nullable(z.
 export const LlmReading = z.object({
   intent: z.enum(INTENTS),
   signals: nullable(
-    z.object({
-      noOrderNo: nullable(z.boolean()),
-      resolved: nullable(z.boolean()),
-      notResolved: nullable(z.boolean()),
-      cancelWait: nullable(z.boolean()),
-      wantsPerson: nullable(z.boolean()),
-      frustrated: nullable(z.boolean()),
-    }).partial(),
+    z
+      .object({
+        noOrderNo: nullable(z.boolean()),
+        resolved: nullable(z.boolean()),
+        notResolved: nullable(z.boolean()),
+        cancelWait: nullable(z.boolean()),
+        wantsPerson: nullable(z.boolean()),
+        frustrated: nullable(z.boolean()),
+      })
+      .partial(),
   ),
   slots: nullable(
-    z.object({
-      orderNo: nullable(Quote),
-      paymentTime: nullable(Quote),
-      productType: nullable(z.enum(PRODUCT_TYPES)),
-      contact: nullable(Quote),
-    }).partial(),
+    z
+      .object({
+        orderNo: nullable(Quote),
+        paymentTime: nullable(Quote),
+        productType: nullable(z.enum(PRODUCT_TYPES)),
+        contact: nullable(Quote),
+      })
+      .partial(),
   ),
 });
 export type LlmReading = z.infer<typeof LlmReading>;
@@ -90,7 +94,13 @@ export function redact(text: string): string {
 
 /** The buyer's words as typed, for the model: NFKC and invisible characters removed, emoji kept (😡, 👍 mean something). */
 export function asTyped(raw: string, maxChars = MAX_UNDERSTOOD_CHARS): string {
-  return raw.slice(0, maxChars * 2).normalize('NFKC').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, '').replace(/\s+/g, ' ').trim().slice(0, maxChars);
+  return raw
+    .slice(0, maxChars * 2)
+    .normalize('NFKC')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, maxChars);
 }
 
 /**
@@ -121,12 +131,28 @@ export interface LlmContext {
  * The rules' reading, corrected by the model where the model is valid: its intent (the closed set),
  * its signals (they only add), and slots the rules missed, each re-parsed from the model's quote.
  */
-export async function understandWithLlm(client: LlmClient, rules: Understanding, ctx: LlmContext, clock: { now: Date; timeZone: string }): Promise<{ u: Understanding; used: boolean; reason?: string }> {
+export async function understandWithLlm(
+  client: LlmClient,
+  rules: Understanding,
+  ctx: LlmContext,
+  clock: { now: Date; timeZone: string },
+): Promise<{ u: Understanding; used: boolean; reason?: string }> {
   const typed = ctx.typed ? asTyped(ctx.typed) : rules.text;
   if (client.unavailable || !worthAsking(rules, typed)) return { u: rules, used: false, reason: client.unavailable ? 'unavailable' : 'not free text' };
   const messages: Message[] = [
     { role: 'system', content: SYSTEM },
-    { role: 'user', content: JSON.stringify({ 机器人刚才说: ctx.lastBot ? redact(ctx.lastBot).slice(0, 300) : null, 买家之前说: (ctx.earlier ?? []).slice(-3).map((x) => redact(x).slice(0, 200)), 买家这句话: redact(typed) }, null, 0) },
+    {
+      role: 'user',
+      content: JSON.stringify(
+        {
+          机器人刚才说: ctx.lastBot ? redact(ctx.lastBot).slice(0, 300) : null,
+          买家之前说: (ctx.earlier ?? []).slice(-3).map((x) => redact(x).slice(0, 200)),
+          买家这句话: redact(typed),
+        },
+        null,
+        0,
+      ),
+    },
   ];
   const r = await client.json(messages, { schema: READING_SCHEMA, schemaName: 'reading' });
   if (!r.ok) return { u: rules, used: false, reason: r.reason };
@@ -150,7 +176,13 @@ export function merge(rules: Understanding, m: LlmReading, clock: { now: Date; t
   // An order number only from the message itself, confirmed by our own extractor.
   if (!rules.orderNo && verbatim(slots.orderNo?.quote)) {
     const id = extractIdentifiers(normalizeText(slots.orderNo.quote)).find((i) => i.kind === 'order_no');
-    if (id && text.replace(/[\s_-]/g, '').toUpperCase().includes(id.value)) {
+    if (
+      id &&
+      text
+        .replace(/[\s_-]/g, '')
+        .toUpperCase()
+        .includes(id.value)
+    ) {
       u.orderNo = id.value;
       u.identifiers = [...rules.identifiers, id];
     }

@@ -11,7 +11,10 @@ interface Hits {
 /** Sliding-window counter in memory (per process); keys are buyer ids, conversations, addresses. */
 export class RateLimiter {
   private readonly hits = new Map<string, Hits>();
-  constructor(private readonly max: number, private readonly windowMs: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
 
   /** Records one hit; false when the key is over its limit (the hit is then not recorded). */
   take(key: string, now: Date): boolean {
@@ -65,21 +68,33 @@ export function takeAll(checks: Array<{ limiter: RateLimiter; key: string }>, no
 export class VerifyGuard {
   private readonly sql;
 
-  constructor(db: Db, private readonly opts: { maxFailures: number; orderMaxFailures: number; lockMinutes: number }) {
+  constructor(
+    db: Db,
+    private readonly opts: { maxFailures: number; orderMaxFailures: number; lockMinutes: number },
+  ) {
     this.sql = {
       claimant: db.prepare<[string, string], { failures: number; locked_until: number | null; updated_at: number }>(
         'SELECT failures, locked_until, updated_at FROM verify_failures WHERE order_no = ? AND claimant = ?',
       ),
       putClaimant: db.prepare('INSERT OR REPLACE INTO verify_failures (order_no, claimant, failures, locked_until, updated_at) VALUES (?, ?, ?, ?, ?)'),
-      order: db.prepare<[string], { failures: number; locked_until: number | null; updated_at: number }>('SELECT failures, locked_until, updated_at FROM verify_attempts WHERE order_no = ?'),
+      order: db.prepare<[string], { failures: number; locked_until: number | null; updated_at: number }>(
+        'SELECT failures, locked_until, updated_at FROM verify_attempts WHERE order_no = ?',
+      ),
       putOrder: db.prepare('INSERT OR REPLACE INTO verify_attempts (order_no, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)'),
       resetClaimant: db.prepare('DELETE FROM verify_failures WHERE order_no = ? AND claimant = ?'),
       resetOrder: db.prepare('DELETE FROM verify_attempts WHERE order_no = ?'),
     };
     this.failAll = db.transaction((orderNo: string, claimants: string[], t: number) => {
       let left = Infinity;
-      for (const c of claimants) left = Math.min(left, this.count(this.sql.claimant.get(orderNo, c), t, this.opts.maxFailures, (n, until) => this.sql.putClaimant.run(orderNo, c, n, until, t)));
-      left = Math.min(left, this.count(this.sql.order.get(orderNo), t, this.opts.orderMaxFailures, (n, until) => this.sql.putOrder.run(orderNo, n, until, t)));
+      for (const c of claimants)
+        left = Math.min(
+          left,
+          this.count(this.sql.claimant.get(orderNo, c), t, this.opts.maxFailures, (n, until) => this.sql.putClaimant.run(orderNo, c, n, until, t)),
+        );
+      left = Math.min(
+        left,
+        this.count(this.sql.order.get(orderNo), t, this.opts.orderMaxFailures, (n, until) => this.sql.putOrder.run(orderNo, n, until, t)),
+      );
       return left;
     }).immediate;
   }
@@ -106,7 +121,12 @@ export class VerifyGuard {
   }
 
   /** One counter's next value (a lock that has run out, or a window gone quiet, starts again). */
-  private count(row: { failures: number; locked_until: number | null; updated_at: number } | undefined, t: number, max: number, put: (n: number, until: number | null) => void): number {
+  private count(
+    row: { failures: number; locked_until: number | null; updated_at: number } | undefined,
+    t: number,
+    max: number,
+    put: (n: number, until: number | null) => void,
+  ): number {
     const lockMs = this.opts.lockMinutes * MINUTE;
     const stale = !row || (row.locked_until !== null && row.locked_until <= t) || (row.locked_until === null && row.updated_at <= t - lockMs);
     const failures = (stale ? 0 : row.failures) + 1;

@@ -68,7 +68,11 @@ export function maskNumbers(order: UnifiedOrder): UnifiedOrder {
 
 /** Normal forms used to compare a typed contact with the one stored at checkout. */
 export function normalizeContact(raw: string): string {
-  const s = raw.normalize('NFKC').replace(/[\u200b-\u200f\u2060\ufeff]/g, '').trim().toLowerCase();
+  const s = raw
+    .normalize('NFKC')
+    .replace(/[\u200b-\u200f\u2060\ufeff]/g, '')
+    .trim()
+    .toLowerCase();
   if (s.includes('@')) return s.replace(/\s+/g, '');
   const digits = s.replace(/[\s\-()+]/g, '');
   return /^86\d{11}$/.test(digits) ? digits.slice(2) : digits;

@@ -5,16 +5,32 @@
 import { z } from 'zod';
 
 export const ORDER_STATUSES = [
-  'awaiting_payment', 'expired', 'canceled', 'paid', 'processing', 'shipped',
-  'partially_delivered', 'delivered', 'completed', 'on_hold', 'failed',
-  'partially_refunded', 'refunded',
+  'awaiting_payment',
+  'expired',
+  'canceled',
+  'paid',
+  'processing',
+  'shipped',
+  'partially_delivered',
+  'delivered',
+  'completed',
+  'on_hold',
+  'failed',
+  'partially_refunded',
+  'refunded',
 ] as const;
 export const OrderStatus = z.enum(ORDER_STATUSES);
 export type OrderStatus = z.infer<typeof OrderStatus>;
 
 export const HOLD_REASONS = [
-  'manual_review', 'risk_control', 'upstream_pending', 'upstream_failed', 'out_of_stock',
-  'logistics_api_error', 'logistics_exception', 'payment_mismatch',
+  'manual_review',
+  'risk_control',
+  'upstream_pending',
+  'upstream_failed',
+  'out_of_stock',
+  'logistics_api_error',
+  'logistics_exception',
+  'payment_mismatch',
 ] as const;
 export const HoldReason = z.enum(HOLD_REASONS);
 export type HoldReason = z.infer<typeof HoldReason>;
@@ -71,8 +87,21 @@ export type Delivery = z.infer<typeof Delivery>;
 
 export const TimelineEvent = z.object({
   at: Instant,
-  type: z.enum(['created', 'paid', 'fulfillment_started', 'delivered', 'shipped', 'carrier_update',
-    'upstream_update', 'hold', 'failed', 'refunded', 'expired', 'canceled', 'note']),
+  type: z.enum([
+    'created',
+    'paid',
+    'fulfillment_started',
+    'delivered',
+    'shipped',
+    'carrier_update',
+    'upstream_update',
+    'hold',
+    'failed',
+    'refunded',
+    'expired',
+    'canceled',
+    'note',
+  ]),
   source: z.enum(['shop', 'payment', 'upstream', 'carrier', 'operator', 'adapter']).default('shop'),
   text: z.string().optional(),
   synthetic: z.boolean().optional(),
@@ -100,7 +129,10 @@ export const UnifiedOrder = z.object({
   title: z.string().default(''),
   quantity: z.number().int().positive().default(1),
   /** Decimal string in yuan; never a float. */
-  amount: z.string().regex(/^\d+(\.\d{1,2})?$/).default('0.00'),
+  amount: z
+    .string()
+    .regex(/^\d+(\.\d{1,2})?$/)
+    .default('0.00'),
   currency: z.string().default('CNY'),
   createdAt: Instant,
   paidAt: Instant.optional(),

@@ -43,7 +43,11 @@ function spanIn(sentence: string): Span | undefined {
   return { minutes: Math.round(n * perUnit), text: m[0]! };
 }
 
-const sentences = (text: string | undefined) => (text ?? '').split(/[。；;！!\n，,]/).map((s) => s.trim()).filter(Boolean);
+const sentences = (text: string | undefined) =>
+  (text ?? '')
+    .split(/[。；;！!\n，,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 const DELIVERY_WORDS = /到账|发货|发放|出卡|发卡|送达|完成|处理|充值|慢充|快充|自动发/;
 const NOT_DELIVERY = /审核|退款|退回|退货|客服|回复|售后/;
 
@@ -109,7 +113,10 @@ export function refundOf(order: UnifiedOrder): Refund | undefined {
   const done = [...order.timeline].reverse().find((e) => e.type === 'refunded');
   const texts = [...order.timeline.map((e) => e.text ?? ''), order.shopNotice ?? ''];
   // A window stated for the refund ("1–3 个工作日原路退回"), in whichever note says it.
-  const stated = texts.filter((t) => /退/.test(t)).map(spanIn).find((span) => !!span);
+  const stated = texts
+    .filter((t) => /退/.test(t))
+    .map(spanIn)
+    .find((span) => !!span);
   if (done || order.status === 'refunded' || order.status === 'partially_refunded') {
     const text = done?.text ?? '';
     return {

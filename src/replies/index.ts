@@ -101,13 +101,11 @@ export const say = {
     attempt === 0
       ? '请发一下订单号（在订单中心、付款成功页或下单邮件/短信里）。找不到订单号也没关系，告诉我大概几点付的款、买的什么，我帮你找。'
       : '还没拿到订单号哦。订单号一般是一串字母和数字，比如 16 位的字母数字组合或 18 位数字。没有的话回复“没有订单号”。',
-  askOrderNoGiveUp: () =>
-    '好像一直对不上订单号。可以这样：\n1. 回复“没有订单号”，按付款时间帮你找\n2. 回复“提交工单”，把情况留给客服\n3. 回复“转人工”直接找客服',
+  askOrderNoGiveUp: () => '好像一直对不上订单号。可以这样：\n1. 回复“没有订单号”，按付款时间帮你找\n2. 回复“提交工单”，把情况留给客服\n3. 回复“转人工”直接找客服',
   gotInfoNeedOrderNo: (parts: string[]) => `好的，记下了：${parts.join('，')}。再发我订单号就能查了；没有订单号回复“没有订单号”。`,
 
   // Finding an order without its number.
-  askContactForSearch: () =>
-    '为了保护你的订单信息，先核对一下身份：请发下单时填写的手机号、邮箱或QQ。',
+  askContactForSearch: () => '为了保护你的订单信息，先核对一下身份：请发下单时填写的手机号、邮箱或QQ。',
   askContactAgain: () => '没认出联系方式。请发下单时填的手机号（11位）、邮箱，或“QQ+号码”。',
   gotTimeNeedContact: (time: string) => `好的，记下了：${time}。为了保护你的订单信息，找订单前先核对一下身份：请发下单时填写的手机号、邮箱或QQ。`,
   askTimeForSearch: () => '大概什么时候付的款？比如“昨晚八点左右”“今天下午3点”“十分钟前”。买的是什么（点卡、话费、激活码、实体卡）也可以一起说。',
@@ -115,7 +113,10 @@ export const say = {
   searchGiveUp: () => '时间一直没对上，我先帮你把情况交给客服吧：回复“提交工单”或“转人工”。',
   candidates: (orders: UnifiedOrder[], ctx: ReplyContext) =>
     `找到 ${orders.length} 笔可能的订单：\n${orders
-      .map((o, i) => `${i + 1}. ${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${o.paidAt ? when(new Date(o.paidAt), ctx.now, ctx.tz) + '付款' : '未付款'}｜${statusLabel(o)}`)
+      .map(
+        (o, i) =>
+          `${i + 1}. ${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${o.paidAt ? when(new Date(o.paidAt), ctx.now, ctx.tz) + '付款' : '未付款'}｜${statusLabel(o)}`,
+      )
       .join('\n')}\n回复序号，我帮你查详细情况。`,
   pickCandidateAgain: (n: number) => `回复 1 到 ${n} 之间的序号就行，或者直接发订单号。`,
   noCandidates: (window: string) =>
@@ -143,8 +144,7 @@ export const say = {
 
   // Contact rung: tickets.
   askSymptom: () => '好的，我帮你提交工单。请用一句话说说具体哪里不对（比如“付款15分钟了订单还是待支付”“卡密提示已使用”）。',
-  askPaymentProof: () =>
-    '请把付款记录里的“交易单号”发我（微信：我-服务-钱包-账单-点开这笔；支付宝：我的-账单-点开这笔），直接发付款截图也行。都没有的话回复“没有”，我照样提交。',
+  askPaymentProof: () => '请把付款记录里的“交易单号”发我（微信：我-服务-钱包-账单-点开这笔；支付宝：我的-账单-点开这笔），直接发付款截图也行。都没有的话回复“没有”，我照样提交。',
   ticketCreated: (id: string, due: Date, ctx: ReplyContext) =>
     `已提交工单 ${id}，客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你（订单号、付款时间、商品和问题都已附上，不用重复说明）。着急可以回复“转人工”。`,
   ticketExists: (id: string) => `这个问题已经有工单 ${id} 在处理了。还想加快的话可以回复“转人工”。`,
@@ -187,7 +187,9 @@ export const say = {
 
   // Waiting for people: where the buyer stands, honestly.
   queueWait: (ahead: number, waitMin: number) =>
-    ahead > 0 ? `你在排队等人工客服，前面还有 ${ahead} 位，预计还要 ${waitMin} 分钟左右。客服接入后会在这里回复你，不想等了回复“不用了”。` : '你排在第一位，客服马上就接入，请稍等。不想等了回复“不用了”。',
+    ahead > 0
+      ? `你在排队等人工客服，前面还有 ${ahead} 位，预计还要 ${waitMin} 分钟左右。客服接入后会在这里回复你，不想等了回复“不用了”。`
+      : '你排在第一位，客服马上就接入，请稍等。不想等了回复“不用了”。',
   withAgent: (agentName: string) => `客服 ${agentName} 正在处理你的问题，会在这里回复你，请稍等。`,
   ticketWait: (id: string, due: Date, hours: string, closedNow: boolean, ctx: ReplyContext) =>
     `你的问题已经提交成工单 ${id}，客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你${closedNow ? `（人工客服每天 ${hours.replace('-', '–')} 上班，现在还没上班）` : ''}。回复会发到这里，不用一直守着；有补充直接发我，我会附到工单里。`,
@@ -271,7 +273,8 @@ const SELF_CHECK: Partial<Record<Cause, string>> = {
   upstream_pending: '自查：\n1. 确认充值账号/手机号填写无误\n2. 充值中请不要重复下单，以免重复扣款\n3. 到账后运营商或游戏会有短信/邮件通知',
   manual_review: '审核期间不需要你操作，也不要重复下单。审核结果会通过下单时的联系方式通知你。',
   logistics_pending: '自查：\n1. 快递揽收前查不到物流是正常的\n2. 用快递单号在快递公司官网或小程序上查\n3. 顺丰、中通等可能需要收件手机号后4位',
-  order_not_found: '自查：\n1. 核对订单号有没有多输、少输或输错字母（O和0、I和1）\n2. 微信/支付宝账单里的“交易单号”不是商城订单号\n3. 找不到订单号可以回复“没有订单号”，按付款时间帮你找',
+  order_not_found:
+    '自查：\n1. 核对订单号有没有多输、少输或输错字母（O和0、I和1）\n2. 微信/支付宝账单里的“交易单号”不是商城订单号\n3. 找不到订单号可以回复“没有订单号”，按付款时间帮你找',
   wrong_identifier: '',
   expired_or_canceled: '这笔订单已经关闭，需要的话重新下单即可。如果钱已经扣了，回复“钱扣了”，我帮你处理退款。',
 };

@@ -48,8 +48,9 @@ export function timeline(order: UnifiedOrder, now: Date, tz: string): string {
     fulfilledAt(order),
   ];
   const holds = order.holdReasons;
-  const failedAt = [...order.timeline].reverse().find((e) => e.type === 'failed' || (e.type === 'upstream_update' && /失败/.test(e.text ?? '')))?.at
-    ?? (d?.kind === 'topup_receipt' && d.finishedAt && !(Number(d.chargedAmount ?? 0) > 0) ? d.finishedAt : undefined);
+  const failedAt =
+    [...order.timeline].reverse().find((e) => e.type === 'failed' || (e.type === 'upstream_update' && /失败/.test(e.text ?? '')))?.at ??
+    (d?.kind === 'topup_receipt' && d.finishedAt && !(Number(d.chargedAmount ?? 0) > 0) ? d.finishedAt : undefined);
   const refund = refundOf(order);
   const refundedStatus = order.status === 'refunded' || order.status === 'partially_refunded';
   const wasDelivered = DELIVERED.has(order.status) || (refundedStatus && !!at[3]);

@@ -49,8 +49,16 @@ interface Row {
 
 const META = 'id, conversation_id, channel_id, user_id, name, content_type, size, sha256, ticket_id, created_at';
 const toMeta = (r: Row): AttachmentMeta => ({
-  id: r.id, conversationId: r.conversation_id, channelId: r.channel_id, userId: r.user_id, name: r.name,
-  contentType: r.content_type, size: r.size, sha256: r.sha256, ticketId: r.ticket_id ?? undefined, createdAt: r.created_at,
+  id: r.id,
+  conversationId: r.conversation_id,
+  channelId: r.channel_id,
+  userId: r.user_id,
+  name: r.name,
+  contentType: r.content_type,
+  size: r.size,
+  sha256: r.sha256,
+  ticketId: r.ticket_id ?? undefined,
+  createdAt: r.created_at,
 });
 
 /** A file name safe to show and to put in a header: no paths, no control characters, short. */

@@ -54,7 +54,10 @@ export function startCheckpointer(db: Db, opts: { intervalMs?: number; restartFr
   // Once a checkpoint has caught up, SQLite rewinds the WAL; this keeps the file itself small too.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: db.name, driver, busyMs: opts.busyMs ?? 20, intervalMs: opts.intervalMs ?? 1000, restartFrames: opts.restartFrames ?? 4000 } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { file: db.name, driver, busyMs: opts.busyMs ?? 20, intervalMs: opts.intervalMs ?? 1000, restartFrames: opts.restartFrames ?? 4000 },
+  });
   worker.unref(); // never keeps the process alive
   worker.on('message', (m: { error?: string }) => void (m.error && opts.onError?.(m.error)));
   worker.on('error', (err) => opts.onError?.(err.message));

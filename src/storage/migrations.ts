@@ -246,7 +246,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 10,
-    name: 'conversations are named by channel and id together (no channel can address another channel\'s conversation)',
+    name: "conversations are named by channel and id together (no channel can address another channel's conversation)",
     sql: `
       ALTER TABLE transcript ADD COLUMN channel_id TEXT NOT NULL DEFAULT '';
       UPDATE transcript SET channel_id = CASE
@@ -290,7 +290,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 13,
-    name: 'direct line: activities by id and by the client\'s clientActivityID (a re-post is one turn)',
+    name: "direct line: activities by id and by the client's clientActivityID (a re-post is one turn)",
     sql: `
       ALTER TABLE dl_activities ADD COLUMN activity_id TEXT;
       ALTER TABLE dl_activities ADD COLUMN client_activity_id TEXT;

@@ -41,11 +41,13 @@ export function classifyToken(token: string, hint?: 'courier'): Identifier | nul
 
   if (/^\d{28}$/.test(v) || /^\d{32}$/.test(v)) {
     if (/^4[0-2]000\d/.test(v)) return { value: v, kind: 'wechat_pay_txn', format: 'wechat_pay' };
-    const y = Number(v.slice(0, 4)), m = Number(v.slice(4, 6)), d = Number(v.slice(6, 8));
+    const y = Number(v.slice(0, 4)),
+      m = Number(v.slice(4, 6)),
+      d = Number(v.slice(6, 8));
     if (plausibleDate(y, m, d)) return { value: v, kind: 'alipay_txn', format: 'alipay' };
   }
   for (const [re, carrier] of COURIERS) {
-    if (re.test(v) && (carrier !== 'zhongtong' && carrier !== 'shentong' && carrier !== 'yunda' || hint === 'courier')) {
+    if (re.test(v) && ((carrier !== 'zhongtong' && carrier !== 'shentong' && carrier !== 'yunda') || hint === 'courier')) {
       return { value: v, kind: 'courier_no', format: carrier };
     }
   }
@@ -84,10 +86,13 @@ export function extractIdentifiers(text: string): Identifier[] {
     // "M3HZ8QV5KX2WT9RA 1000的Q币": a number of a known shape followed by an amount is that number,
     // not one generic number glued together.
     const pieces = run.split(' ');
-    const known = joined?.format === 'generic' && pieces.length > 1 && pieces.some((p) => {
-      const id = classifyToken(p.replace(/[_-]/g, ''), hint);
-      return !!id && id.format !== 'generic';
-    });
+    const known =
+      joined?.format === 'generic' &&
+      pieces.length > 1 &&
+      pieces.some((p) => {
+        const id = classifyToken(p.replace(/[_-]/g, ''), hint);
+        return !!id && id.format !== 'generic';
+      });
     if (joined && !known) {
       push({ ...joined, raw: run });
       continue;

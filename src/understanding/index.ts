@@ -12,7 +12,8 @@ import { type PaymentTime, extractPaymentTime } from './time.js';
 import { PRODUCT_WORDS, detectProductType } from './productType.js';
 
 /** Time words left over when the recognizer's span is shorter than the phrase ("三点多", "左右"). */
-const TIME_WORDS = /[零一二两三四五六七八九十百\d]+(点|时|分钟?|号|日|月|小时|个小时|天)(半|多|钟)?|昨[天晚日夜]|今[天早晚]|前天|刚才|刚刚|上午|下午|中午|晚上|早上|凌晨|傍晚|半夜|左右|前|多/g;
+const TIME_WORDS =
+  /[零一二两三四五六七八九十百\d]+(点|时|分钟?|号|日|月|小时|个小时|天)(半|多|钟)?|昨[天晚日夜]|今[天早晚]|前天|刚才|刚刚|上午|下午|中午|晚上|早上|凌晨|傍晚|半夜|左右|前|多/g;
 
 export type { Intent } from './intent.js';
 export type { Identifier, Contact } from './identifiers.js';
@@ -95,7 +96,11 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
   const productType = detectProductType(text);
   const orderNo = identifiers.find((i) => i.kind === 'order_no')?.value;
   let residual = paymentTime ? timeText.split(paymentTime.text).join(' ') : timeText;
-  residual = residual.replace(TIME_WORDS, '').replace(PRODUCT_WORDS, '').replace(/\d+(\.\d+)?/g, '').replace(/[\p{P}\p{S}\s]/gu, '');
+  residual = residual
+    .replace(TIME_WORDS, '')
+    .replace(PRODUCT_WORDS, '')
+    .replace(/\d+(\.\d+)?/g, '')
+    .replace(/[\p{P}\p{S}\s]/gu, '');
   const ruleIntent = classifyIntent({
     residual,
     text,

@@ -11,15 +11,17 @@ export const MAX_UNDERSTOOD_CHARS = 500;
 export function normalizeText(raw: unknown, maxChars = MAX_UNDERSTOOD_CHARS): string {
   if (typeof raw !== 'string') return '';
   const clipped = raw.length > maxChars * 2 ? raw.slice(0, maxChars * 2) : raw;
-  return clipped
-    .normalize('NFKC')
-    .replace(INVISIBLE, '')
-    // Emoji carry nothing the rules use, and one typed inside a number would split it.
-    .replace(/\p{Extended_Pictographic}|[\u{1F3FB}-\u{1F3FF}]/gu, '')
-    .replace(/[\u3000\s]+/g, ' ')
-    .replace(/[—–―‐‑‒−]/g, '-')
-    .trim()
-    .slice(0, maxChars);
+  return (
+    clipped
+      .normalize('NFKC')
+      .replace(INVISIBLE, '')
+      // Emoji carry nothing the rules use, and one typed inside a number would split it.
+      .replace(/\p{Extended_Pictographic}|[\u{1F3FB}-\u{1F3FF}]/gu, '')
+      .replace(/[\u3000\s]+/g, ' ')
+      .replace(/[—–―‐‑‒−]/g, '-')
+      .trim()
+      .slice(0, maxChars)
+  );
 }
 
 const CN_DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };

@@ -22,7 +22,8 @@ export interface PaymentTime {
 }
 
 /** Cheap gate: only text that can hold a time reaches the recognizer (it costs milliseconds). */
-const MAY_HOLD_TIME = /(?:[\d零一二两三四五六七八九十]\s*(?:点|時|时|分|号|日|月)|[昨今前]天|昨[晚日夜]|今[早晚]|前[天晚]|刚[才刚付买]|[天周]前|分钟|小时|钟头|上午|下午|中午|晚上|早上|凌晨|傍晚|半夜|夜里|周[一二三四五六日天]|星期|礼拜|\d[:：]\d\d|\d{1,2}[-/.]\d{1,2})/;
+const MAY_HOLD_TIME =
+  /(?:[\d零一二两三四五六七八九十]\s*(?:点|時|时|分|号|日|月)|[昨今前]天|昨[晚日夜]|今[早晚]|前[天晚]|刚[才刚付买]|[天周]前|分钟|小时|钟头|上午|下午|中午|晚上|早上|凌晨|傍晚|半夜|夜里|周[一二三四五六日天]|星期|礼拜|\d[:：]\d\d|\d{1,2}[-/.]\d{1,2})/;
 
 export function mayHoldTime(text: string): boolean {
   return MAY_HOLD_TIME.test(text);
@@ -60,7 +61,8 @@ function relative(text: string, now: Date, tz: string): PaymentTime | undefined 
 function prepare(text: string): string {
   return text
     .replace(/(?<![\d])(\d{1,2})[-/.](\d{1,2})(?=\s*(?:\d{1,2}[:：]|[号日]|$|\s|[^\d]))/g, (all, m: string, d: string) =>
-      Number(m) >= 1 && Number(m) <= 12 && Number(d) >= 1 && Number(d) <= 31 ? `${m}月${d}日` : all)
+      Number(m) >= 1 && Number(m) <= 12 && Number(d) >= 1 && Number(d) <= 31 ? `${m}月${d}日` : all,
+    )
     .replace(/：/g, ':');
 }
 
@@ -133,7 +135,8 @@ function candidatesOf(resolution: Record<string, string>, now: Date, tz: string,
  * A time the buyer asks about, not one they paid at: "今天发货么", "明天能到账吗", "几点给我处理"
  * ("昨天到现在" is still the payment side).
  */
-const WHEN_SOMETHING_HAPPENS = /^\s*(?:(?:能不能|能|会|可以|可|就|才|再|要)\s*(?:发货|发出|发|到账|到|给|处理|充上|充|退|好|出|审核|回复|联系|安排)|发货|发出|到账|给我|处理|审核|回复|安排)/;
+const WHEN_SOMETHING_HAPPENS =
+  /^\s*(?:(?:能不能|能|会|可以|可|就|才|再|要)\s*(?:发货|发出|发|到账|到|给|处理|充上|充|退|好|出|审核|回复|联系|安排)|发货|发出|到账|给我|处理|审核|回复|安排)/;
 
 export function extractPaymentTime(text: string, now: Date, tz: string): PaymentTime | undefined {
   if (!mayHoldTime(text)) return undefined;

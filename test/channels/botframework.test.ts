@@ -16,8 +16,11 @@ import { makeApp, order, say, serve, shutdown } from '../helpers.js';
 
 const paid = order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' });
 const delivered = order({
-  orderNo: 'K8PL3MZ7Q2XV9TRB', status: 'delivered', paidAt: '2026-11-23T14:40:00+08:00',
-  delivery: { kind: 'card_codes', items: [{ plaintext: 'QB10-8842-5519-7Z3K' }] }, buyer: { contact: '13812345678', hasQueryPassword: false },
+  orderNo: 'K8PL3MZ7Q2XV9TRB',
+  status: 'delivered',
+  paidAt: '2026-11-23T14:40:00+08:00',
+  delivery: { kind: 'card_codes', items: [{ plaintext: 'QB10-8842-5519-7Z3K' }] },
+  buyer: { contact: '13812345678', hasQueryPassword: false },
 });
 
 const received: Array<{ path: string; body: any }> = [];
@@ -30,7 +33,10 @@ connector.post('/v3/conversations/:cid/activities{/:replyTo}', (req, res) => {
 // The connector's published signing keys (OpenID metadata + JWKS), as login.botframework.com serves them.
 const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...(publicKey.export({ format: 'jwk' }) as object), kid: 'test-key', kty: 'RSA', use: 'sig', endorsements: ['msteams'] };
-connector.get('/openid', (_req, res) => void res.json({ issuer: 'https://api.botframework.com', jwks_uri: `${serviceUrl()}/keys`, id_token_signing_alg_values_supported: ['RS256'] }));
+connector.get(
+  '/openid',
+  (_req, res) => void res.json({ issuer: 'https://api.botframework.com', jwks_uri: `${serviceUrl()}/keys`, id_token_signing_alg_values_supported: ['RS256'] }),
+);
 connector.get('/keys', (_req, res) => void res.json({ keys: [jwk] }));
 const fake = connector.listen(0, '127.0.0.1');
 const serviceUrl = () => `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
@@ -53,13 +59,24 @@ async function stop(r: Running) {
 
 let seq = 0;
 const activity = (text: string, over: Record<string, unknown> = {}) => ({
-  type: 'message', id: `a${++seq}`, text, channelId: 'msteams', serviceUrl: serviceUrl(),
-  from: { id: 'user-1', name: '买家' }, recipient: { id: 'bot', name: 'bot' },
-  conversation: { id: 'conv-bf-1' }, timestamp: new Date().toISOString(), ...over,
+  type: 'message',
+  id: `a${++seq}`,
+  text,
+  channelId: 'msteams',
+  serviceUrl: serviceUrl(),
+  from: { id: 'user-1', name: '买家' },
+  recipient: { id: 'bot', name: 'bot' },
+  conversation: { id: 'conv-bf-1' },
+  timestamp: new Date().toISOString(),
+  ...over,
 });
 const post = (base: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-const repliesSince = (n: number) => received.slice(n).map((x) => x.body.text ?? '').join('\n');
+const repliesSince = (n: number) =>
+  received
+    .slice(n)
+    .map((x) => x.body.text ?? '')
+    .join('\n');
 
 describe('/api/messages is off unless configured', () => {
   it('answers 404 and sends nothing anywhere on the default configuration', async () => {
@@ -76,7 +93,11 @@ describe('/api/messages is off unless configured', () => {
   });
 
   it('with an app id, refuses requests without a valid connector token (401) and never calls their serviceUrl', async () => {
-    const run = await start({ MICROSOFT_APP_ID: '00000000-0000-0000-0000-000000000001', MICROSOFT_APP_PASSWORD: 'not-a-real-secret', BOTFRAMEWORK_OPENID_METADATA_URL: `${serviceUrl()}/openid` });
+    const run = await start({
+      MICROSOFT_APP_ID: '00000000-0000-0000-0000-000000000001',
+      MICROSOFT_APP_PASSWORD: 'not-a-real-secret',
+      BOTFRAMEWORK_OPENID_METADATA_URL: `${serviceUrl()}/openid`,
+    });
     try {
       const before = received.length;
       expect((await post(run.base, activity('K7QX9ZP2M4RT8WNA'))).status).toBe(401);

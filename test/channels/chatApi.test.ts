@@ -25,7 +25,7 @@ describe('HTTP chat API on a real port', () => {
   });
 
   it('starts a conversation with a welcome, then answers in it, never exposing traces', async () => {
-    const start = (await (await post("/api/chat/start", "{}")).json()) as any;
+    const start = (await (await post('/api/chat/start', '{}')).json()) as any;
     expect(start.replies[0].text).toContain('订单助手');
     const r = await post('/api/chat', JSON.stringify({ conversationId: start.conversationId, text: '付款了怎么查不到单号' }));
     expect(r.status).toBe(200);
@@ -59,7 +59,7 @@ describe('HTTP chat API on a real port', () => {
     expect(limited).toBe(true);
   });
 
-  it('serves the demo shop backend: a buyer\'s own orders and a chat token bound to them', async () => {
+  it("serves the demo shop backend: a buyer's own orders and a chat token bound to them", async () => {
     const data = (await (await fetch(`${base}/demo/orders?buyer=u1001`)).json()) as any;
     expect(data.buyer.id).toBe('u1001');
     expect(data.orders.length).toBeGreaterThan(3);

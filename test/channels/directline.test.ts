@@ -17,7 +17,12 @@ Object.assign(globalThis, { XMLHttpRequest: xhr2, WebSocket });
 const { DirectLine } = await import('botframework-directlinejs');
 
 const SECRET = 'test-shop-secret-0123456789';
-const mine = order({ orderNo: 'K7QX9ZP2M4RT8WNB', status: 'paid', paidAt: '2026-11-22T20:03:00+08:00', buyer: { userId: 'u1001', contact: '13812345678', hasQueryPassword: false } });
+const mine = order({
+  orderNo: 'K7QX9ZP2M4RT8WNB',
+  status: 'paid',
+  paidAt: '2026-11-22T20:03:00+08:00',
+  buyer: { userId: 'u1001', contact: '13812345678', hasQueryPassword: false },
+});
 const recent = order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' });
 
 interface Running {
@@ -49,7 +54,11 @@ afterAll(async () => {
 
 const json = async (r: Response) => (await r.json()) as any;
 const call = (method: string, url: string, token?: string, body?: unknown) =>
-  fetch(url, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
 const anonToken = async (base = run.base) => json(await call('POST', `${base}/api/directline/token`));
 
 /** Collects bot messages from a DirectLineJS client until `until` matches one. */
@@ -72,7 +81,9 @@ function nextBotMessage(dl: InstanceType<typeof DirectLine>, until: (text: strin
   });
 }
 const post = (dl: InstanceType<typeof DirectLine>, text: string, channelData?: Record<string, unknown>) =>
-  new Promise<string>((resolve, reject) => dl.postActivity({ type: 'message', from: { id: 'ignored', name: '买家' }, text, channelData } as never).subscribe({ next: resolve, error: reject }));
+  new Promise<string>((resolve, reject) =>
+    dl.postActivity({ type: 'message', from: { id: 'ignored', name: '买家' }, text, channelData } as never).subscribe({ next: resolve, error: reject }),
+  );
 
 describe('Direct Line 3.0 with the official DirectLineJS client', () => {
   it.each([true, false])('converses over %s (true = WebSocket, false = polling)', async (webSocket) => {
@@ -93,7 +104,14 @@ describe('Direct Line 3.0 with the official DirectLineJS client', () => {
   it('echoes the user activity with its id and clientActivityID, and replies with replyToId', async () => {
     const { token } = await anonToken();
     const start = await json(await call('POST', `${run.base}/v3/directline/conversations`, token));
-    const sent = await json(await call('POST', `${run.base}/v3/directline/conversations/${start.conversationId}/activities`, token, { type: 'message', text: '你好', from: { id: 'x' }, channelData: { clientActivityID: 'abc-1' } }));
+    const sent = await json(
+      await call('POST', `${run.base}/v3/directline/conversations/${start.conversationId}/activities`, token, {
+        type: 'message',
+        text: '你好',
+        from: { id: 'x' },
+        channelData: { clientActivityID: 'abc-1' },
+      }),
+    );
     const page = await json(await call('GET', `${run.base}/v3/directline/conversations/${start.conversationId}/activities?watermark=`, token));
     const echo = page.activities.find((a: any) => a.id === sent.id);
     expect(echo.channelData.clientActivityID).toBe('abc-1');
@@ -267,7 +285,11 @@ describe('uploads (Web Chat attachments)', () => {
 
   it('stores a screenshot, serves it back under a signed link, and the bot keeps it for the ticket', async () => {
     const c = await conversation();
-    const r = await upload(c.url, c.token, form({ type: 'message', from: { id: 'dl_x' }, attachments: [{ contentType: 'image/png', name: 'pay.png' }] }, [{ data: PNG, type: 'image/png', name: '付款截图.png' }]));
+    const r = await upload(
+      c.url,
+      c.token,
+      form({ type: 'message', from: { id: 'dl_x' }, attachments: [{ contentType: 'image/png', name: 'pay.png' }] }, [{ data: PNG, type: 'image/png', name: '付款截图.png' }]),
+    );
     expect(r.status).toBe(200);
     const { id } = await json(r);
     const acts = (await json(await call('GET', `${c.url}/activities`, c.token))).activities as any[];
@@ -298,11 +320,15 @@ describe('uploads (Web Chat attachments)', () => {
     const html = Buffer.from('<html><script>alert(1)</script></html>');
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>');
     const big = Buffer.concat([PNG, Buffer.alloc(6 * 1024 * 1024)]);
-    const r = await upload(c.url, c.token, form({ type: 'message' }, [
-      { data: html, type: 'image/png', name: 'x.png' },
-      { data: svg, type: 'image/svg+xml', name: 'x.svg' },
-      { data: big, type: 'image/png', name: 'big.png' },
-    ]));
+    const r = await upload(
+      c.url,
+      c.token,
+      form({ type: 'message' }, [
+        { data: html, type: 'image/png', name: 'x.png' },
+        { data: svg, type: 'image/svg+xml', name: 'x.svg' },
+        { data: big, type: 'image/png', name: 'big.png' },
+      ]),
+    );
     expect(r.status).toBe(200);
     expect(run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: c.conversationId })).toEqual([]);
     const texts = await botTexts(c.url, c.token);
@@ -316,7 +342,11 @@ describe('uploads (Web Chat attachments)', () => {
     expect((await upload(b.url, a.token, form({ type: 'message' }, [{ data: PNG, type: 'image/png', name: 'p.png' }]))).status).toBe(403);
     expect(run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: b.conversationId })).toEqual([]);
     expect((await call('POST', `${a.url}/upload`, a.token, { type: 'message' })).status).toBe(415);
-    const broken = await fetch(`${a.url}/upload`, { method: 'POST', headers: { authorization: `Bearer ${a.token}`, 'content-type': 'multipart/form-data; boundary=zzz' }, body: '--zzz\r\nContent-Disposition: form-data; name="activity"\r\n\r\n{not json\r\n--zzz--\r\n' });
+    const broken = await fetch(`${a.url}/upload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.token}`, 'content-type': 'multipart/form-data; boundary=zzz' },
+      body: '--zzz\r\nContent-Disposition: form-data; name="activity"\r\n\r\n{not json\r\n--zzz--\r\n',
+    });
     expect(broken.status).toBe(400);
     expect((await json(broken)).error.message).toMatch(/not valid JSON/);
   });

@@ -10,7 +10,13 @@ describe('DirectLineAdapter', () => {
     dl.store.create({ id: 'c1', userId: 'dl_u1', createdAt: Date.now() });
     const pushed: string[] = [];
     dl.adapter.onAppend((cid, activities) => pushed.push(...activities.map((a) => `${cid}:${a.type}:${a.text ?? ''}`)));
-    const reference = { conversation: { id: 'c1' } as never, user: { id: 'dl_u1', name: '' }, bot: { id: 'order-assistant', name: '订单助手' }, channelId: 'directline', serviceUrl: 'http://localhost' };
+    const reference = {
+      conversation: { id: 'c1' } as never,
+      user: { id: 'dl_u1', name: '' },
+      bot: { id: 'order-assistant', name: '订单助手' },
+      channelId: 'directline',
+      serviceUrl: 'http://localhost',
+    };
 
     let sentId = '';
     await dl.adapter.continueConversationAsync('', reference, async (ctx: TurnContext) => {

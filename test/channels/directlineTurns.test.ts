@@ -31,10 +31,19 @@ async function conversation() {
   await fetch(`${base}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   const url = `${base}/v3/directline/conversations/${conversationId}/activities`;
   const post = (text: string, clientActivityID?: string) =>
-    fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', from: { id: 'x' }, text, channelData: clientActivityID ? { clientActivityID } : undefined }) });
+    fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'message', from: { id: 'x' }, text, channelData: clientActivityID ? { clientActivityID } : undefined }),
+    });
   const log = async () => (await json(await fetch(url, { headers: { authorization: `Bearer ${token}` } }))).activities as any[];
-  const state = () => app.db.prepare('SELECT etag, doc FROM bot_state WHERE key = ?').get(`directline/conversations/${conversationId}/`) as { etag: string; doc: string } | undefined;
-  const heard = () => app.services.transcript.recent({ channelId: 'directline', conversationId }).filter((l) => l.direction === 'in').map((l) => l.text);
+  const state = () =>
+    app.db.prepare('SELECT etag, doc FROM bot_state WHERE key = ?').get(`directline/conversations/${conversationId}/`) as { etag: string; doc: string } | undefined;
+  const heard = () =>
+    app.services.transcript
+      .recent({ channelId: 'directline', conversationId })
+      .filter((l) => l.direction === 'in')
+      .map((l) => l.text);
   return { conversationId, post, log, state, heard };
 }
 
@@ -126,7 +135,7 @@ describe('all or nothing', () => {
     expect(lines.at(-1)!.text).toContain('出了点问题');
   });
 
-  it('sockets hear of a turn only once it is committed, the buyer\'s message first', async () => {
+  it("sockets hear of a turn only once it is committed, the buyer's message first", async () => {
     const c = await conversation();
     const heard: any[] = [];
     const off = s.directLine.adapter.onAppend((cid, acts) => cid === c.conversationId && heard.push(...acts));

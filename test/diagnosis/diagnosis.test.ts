@@ -36,9 +36,18 @@ describe('diagnosis', () => {
   });
 
   it('upstream pending within and past the supplier SLA', () => {
-    expect(d(found({ status: 'processing', productType: 'phone_topup', holdReasons: ['upstream_pending'], paidAt: minutesAgo(50) }))).toMatchObject({ cause: 'upstream_pending', step: 'self_check' });
-    expect(d(found({ status: 'processing', productType: 'phone_topup', holdReasons: ['upstream_pending'], paidAt: minutesAgo(290) }))).toMatchObject({ cause: 'upstream_pending', step: 'escalate' });
-    expect(d(found({ status: 'on_hold', productType: 'phone_topup', holdReasons: ['upstream_pending'], paidAt: minutesAgo(10) }))).toMatchObject({ cause: 'upstream_pending', step: 'self_check' });
+    expect(d(found({ status: 'processing', productType: 'phone_topup', holdReasons: ['upstream_pending'], paidAt: minutesAgo(50) }))).toMatchObject({
+      cause: 'upstream_pending',
+      step: 'self_check',
+    });
+    expect(d(found({ status: 'processing', productType: 'phone_topup', holdReasons: ['upstream_pending'], paidAt: minutesAgo(290) }))).toMatchObject({
+      cause: 'upstream_pending',
+      step: 'escalate',
+    });
+    expect(d(found({ status: 'on_hold', productType: 'phone_topup', holdReasons: ['upstream_pending'], paidAt: minutesAgo(10) }))).toMatchObject({
+      cause: 'upstream_pending',
+      step: 'self_check',
+    });
   });
 
   it('holds map to their causes', () => {
@@ -54,7 +63,12 @@ describe('diagnosis', () => {
 
   it('parcels: no scan yet, no scan for too long, in transit, signed', () => {
     const parcel = (shippedHoursAgo: number, extra = {}) =>
-      found({ status: 'shipped', productType: 'physical_card', paidAt: minutesAgo(3000), delivery: { kind: 'tracking_number', carrierCode: 'shunfeng', trackingNo: 'SF1234567890123', shippedAt: minutesAgo(shippedHoursAgo * 60), ...extra } });
+      found({
+        status: 'shipped',
+        productType: 'physical_card',
+        paidAt: minutesAgo(3000),
+        delivery: { kind: 'tracking_number', carrierCode: 'shunfeng', trackingNo: 'SF1234567890123', shippedAt: minutesAgo(shippedHoursAgo * 60), ...extra },
+      });
     expect(d(parcel(20))).toMatchObject({ cause: 'logistics_pending', step: 'self_check' });
     expect(d(parcel(80))).toMatchObject({ cause: 'logistics_problem', step: 'escalate' });
     expect(d(parcel(80, { lastEvent: { at: minutesAgo(60), text: '运输中' } }))).toMatchObject({ cause: 'logistics_pending' });
@@ -66,7 +80,9 @@ describe('diagnosis', () => {
     expect(d(found({ status: 'delivered', delivery: codes }))).toMatchObject({ cause: 'delivered', step: 'answered' });
     expect(d(found({ status: 'delivered', delivery: codes }), { ...claims, wantsTracking: true })).toMatchObject({ cause: 'code_not_tracking' });
     expect(d(found({ status: 'partially_delivered', quantity: 3, delivery: { ...codes, expected: 3 } }))).toMatchObject({ cause: 'out_of_stock', step: 'escalate' });
-    expect(d(found({ status: 'partially_delivered', productType: 'phone_topup', delivery: { kind: 'topup_receipt', faceValue: '100', chargedAmount: '50' } }))).toMatchObject({ cause: 'upstream_failed' });
+    expect(d(found({ status: 'partially_delivered', productType: 'phone_topup', delivery: { kind: 'topup_receipt', faceValue: '100', chargedAmount: '50' } }))).toMatchObject({
+      cause: 'upstream_failed',
+    });
     expect(d(found({ status: 'failed' }))).toMatchObject({ cause: 'upstream_failed', step: 'contact' });
     expect(d(found({ status: 'refunded' }))).toMatchObject({ cause: 'refunded', step: 'answered' });
     expect(d(found({ status: 'partially_refunded' }))).toMatchObject({ cause: 'refunded' });

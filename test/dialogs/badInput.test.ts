@@ -52,7 +52,7 @@ describe('privacy: nothing secret reaches an unverified buyer', () => {
     }
   });
 
-  it('a logged-in buyer never sees another buyer\'s order numbers in candidate lists or close matches', async () => {
+  it("a logged-in buyer never sees another buyer's order numbers in candidate lists or close matches", async () => {
     const app = makeApp();
     const parsed = seed.map((o) => UnifiedOrder.parse(o));
     const someone = parsed.find((o) => o.buyer.userId)!.buyer.userId!;

@@ -48,7 +48,14 @@ describe('dialogs through botbuilder TestAdapter', () => {
         expect(a.text).toContain('15:09'); // honest ETA: paid 14:54 + 15 minutes
         expect(a.text).toContain('➤ 出卡');
       })
-      .assertReply((a) => expect(outcomeOf(a)).toMatchObject({ cause: 'sync_delay', step: 'self_check', lookup: { found: true, status: 'paid' }, slots: { orderNo: 'K7QX9ZP2M4RT8WNA', productType: 'game_card' } }))
+      .assertReply((a) =>
+        expect(outcomeOf(a)).toMatchObject({
+          cause: 'sync_delay',
+          step: 'self_check',
+          lookup: { found: true, status: 'paid' },
+          slots: { orderNo: 'K7QX9ZP2M4RT8WNA', productType: 'game_card' },
+        }),
+      )
       .startTest();
   });
 
@@ -232,8 +239,13 @@ describe('dialogs through botbuilder TestAdapter', () => {
     expect(ok.text).toContain('QB10-8842-5519-7Z3K');
   });
 
-  it('suggests close matches of the buyer\'s own orders only, masked unless logged in', async () => {
-    const mine = order({ orderNo: 'K7QX9ZP2M4RT8WNB', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00', buyer: { userId: 'u1', contact: '13812345678', hasQueryPassword: false } });
+  it("suggests close matches of the buyer's own orders only, masked unless logged in", async () => {
+    const mine = order({
+      orderNo: 'K7QX9ZP2M4RT8WNB',
+      status: 'paid',
+      paidAt: '2026-11-23T14:54:00+08:00',
+      buyer: { userId: 'u1', contact: '13812345678', hasQueryPassword: false },
+    });
     const app = makeApp({ orders: [mine] });
     const loggedIn = await say(app, '查订单 K7QX9ZP2M4RT8WN8', 'a', { buyer: { id: 'u1' } });
     expect(loggedIn.outcome).toMatchObject({ cause: 'order_not_found' });
@@ -266,7 +278,14 @@ describe('dialogs through botbuilder TestAdapter', () => {
 
   it('asks an anonymous buyer for the checkout contact before listing masked candidates', async () => {
     const mine = order({ orderNo: 'K7QX9ZP2M4RT8WNB', status: 'paid', paidAt: '2026-11-22T20:03:00+08:00', buyer: { contact: '13812345678', hasQueryPassword: false } });
-    const mine2 = order({ orderNo: 'K7QX9ZP2M4RT8WNC', status: 'delivered', productType: 'phone_topup', title: '移动话费50元', paidAt: '2026-11-22T19:50:00+08:00', buyer: { contact: '13812345678', hasQueryPassword: false } });
+    const mine2 = order({
+      orderNo: 'K7QX9ZP2M4RT8WNC',
+      status: 'delivered',
+      productType: 'phone_topup',
+      title: '移动话费50元',
+      paidAt: '2026-11-22T19:50:00+08:00',
+      buyer: { contact: '13812345678', hasQueryPassword: false },
+    });
     const theirs = order({ orderNo: 'K7QX9ZP2M4RT8WND', status: 'paid', paidAt: '2026-11-22T20:00:00+08:00', buyer: { contact: '13999999999', hasQueryPassword: false } });
     const app = makeApp({ orders: [mine, mine2, theirs] });
     const ask = await say(app, '我没有订单号，昨晚八点左右买的');
@@ -281,7 +300,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
     expect(pick.text).not.toContain('K7QX9ZP2M4RT8WNB');
   });
 
-  it('lists a logged-in buyer\'s orders by payment time without asking for a contact', async () => {
+  it("lists a logged-in buyer's orders by payment time without asking for a contact", async () => {
     const mine = order({ orderNo: 'K7QX9ZP2M4RT8WNB', status: 'paid', paidAt: '2026-11-22T20:03:00+08:00', buyer: { userId: 'u1001', hasQueryPassword: false } });
     const app = makeApp({ orders: [mine] });
     const r = await say(app, '没有订单号，昨晚8点付的', 'c', { buyer: { id: 'u1001' } });

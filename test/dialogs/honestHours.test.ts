@@ -28,7 +28,10 @@ function times(text: string, now: Date, before: RegExp): Date[] {
   }
   return out;
 }
-const hm = (d: Date) => { const f = localFields(d, TZ); return `${f.month}/${f.day} ${String(f.hour).padStart(2, '0')}:${String(f.minute).padStart(2, '0')}`; };
+const hm = (d: Date) => {
+  const f = localFields(d, TZ);
+  return `${f.month}/${f.day} ${String(f.hour).padStart(2, '0')}:${String(f.minute).padStart(2, '0')}`;
+};
 
 describe.each([
   ['03:00', 3, 0],
@@ -55,19 +58,25 @@ describe.each([
         const where = `${no} (${order.status}${order.holdReasons.length ? `/${order.holdReasons.join(',')}` : ''}) at ${hm(now)}`;
 
         // People keep ticket promises: inside agent hours.
-        for (const t of times(text, now, /前(?:回复|处理)/)) if (!isOpen(new Date(t.getTime() - 60_000), AGENT_HOURS, TZ)) problems.push(`${where}: ticket promised for ${hm(t)}, outside agent hours`);
+        for (const t of times(text, now, /前(?:回复|处理)/))
+          if (!isOpen(new Date(t.getTime() - 60_000), AGENT_HOURS, TZ)) problems.push(`${where}: ticket promised for ${hm(t)}, outside agent hours`);
         // Reviewers keep review promises: inside review hours (the order's own, else the agents').
         const reviewHours = reviewStatement(order).hours ?? AGENT_HOURS;
-        for (const t of times(text, now, /之前会有结果/)) if (!isOpen(new Date(t.getTime() - 60_000), reviewHours, TZ)) problems.push(`${where}: review result promised for ${hm(t)}, outside review hours`);
+        for (const t of times(text, now, /之前会有结果/))
+          if (!isOpen(new Date(t.getTime() - 60_000), reviewHours, TZ)) problems.push(`${where}: review result promised for ${hm(t)}, outside review hours`);
         // A deadline still to come is in the future; one that "should have been" is in the past.
-        for (const t of times(text, now, /之前(?:到账|就会好|能好|能恢复|会有结果|会有记录)|前(?:回复|处理)/)) if (t.getTime() < now.getTime()) problems.push(`${where}: promises ${hm(t)}, already past`);
+        for (const t of times(text, now, /之前(?:到账|就会好|能好|能恢复|会有结果|会有记录)|前(?:回复|处理)/))
+          if (t.getTime() < now.getTime()) problems.push(`${where}: promises ${hm(t)}, already past`);
         for (const t of times(text, now, /之前完成/)) if (/本应在/.test(text) && t.getTime() > now.getTime()) problems.push(`${where}: "本应在" ${hm(t)} is still to come`);
         // Statuses as the order has them.
         const topup = order.delivery?.kind === 'topup_receipt' ? order.delivery : undefined;
         if (/已到账 [\d.]+ 元/.test(text) && !(topup && Number(topup.chargedAmount ?? 0) > 0)) problems.push(`${where}: says money arrived (已到账), the top-up charged nothing`);
-        if (text.includes('✔ 已支付') && (order.holdReasons.includes('payment_mismatch') || order.status === 'awaiting_payment')) problems.push(`${where}: ✔ 已支付 but the payment is not confirmed`);
-        if (/✔ (已完成|已到账|已签收)/.test(text) && ['failed', 'on_hold', 'paid', 'processing', 'awaiting_payment'].includes(order.status)) problems.push(`${where}: shows a completed step, the order is ${order.status}`);
-        if (/(已退款|部分退款)/.test(text) && !['refunded', 'partially_refunded'].includes(order.status)) problems.push(`${where}: speaks of a refund made, the order is ${order.status}`);
+        if (text.includes('✔ 已支付') && (order.holdReasons.includes('payment_mismatch') || order.status === 'awaiting_payment'))
+          problems.push(`${where}: ✔ 已支付 but the payment is not confirmed`);
+        if (/✔ (已完成|已到账|已签收)/.test(text) && ['failed', 'on_hold', 'paid', 'processing', 'awaiting_payment'].includes(order.status))
+          problems.push(`${where}: shows a completed step, the order is ${order.status}`);
+        if (/(已退款|部分退款)/.test(text) && !['refunded', 'partially_refunded'].includes(order.status))
+          problems.push(`${where}: speaks of a refund made, the order is ${order.status}`);
         if (order.status === 'refunded' && /最晚约/.test(text)) problems.push(`${where}: a refund deadline in the "最晚约" form`);
         if (/单号生成（卡在这一步/.test(text)) problems.push(`${where}: stuck at 单号生成`);
       }

@@ -30,7 +30,9 @@ describe('persistence', () => {
 
   it('remembers a contact the buyer proved, across conversations (user state)', async () => {
     const mine = order({
-      orderNo: 'K8PL3MZ7Q2XV9TRB', status: 'delivered', paidAt: '2026-11-22T20:04:00+08:00',
+      orderNo: 'K8PL3MZ7Q2XV9TRB',
+      status: 'delivered',
+      paidAt: '2026-11-22T20:04:00+08:00',
       buyer: { contact: '13812345678', hasQueryPassword: false },
       delivery: { kind: 'card_codes', items: [{ masked: 'QB10****7Z3K', plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1 },
     });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { makeApp, order, say } from '../helpers.js';
 
 describe('tickets and handoffs say what the buyer was told', () => {
-  it('the order\'s own payment time and the explanation the buyer got, not the buyer\'s guess', async () => {
+  it("the order's own payment time and the explanation the buyer got, not the buyer's guess", async () => {
     const slow = order({ orderNo: 'K2TW8NQ5XH7RMV4B', status: 'paid', paidAt: '2026-12-02T02:13:00+08:00', createdAt: '2026-12-02T02:12:00+08:00' });
     const app = makeApp({ now: '2026-12-02T03:06:00+08:00', orders: [slow] });
     try {
@@ -50,7 +50,14 @@ describe('a rating after a hand-back', () => {
 
 describe('a code that does not work', () => {
   const codes = (plain: string[]) => ({ kind: 'card_codes' as const, items: plain.map((plaintext) => ({ plaintext })), expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' });
-  const delivered = (plain: string[]) => order({ orderNo: 'K8PL3MZ7Q2XV9TRB', status: 'delivered', paidAt: '2026-11-23T13:04:00+08:00', buyer: { contact: '13812345678', hasQueryPassword: false }, delivery: codes(plain) });
+  const delivered = (plain: string[]) =>
+    order({
+      orderNo: 'K8PL3MZ7Q2XV9TRB',
+      status: 'delivered',
+      paidAt: '2026-11-23T13:04:00+08:00',
+      buyer: { contact: '13812345678', hasQueryPassword: false },
+      delivery: codes(plain),
+    });
 
   it('is a dispute with the code on the ticket; "新的卡密在哪" says honestly whether the order holds a new one', async () => {
     const app = makeApp({ orders: [delivered(['QB10-8842-5519-7Z3K'])] });

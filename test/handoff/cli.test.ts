@@ -14,7 +14,10 @@ const hasScript = fs.existsSync('/usr/bin/script');
 /** Runs the CLI under a pseudo-terminal, typing each answer once its prompt has appeared. */
 function runAtTerminal(args: string, answers: string[], env: Record<string, string>): Promise<{ out: string; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn('script', ['-qec', `${JSON.stringify(process.execPath)} --import tsx src/handoff/cli.ts ${args}`, '/dev/null'], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
+    const child = spawn('script', ['-qec', `${JSON.stringify(process.execPath)} --import tsx src/handoff/cli.ts ${args}`, '/dev/null'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+    });
     let out = '';
     let prompts = 0;
     child.stdout.on('data', (d: Buffer) => {
@@ -46,7 +49,11 @@ describe.skipIf(!hasScript)('npm run agent -- add', () => {
   it('creates the account after the password is typed twice', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-cli-'));
     try {
-      const { out, code } = await runAtTerminal('add bob --name 小博', ['long enough pw', 'long enough pw'], { DATABASE_FILE: path.join(dir, 'db.sqlite'), DEMO_SEED: 'false', AGENT_PASSWORD: '' });
+      const { out, code } = await runAtTerminal('add bob --name 小博', ['long enough pw', 'long enough pw'], {
+        DATABASE_FILE: path.join(dir, 'db.sqlite'),
+        DEMO_SEED: 'false',
+        AGENT_PASSWORD: '',
+      });
       expect(code).toBe(0);
       expect(out).toContain('created agent bob');
       expect(out).not.toContain('long enough pw'); // typed without echo

@@ -15,7 +15,9 @@ import { NOW, makeApp, order, serve, shutdown, until } from '../helpers.js';
 
 const PASSWORD = 'correct horse battery';
 const delivered = order({
-  orderNo: 'K8PL3MZ7Q2XV9TRB', status: 'delivered', paidAt: '2026-11-23T13:04:00+08:00',
+  orderNo: 'K8PL3MZ7Q2XV9TRB',
+  status: 'delivered',
+  paidAt: '2026-11-23T13:04:00+08:00',
   buyer: { contact: '13812345678', hasQueryPassword: false },
   delivery: { kind: 'card_codes', items: [{ masked: 'QB10****7Z3K', plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' },
 });
@@ -46,7 +48,11 @@ async function stop(r: Running) {
 
 /** An agent signed in: cookie + CSRF token, and helpers that call the API as a browser would. */
 async function signIn(r: Running, username = 'xiaowang') {
-  const res = await fetch(`${r.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: r.base }, body: JSON.stringify({ username, password: PASSWORD }) });
+  const res = await fetch(`${r.base}/agent/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: r.base },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
   expect(res.status).toBe(200);
   const setCookie = res.headers.get('set-cookie')!;
   expect(setCookie).toMatch(/HttpOnly/i);
@@ -54,7 +60,11 @@ async function signIn(r: Running, username = 'xiaowang') {
   const cookie = setCookie.split(';')[0]!;
   const { csrf } = (await res.json()) as { csrf: string };
   const call = async (method: string, p: string, body?: unknown) => {
-    const r2 = await fetch(`${r.base}/agent/api${p}`, { method, headers: { cookie, origin: r.base, 'x-csrf-token': csrf, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const r2 = await fetch(`${r.base}/agent/api${p}`, {
+      method,
+      headers: { cookie, origin: r.base, 'x-csrf-token': csrf, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: r2.status, json: (await r2.json().catch(() => ({}))) as any };
   };
   const events: any[] = [];
@@ -69,8 +79,16 @@ async function buyer(r: Running) {
   const { token, conversationId } = (await (await fetch(`${r.base}/api/directline/token`, { method: 'POST' })).json()) as { token: string; conversationId: string };
   await fetch(`${r.base}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   const url = `${r.base}/v3/directline/conversations/${conversationId}/activities`;
-  const says = (text: string) => fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', from: { id: 'x' }, text }) });
-  const botTexts = async () => (((await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json()) as any).activities as any[]).filter((a) => a.from.role === 'bot' && a.type === 'message').map((a) => a.text as string);
+  const says = (text: string) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'message', from: { id: 'x' }, text }),
+    });
+  const botTexts = async () =>
+    (((await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json()) as any).activities as any[])
+      .filter((a) => a.from.role === 'bot' && a.type === 'message')
+      .map((a) => a.text as string);
   return { conversationId, says, botTexts };
 }
 
@@ -85,7 +103,14 @@ afterAll(async () => {
 
 describe('agent console security', () => {
   it('refuses every API call and the WebSocket without a session', async () => {
-    for (const [method, p] of [['GET', '/queue'], ['GET', '/me'], ['GET', '/tickets'], ['POST', '/handoffs/x/claim'], ['POST', '/handoffs/x/messages'], ['GET', '/orders/K8PL3MZ7Q2XV9TRB']] as const) {
+    for (const [method, p] of [
+      ['GET', '/queue'],
+      ['GET', '/me'],
+      ['GET', '/tickets'],
+      ['POST', '/handoffs/x/claim'],
+      ['POST', '/handoffs/x/messages'],
+      ['GET', '/orders/K8PL3MZ7Q2XV9TRB'],
+    ] as const) {
       expect((await fetch(`${run.base}/agent/api${p}`, { method })).status, p).toBe(401);
     }
     const ws = new WebSocket(`${run.base.replace('http', 'ws')}/agent/ws`, { headers: { origin: run.base } });
@@ -96,12 +121,17 @@ describe('agent console security', () => {
   it('refuses cross-site requests: wrong Origin or no CSRF token, on the API and the WebSocket', async () => {
     const a = await signIn(run);
     try {
-      const post = (headers: Record<string, string>) => fetch(`${run.base}/agent/api/handoffs/none/notes`, { method: 'POST', headers: { cookie: a.cookie, 'content-type': 'application/json', ...headers }, body: '{"text":"x"}' });
+      const post = (headers: Record<string, string>) =>
+        fetch(`${run.base}/agent/api/handoffs/none/notes`, { method: 'POST', headers: { cookie: a.cookie, 'content-type': 'application/json', ...headers }, body: '{"text":"x"}' });
       expect((await post({ origin: 'https://evil.example', 'x-csrf-token': a.csrf })).status).toBe(403);
       expect((await post({ origin: run.base })).status).toBe(403); // no CSRF token
       expect((await post({ origin: run.base, 'x-csrf-token': 'forged' })).status).toBe(403);
       expect((await post({ origin: run.base, 'x-csrf-token': a.csrf })).status).toBe(404); // allowed: the handoff just does not exist
-      const login = await fetch(`${run.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }) });
+      const login = await fetch(`${run.base}/agent/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+        body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }),
+      });
       expect(login.status).toBe(403);
       const ws = new WebSocket(`${run.base.replace('http', 'ws')}/agent/ws`, { headers: { cookie: a.cookie, origin: 'https://evil.example' } });
       expect(await new Promise<number>((res) => ws.once('unexpected-response', (_req, r) => res(r.statusCode ?? 0)))).toBe(403);
@@ -117,11 +147,19 @@ describe('agent console security', () => {
       expect(h).not.toContain(PASSWORD);
     }
     await run.app.agents.create('guessme', '被猜的', PASSWORD);
-    const wrong = await fetch(`${run.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'guessme', password: 'wrong password' }) });
+    const wrong = await fetch(`${run.base}/agent/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'guessme', password: 'wrong password' }),
+    });
     expect(wrong.status).toBe(401);
     let limited = false;
     for (let i = 0; i < 12 && !limited; i++) {
-      const r = await fetch(`${run.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'guessme', password: `guess ${i}` }) });
+      const r = await fetch(`${run.base}/agent/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'guessme', password: `guess ${i}` }),
+      });
       limited = r.status === 429;
     }
     expect(limited).toBe(true);
@@ -146,7 +184,11 @@ describe('behind a TLS-terminating proxy (TRUST_PROXY)', () => {
     try {
       const host = base.replace('http://', '');
       const login = (origin: string) =>
-        fetch(`${base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin, 'x-forwarded-proto': 'https' }, body: JSON.stringify({ username: 'proxied', password: PASSWORD }) });
+        fetch(`${base}/agent/api/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin, 'x-forwarded-proto': 'https' },
+          body: JSON.stringify({ username: 'proxied', password: PASSWORD }),
+        });
       expect((await login(`http://${host}`)).status).toBe(403); // the page was served over https
       const ok = await login(`https://${host}`);
       expect(ok.status).toBe(200);
@@ -156,7 +198,11 @@ describe('behind a TLS-terminating proxy (TRUST_PROXY)', () => {
       await app.close();
     }
     // Without TRUST_PROXY a forged X-Forwarded-Proto changes nothing.
-    const plain = await fetch(`${run.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }) });
+    const plain = await fetch(`${run.base}/agent/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }),
+    });
     expect(plain.headers.get('set-cookie')).not.toMatch(/;\s*Secure/i);
   });
 });
@@ -229,7 +275,7 @@ describe('a handoff from web chat to an agent and back', () => {
     }
   });
 
-  it('lists tickets; an agent\'s answer reaches the buyer on their channel', async () => {
+  it("lists tickets; an agent's answer reaches the buyer on their channel", async () => {
     // Nobody online: 转人工 becomes a ticket.
     const b = await buyer(run);
     await b.says('转人工');
@@ -309,7 +355,12 @@ describe('relay across a crash', () => {
     await agent.call('POST', `/handoffs/${id}/claim`);
     // The process "dies" between storing the message and handing it to the channel.
     const dl = (first.app.relay as unknown as { channels: Map<string, any> }).channels.get('directline');
-    first.app.relay.register('directline', { ...dl, deliverInTransaction: () => { throw new Error('killed'); } });
+    first.app.relay.register('directline', {
+      ...dl,
+      deliverInTransaction: () => {
+        throw new Error('killed');
+      },
+    });
     expect((await agent.call('POST', `/handoffs/${id}/messages`, { text: '补发的卡密已经发到您的邮箱' })).status).toBe(500);
     agent.ws.close();
     await stop(first);

@@ -15,12 +15,15 @@ let dir: string;
 beforeAll(async () => {
   fake = await fakeOpenAI();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-eval-'));
-  fs.writeFileSync(path.join(dir, 'person.json'), JSON.stringify({
-    name: 'asks for a person in words the rules do not know',
-    now: '2026-11-23T15:00:00+08:00',
-    orders: [],
-    turns: [{ user: '能不能换个活人来跟我聊', expect: { intent: 'human_agent' } }],
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'person.json'),
+    JSON.stringify({
+      name: 'asks for a person in words the rules do not know',
+      now: '2026-11-23T15:00:00+08:00',
+      orders: [],
+      turns: [{ user: '能不能换个活人来跟我聊', expect: { intent: 'human_agent' } }],
+    }),
+  );
 });
 afterAll(async () => {
   await fake.close();

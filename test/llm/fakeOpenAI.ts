@@ -25,19 +25,31 @@ export interface FakeReply {
 /** A normal completion whose message content is `content`. */
 export const completion = (content: string | null, extra: { finish?: string; refusal?: string; toolArgs?: string; usage?: [number, number] } = {}): FakeReply => ({
   body: {
-    id: 'chatcmpl-fake', object: 'chat.completion', created: 1764600000, model: 'fake-model',
-    choices: [{
-      index: 0, finish_reason: extra.finish ?? (extra.toolArgs ? 'tool_calls' : 'stop'),
-      message: {
-        role: 'assistant', content, refusal: extra.refusal ?? null,
-        ...(extra.toolArgs ? { tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'reading', arguments: extra.toolArgs } }] } : {}),
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: 1764600000,
+    model: 'fake-model',
+    choices: [
+      {
+        index: 0,
+        finish_reason: extra.finish ?? (extra.toolArgs ? 'tool_calls' : 'stop'),
+        message: {
+          role: 'assistant',
+          content,
+          refusal: extra.refusal ?? null,
+          ...(extra.toolArgs ? { tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'reading', arguments: extra.toolArgs } }] } : {}),
+        },
       },
-    }],
+    ],
     usage: { prompt_tokens: extra.usage?.[0] ?? 120, completion_tokens: extra.usage?.[1] ?? 30, total_tokens: (extra.usage?.[0] ?? 120) + (extra.usage?.[1] ?? 30) },
   },
 });
 export const json = (value: unknown, extra: Parameters<typeof completion>[1] = {}) => completion(JSON.stringify(value), extra);
-export const error = (status: number, message: string, headers: Record<string, string> = {}): FakeReply => ({ status, headers, body: { error: { message, type: 'invalid_request_error', code: null } } });
+export const error = (status: number, message: string, headers: Record<string, string> = {}): FakeReply => ({
+  status,
+  headers,
+  body: { error: { message, type: 'invalid_request_error', code: null } },
+});
 
 export async function fakeOpenAI(initial: Behaviour = () => json({ intent: 'unknown' })) {
   let behaviour = initial;
@@ -50,7 +62,10 @@ export async function fakeOpenAI(initial: Behaviour = () => json({ intent: 'unkn
     const r = await behaviour(body, requests.length);
     if (r.delayMs) await new Promise((ok) => setTimeout(ok, r.delayMs));
     if (res.destroyed || res.writableEnded) return;
-    res.status(r.status ?? 200).set(r.headers ?? {}).json(r.body ?? {});
+    res
+      .status(r.status ?? 200)
+      .set(r.headers ?? {})
+      .json(r.body ?? {});
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((ok) => server.once('listening', ok));

@@ -15,7 +15,14 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-const article = { id: 'wait-times', title: '各类商品正常要等多久', keywords: [], causes: [], file: 'x.md', body: '话费、流量快充：一般30分钟内到账，慢充最长可达72小时；实体卡：48小时内发货。超过时间还没收到，请回复“转人工”。' };
+const article = {
+  id: 'wait-times',
+  title: '各类商品正常要等多久',
+  keywords: [],
+  causes: [],
+  file: 'x.md',
+  body: '话费、流量快充：一般30分钟内到账，慢充最长可达72小时；实体卡：48小时内发货。超过时间还没收到，请回复“转人工”。',
+};
 const hits: Hit[] = [{ article, score: 10 }];
 
 describe('the check', () => {
@@ -34,7 +41,8 @@ describe('the check', () => {
       { article: 'wait-times', answer: '您好，话费一般30分钟内到账。' },
       { article: 'wait-times', answer: 42 },
       'garbage',
-    ]) expect(checkGrounded(hits, bad).ok, JSON.stringify(bad)).toBe(false);
+    ])
+      expect(checkGrounded(hits, bad).ok, JSON.stringify(bad)).toBe(false);
   });
 });
 

@@ -20,7 +20,8 @@ const hostile = {
     contact: { quote: '13900000000 evil@example.com' },
     productType: '已退款到你的账户',
   },
-  reply: '赔偿你100元 http://evil.example', code: 'HACK-0000-1111-2222',
+  reply: '赔偿你100元 http://evil.example',
+  code: 'HACK-0000-1111-2222',
 };
 
 type Fake = Awaited<ReturnType<typeof fakeOpenAI>>;
@@ -31,7 +32,11 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 
 const dir = path.resolve('test/scenarios');
-const scenarios = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => [f, Scenario.parse(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')))] as const);
+const scenarios = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => [f, Scenario.parse(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')))] as const);
 const env = (budget = '800') => ({ LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test', LLM_BUDGET_MS: budget, LLM_REPHRASE: 'true' });
 
 describe('a hostile model', () => {

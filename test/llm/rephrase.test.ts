@@ -50,7 +50,7 @@ describe('the template and the check', () => {
       t.text.replace('先别着急', '两小时内好'), // a duration in Chinese numerals
       t.text + '详见 http://evil.example', // a link
       t.text + '新单号 X1234', // an identifier
-      t.text.replace('先别着急', '金额 ¥', ), // money
+      t.text.replace('先别着急', '金额 ¥'), // money
       t.text.replace('{1}', ''), // a fact dropped
       t.text.replace('{1}', '{1}{1}'), // a fact doubled
       t.text + '{9}', // a placeholder that is not ours
@@ -59,7 +59,10 @@ describe('the template and the check', () => {
       t.text.replace('{3}', '{3}个小时'), // a unit changed around a number
       t.text.replace('卡密正在处理', '卡密处理完成了'), // a claim the template does not make
       t.text.repeat(3), // too long
-      '', null, 42, { text: 'x' },
+      '',
+      null,
+      42,
+      { text: 'x' },
     ];
     for (const p of planted) expect(checkAndFill(t, p).ok, String(p)).toBe(false);
   });
@@ -68,14 +71,17 @@ describe('the template and the check', () => {
 describe('the bot with LLM_REPHRASE', () => {
   const paid = order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' });
   const delivered = order({
-    orderNo: 'K8PL3MZ7Q2XV9TRB', status: 'delivered', paidAt: '2026-11-23T13:04:00+08:00',
+    orderNo: 'K8PL3MZ7Q2XV9TRB',
+    status: 'delivered',
+    paidAt: '2026-11-23T13:04:00+08:00',
     buyer: { contact: '13812345678', hasQueryPassword: false },
     delivery: { kind: 'card_codes', items: [{ masked: 'QB10****7Z3K', plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' },
   });
   const env = { LLM_BASE_URL: '', LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test', LLM_REPHRASE: 'true', LLM_BUDGET_MS: '1000' };
   const isRephrase = (r: FakeRequest) => r.messages[0]!.content.includes('润色');
   /** Understanding answers "rules are fine" (unknown is not taken over a rule), rephrasing as scripted. */
-  const script = (rewrite: (template: string) => unknown) => (r: FakeRequest) => (isRephrase(r) ? json({ text: rewrite(r.messages.at(-1)!.content) }) : json({ intent: 'order_status' }));
+  const script = (rewrite: (template: string) => unknown) => (r: FakeRequest) =>
+    isRephrase(r) ? json({ text: rewrite(r.messages.at(-1)!.content) }) : json({ intent: 'order_status' });
   const lines = ['我的卡密怎么还没到', 'K7QX9ZP2M4RT8WNA'];
 
   async function conversation(rephrasing: boolean, rewrite?: (t: string) => unknown) {
@@ -90,7 +96,7 @@ describe('the bot with LLM_REPHRASE', () => {
     }
   }
 
-  it('sends the model\'s wording with our facts', async () => {
+  it("sends the model's wording with our facts", async () => {
     const plain = await conversation(false);
     const reworded = await conversation(true, (t) => t.replace('先别着急', '别急哈'));
     expect(reworded[1]).toContain('别急哈');

@@ -245,7 +245,14 @@ beforeAll(async () => {
           g.holding++;
           await g.opened;
         }
-        const rec: TurnRec = { turn: k + 1, text: lines[k]!, clientActivityID: `load-${runId}-${c.index}-${k + 1}-${Math.random().toString(36).slice(2, 8)}`, firstSentAt: performance.now(), attempts: 0, burst: !!g };
+        const rec: TurnRec = {
+          turn: k + 1,
+          text: lines[k]!,
+          clientActivityID: `load-${runId}-${c.index}-${k + 1}-${Math.random().toString(36).slice(2, 8)}`,
+          firstSentAt: performance.now(),
+          attempts: 0,
+          burst: !!g,
+        };
         c.turns.push(rec);
         const { id, attempts } = await client.post(rec.text, rec.clientActivityID);
         rec.answeredAt = performance.now();
@@ -296,9 +303,14 @@ beforeAll(async () => {
   const log = (s: string) => console.log(`[crash-restart] ${s}`);
   log(`${CONVERSATIONS} conversations × ${TURNS} turns = ${total} scripted messages; ${done.length} answered; ${convs.filter((c) => c.error).length} conversations gave up`);
   log(`conversations opened in ${openedMs.toFixed(0)} ms; dialogue phase ${(loadMs / 1000).toFixed(1)} s; whole run ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
-  for (const c of crashes) log(`SIGKILL after ${c.answeredAtKill} answered turns (${((c.answeredAtKill / total) * 100).toFixed(0)}%), exit ${JSON.stringify(c.exit)}; kill → ready again ${(c.readyAt - c.killAt).toFixed(0)} ms${c.restartError ? `; restart failed: ${c.restartError.slice(0, 200)}` : ''}`);
+  for (const c of crashes)
+    log(
+      `SIGKILL after ${c.answeredAtKill} answered turns (${((c.answeredAtKill / total) * 100).toFixed(0)}%), exit ${JSON.stringify(c.exit)}; kill → ready again ${(c.readyAt - c.killAt).toFixed(0)} ms${c.restartError ? `; restart failed: ${c.restartError.slice(0, 200)}` : ''}`,
+    );
   log(`final SIGTERM: exit ${JSON.stringify(finalExit)}`);
-  log(`messages in flight across a crash: ${hit.length} (excluded from the latency figures, as are the ${burstBeforeKill.length} burst posts answered before a kill); retried POST attempts ${postRetries} on ${turns.filter((t) => t.attempts > 1).length} messages (${done.filter((t) => t.attempts > 1 && !acrossCrash(t)).length} of them outside an outage); all retried requests (POST and GET) ${requests.retries}; 5xx answers ${requests.serverErrors}`);
+  log(
+    `messages in flight across a crash: ${hit.length} (excluded from the latency figures, as are the ${burstBeforeKill.length} burst posts answered before a kill); retried POST attempts ${postRetries} on ${turns.filter((t) => t.attempts > 1).length} messages (${done.filter((t) => t.attempts > 1 && !acrossCrash(t)).length} of them outside an outage); all retried requests (POST and GET) ${requests.retries}; 5xx answers ${requests.serverErrors}`,
+  );
   log(`POST send → HTTP answer, outside the outages: ${summarize(postMs(calm))}`);
   log(`  before the first crash: ${summarize(postMs(calm.filter((t) => t.answeredAt! <= firstKill)))}`);
   log(`  after the first restart: ${summarize(postMs(calm.filter((t) => t.firstSentAt >= firstReady)))}`);
@@ -337,9 +349,14 @@ describe(`${CONVERSATIONS} Direct Line conversations, the server SIGKILLed ${CRA
     }
     // The outage must actually have been felt by the clients, or nothing was tested.
     expect(convs.flatMap((c) => c.turns).filter(acrossCrash).length, 'messages in flight across the crash').toBeGreaterThan(0);
-    const gaveUp = convs.filter((c) => c.error || c.turns.length !== TURNS || c.turns.some((t) => !t.visibleAt)).map((c) => `${label(c)}: ${c.error ?? `${c.turns.filter((t) => t.visibleAt).length}/${TURNS} turns done`}`);
+    const gaveUp = convs
+      .filter((c) => c.error || c.turns.length !== TURNS || c.turns.some((t) => !t.visibleAt))
+      .map((c) => `${label(c)}: ${c.error ?? `${c.turns.filter((t) => t.visibleAt).length}/${TURNS} turns done`}`);
     expect(gaveUp.length, report('conversations that did not finish', gaveUp)).toBe(0);
-    expect(convs.every((c) => c.log?.length), 'every conversation log was read').toBe(true);
+    expect(
+      convs.every((c) => c.log?.length),
+      'every conversation log was read',
+    ).toBe(true);
   });
 
   it('every scripted message is in the activity log exactly once (by clientActivityID), in order, with the id its POST answered', () => {
@@ -356,10 +373,10 @@ describe(`${CONVERSATIONS} Direct Line conversations, the server SIGKILLed ${CRA
         else if (found.length > 1) {
           const answeredCopies = found.map((a) => `${a.id} (${repliesTo(c, a.id).length} replies)`).join(', ');
           duplicated.push(`${where}: ${found.length} times: ${answeredCopies}; its POST answered ${t.id} after ${t.attempts} attempt(s)`);
-        }
-        else if (t.id !== undefined && found[0]!.id !== t.id) other.push(`${where}: logged as ${found[0]!.id} but its POST answered ${t.id}`);
+        } else if (t.id !== undefined && found[0]!.id !== t.id) other.push(`${where}: logged as ${found[0]!.id} but its POST answered ${t.id}`);
       }
-      for (const [key, acts] of byId) if (!expected.has(key)) other.push(`${label(c)}: unscripted user message(s) ${acts.map((a) => `${a.id} "${short(a.text ?? '')}"`).join(', ')}`);
+      for (const [key, acts] of byId)
+        if (!expected.has(key)) other.push(`${label(c)}: unscripted user message(s) ${acts.map((a) => `${a.id} "${short(a.text ?? '')}"`).join(', ')}`);
       const order = [...byId.keys()].filter((k) => expected.has(k));
       const scripted = c.turns.map((t) => t.clientActivityID).filter((k) => byId.has(k));
       if (order.join() !== scripted.join()) other.push(`${label(c)}: user messages out of order in the log`);
@@ -390,7 +407,8 @@ describe(`${CONVERSATIONS} Direct Line conversations, the server SIGKILLed ${CRA
       if (w !== 1) welcomes.push(`${label(c)}: ${w} welcome messages`);
       for (const a of log.filter(isBotMessage)) {
         if ((a.text ?? '').startsWith(WELCOME)) continue;
-        if (!a.replyToId || !userIds.has(a.replyToId)) orphans.push(`${label(c)}: bot ${a.id} replies to ${a.replyToId ?? 'nothing'}, not a logged user message: "${short(a.text ?? '')}"`);
+        if (!a.replyToId || !userIds.has(a.replyToId))
+          orphans.push(`${label(c)}: bot ${a.id} replies to ${a.replyToId ?? 'nothing'}, not a logged user message: "${short(a.text ?? '')}"`);
       }
     }
     expect.soft(unanswered.length, report('user messages without replies', unanswered)).toBe(0);
@@ -433,7 +451,10 @@ describe(`${CONVERSATIONS} Direct Line conversations, the server SIGKILLed ${CRA
           if (e) exists.push({ turn: k, id: e[1]! });
         }
       }
-      const allInLog = (c.log ?? []).filter(isBotMessage).map((a) => a.text ?? '').join('\n');
+      const allInLog = (c.log ?? [])
+        .filter(isBotMessage)
+        .map((a) => a.text ?? '')
+        .join('\n');
       const everCreated = [...allInLog.matchAll(new RegExp(TICKET_CREATED.source, 'g'))].map((m) => m[1]);
       if (c.ticketAt === undefined) {
         if (created.length || exists.length) tickets.push(`${label(c)}: no ticket expected, got created ${JSON.stringify(created)} exists ${JSON.stringify(exists)}`);
@@ -442,14 +463,18 @@ describe(`${CONVERSATIONS} Direct Line conversations, the server SIGKILLed ${CRA
       const first = created[0];
       const ids = new Set(created.map((x) => x.id));
       if (ids.size !== 1 || !first || first.turn > c.ticketAt) {
-        tickets.push(`${label(c)}: expected one ticket filed by turn ${c.ticketAt}, got ${created.length ? JSON.stringify(created) : 'none'}${exists.length ? `; "已经有工单" at ${JSON.stringify(exists)}` : ''}${exists[0] && (!first || exists[0].turn <= first.turn) ? ' (a ticket left behind by an interrupted turn)' : ''}`);
+        tickets.push(
+          `${label(c)}: expected one ticket filed by turn ${c.ticketAt}, got ${created.length ? JSON.stringify(created) : 'none'}${exists.length ? `; "已经有工单" at ${JSON.stringify(exists)}` : ''}${exists[0] && (!first || exists[0].turn <= first.turn) ? ' (a ticket left behind by an interrupted turn)' : ''}`,
+        );
       }
       const announced = new Set(everCreated);
       if (announced.size > 1) tickets.push(`${label(c)}: the log announces ${announced.size} different new tickets: ${[...announced].join(', ')}`);
       if (first) {
         // Later turns know the ticket: "多久能到" names it, and any ticket they mention is that one.
         if (!answer(4).includes(first.id)) tickets.push(`${where(4)}: expected the answer to name ticket ${first.id}, got "${short(answer(4))}"`);
-        for (let k = first.turn + 1; k <= TURNS; k++) for (const m of answer(k).matchAll(/T\d{10}/g)) if (m[0] !== first.id) tickets.push(`${where(k)}: refers to ticket ${m[0]}, but the ticket filed at turn ${first.turn} is ${first.id}`);
+        for (let k = first.turn + 1; k <= TURNS; k++)
+          for (const m of answer(k).matchAll(/T\d{10}/g))
+            if (m[0] !== first.id) tickets.push(`${where(k)}: refers to ticket ${m[0]}, but the ticket filed at turn ${first.turn} is ${first.id}`);
       }
     }
     expect.soft(forgot.length, report('answers that do not know the conversation state', forgot)).toBe(0);
@@ -468,7 +493,10 @@ describe(`${CONVERSATIONS} Direct Line conversations, the server SIGKILLed ${CRA
     const pretty = (line: string) => {
       try {
         const l = JSON.parse(line) as { pid?: number; msg?: string; conversation?: string; err?: { type?: string; message?: string; stack?: string } };
-        const at = l.err?.stack?.split('\n').find((f) => f.includes('/src/'))?.trim();
+        const at = l.err?.stack
+          ?.split('\n')
+          .find((f) => f.includes('/src/'))
+          ?.trim();
         return `pid ${l.pid}: ${l.msg}${l.conversation ? ` (conversation ${l.conversation})` : ''}${l.err ? `: ${l.err.type ?? 'Error'}: ${l.err.message}${at ? ` ${at}` : ''}` : ''}`;
       } catch {
         return short(line, 300);

@@ -166,7 +166,11 @@ export class ServerProcess {
 // ---------------------------------------------------------------------------------------------
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly body: string, what: string) {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
     super(`${what}: HTTP ${status} ${body.slice(0, 300)}`);
   }
 }
@@ -199,7 +203,10 @@ export async function requestJson<T = any>(
   const deadlineMs = opts.deadlineMs ?? 60_000;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  const headers: Record<string, string> = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) };
+  const headers: Record<string, string> = {
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+  };
   let firstFailure: number | undefined;
   let backoff = 50;
   for (let attempt = 1; ; attempt++) {
@@ -254,7 +261,13 @@ export class DlClient {
   readonly seen = new Map<string, DlActivity>();
   private watermark = '';
 
-  constructor(readonly base: string, readonly conversationId: string, readonly token: string, readonly userId: string, private readonly log: AttemptLog) {}
+  constructor(
+    readonly base: string,
+    readonly conversationId: string,
+    readonly token: string,
+    readonly userId: string,
+    private readonly log: AttemptLog,
+  ) {}
 
   private get url() {
     return `${this.base}/v3/directline/conversations/${encodeURIComponent(this.conversationId)}`;
@@ -262,7 +275,11 @@ export class DlClient {
 
   /** Shop backend → a token for this user; then the conversation is started with it. */
   static async open(base: string, secret: string, userId: string, log: AttemptLog): Promise<DlClient> {
-    const minted = await requestJson<{ conversationId: string; token: string }>('POST', `${base}/v3/directline/tokens/generate`, { token: secret, body: { user: { id: userId } }, log });
+    const minted = await requestJson<{ conversationId: string; token: string }>('POST', `${base}/v3/directline/tokens/generate`, {
+      token: secret,
+      body: { user: { id: userId } },
+      log,
+    });
     const started = await requestJson<{ conversationId: string }>('POST', `${base}/v3/directline/conversations`, { token: minted.json.token, log });
     if (started.json.conversationId !== minted.json.conversationId) throw new Error('POST /conversations answered another conversation id');
     return new DlClient(base, minted.json.conversationId, minted.json.token, userId, log);
@@ -280,7 +297,10 @@ export class DlClient {
   async pollUntil(done: (seen: Map<string, DlActivity>) => boolean, timeoutMs = 30_000): Promise<void> {
     const end = performance.now() + timeoutMs;
     for (;;) {
-      const page = await requestJson<{ activities: DlActivity[]; watermark: string }>('GET', `${this.url}/activities?watermark=${encodeURIComponent(this.watermark)}`, { token: this.token, log: this.log });
+      const page = await requestJson<{ activities: DlActivity[]; watermark: string }>('GET', `${this.url}/activities?watermark=${encodeURIComponent(this.watermark)}`, {
+        token: this.token,
+        log: this.log,
+      });
       for (const a of page.json.activities) this.seen.set(a.id, a);
       if (page.json.watermark) this.watermark = page.json.watermark;
       if (done(this.seen)) return;

@@ -18,10 +18,26 @@ function service() {
 describe('demo shop seed', () => {
   it('has at least 40 valid orders covering every status, hold reason, product type and delivery kind', () => {
     expect(parsed.length).toBeGreaterThanOrEqual(40);
-    for (const st of ORDER_STATUSES) expect(parsed.some((o) => o.status === st), st).toBe(true);
-    for (const r of HOLD_REASONS) expect(parsed.some((o) => o.holdReasons.includes(r)), r).toBe(true);
-    for (const t of PRODUCT_TYPES) expect(parsed.some((o) => o.productType === t), t).toBe(true);
-    for (const k of DELIVERY_KINDS) expect(parsed.some((o) => o.delivery?.kind === k), k).toBe(true);
+    for (const st of ORDER_STATUSES)
+      expect(
+        parsed.some((o) => o.status === st),
+        st,
+      ).toBe(true);
+    for (const r of HOLD_REASONS)
+      expect(
+        parsed.some((o) => o.holdReasons.includes(r)),
+        r,
+      ).toBe(true);
+    for (const t of PRODUCT_TYPES)
+      expect(
+        parsed.some((o) => o.productType === t),
+        t,
+      ).toBe(true);
+    for (const k of DELIVERY_KINDS)
+      expect(
+        parsed.some((o) => o.delivery?.kind === k),
+        k,
+      ).toBe(true);
   });
 
   it('uses the real number formats and unique numbers', () => {

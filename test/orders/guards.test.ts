@@ -27,8 +27,22 @@ describe('RateLimiter (sliding window)', () => {
   it('takeAll takes from every limit, or from none when one is used up', () => {
     const a = new RateLimiter(2, 60_000);
     const b = new RateLimiter(1, 60_000);
-    expect(takeAll([{ limiter: a, key: 'x' }, { limiter: b, key: 'y' }], at(0))).toBeUndefined();
-    const refused = takeAll([{ limiter: a, key: 'x' }, { limiter: b, key: 'y' }], at(1));
+    expect(
+      takeAll(
+        [
+          { limiter: a, key: 'x' },
+          { limiter: b, key: 'y' },
+        ],
+        at(0),
+      ),
+    ).toBeUndefined();
+    const refused = takeAll(
+      [
+        { limiter: a, key: 'x' },
+        { limiter: b, key: 'y' },
+      ],
+      at(1),
+    );
     expect(refused?.key).toBe('y');
     expect(a.take('x', at(2))).toBe(true); // the refused call took nothing from a
     expect(a.take('x', at(3))).toBe(false);

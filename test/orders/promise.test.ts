@@ -4,7 +4,7 @@ import { deliveryPromise, refundOf, reviewStatement, statedSpan } from '../../sr
 
 const o = (x: Partial<UnifiedOrderInput>) => UnifiedOrder.parse({ orderNo: 'X1', status: 'paid', createdAt: '2026-12-02T02:00:00+08:00', ...x });
 
-describe('what an order promises, in the shop\'s words', () => {
+describe("what an order promises, in the shop's words", () => {
   it('reads spans as shops write them', () => {
     expect(statedSpan('慢充，72小时内到账')).toMatchObject({ minutes: 72 * 60 });
     expect(statedSpan('24h内发货')).toMatchObject({ minutes: 24 * 60 });
@@ -34,7 +34,17 @@ describe('what an order promises, in the shop\'s words', () => {
     expect(refundOf(done)).toMatchObject({ state: 'refunded', at: '2026-11-28T19:02:00+08:00', amount: '49.50', channel: '微信零钱' });
     const doing = o({ status: 'failed', timeline: [{ at: '2026-12-01T16:37:44+08:00', type: 'note', source: 'operator', text: '退款处理中，1–3 个工作日原路退回' }] });
     expect(refundOf(doing)).toMatchObject({ state: 'processing', window: { businessDays: 3 } });
-    expect(refundOf(o({ status: 'failed', timeline: [{ at: '2026-12-01T11:05:00+08:00', type: 'failed', source: 'operator', text: '无法开通，将为您办理退款' }] }))?.state).toBe('processing');
-    expect(refundOf(o({ status: 'on_hold', holdReasons: ['upstream_failed'], timeline: [{ at: '2026-12-01T11:05:00+08:00', type: 'hold', source: 'adapter', text: '供货商充值失败，待退款或重新提交' }] }))).toBeUndefined();
+    expect(refundOf(o({ status: 'failed', timeline: [{ at: '2026-12-01T11:05:00+08:00', type: 'failed', source: 'operator', text: '无法开通，将为您办理退款' }] }))?.state).toBe(
+      'processing',
+    );
+    expect(
+      refundOf(
+        o({
+          status: 'on_hold',
+          holdReasons: ['upstream_failed'],
+          timeline: [{ at: '2026-12-01T11:05:00+08:00', type: 'hold', source: 'adapter', text: '供货商充值失败，待退款或重新提交' }],
+        }),
+      ),
+    ).toBeUndefined();
   });
 });

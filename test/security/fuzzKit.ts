@@ -75,15 +75,83 @@ export class Rng {
 
 /** Inputs that break naive code: control and zero-width characters, lone surrogates, injections, numbers-as-strings. */
 export const NASTY = [
-  '', ' ', '\u0000', 'a\u0000b', '\u200b\u200c\u200d\u2060\ufeff', '\u202eabc', '\ud800', '\udfff', 'x\ud83d', '🧨💳🎮', 'Z̵̢̛̛̛̖̼', '\r\n\r\n', '\t\v\f',
-  'null', 'undefined', 'true', '0', '-0', '1e309', 'NaN', 'Infinity', '9007199254740993', '-1', '00000000000000000001',
-  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '__defineGetter__',
-  '<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "'; DROP TABLE orders;--", '" OR 1=1 --', '%00', '%', '%zz', '%E0%A4%A',
-  '../../../../etc/passwd', '..\\..\\windows\\win.ini', '${7*7}', '{{7*7}}', '#{7*7}', '$(id)', '`id`',
-  ']]>', '<![CDATA[', '&amp;', '&#0;', '&#x110000;', '<!DOCTYPE x>', '\\u0000', '\\', '"', "'",
-  '转人工', '付款了怎么查不到单号', '查看卡密', '没有订单号', '不用了', '卡密和订单号有什么区别', '重新开始', '帮助', '5', '1',
-  'K8PL3MZ7Q2XV9TRB', 'DJ20261123120055QWER', 'K7QX9ZP2M4RT8WNA', '4200001234202611231234567890', '13812345678', 'a@b.c', '昨晚八点', '8888',
-  '订单K8PL3MZ7Q2XV9TRB 付款了还没到', 'ＫＡＭＩ　全角', 'İıſK', 'ß'.repeat(50),
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\u200b\u200c\u200d\u2060\ufeff',
+  '\u202eabc',
+  '\ud800',
+  '\udfff',
+  'x\ud83d',
+  '🧨💳🎮',
+  'Z̵̢̛̛̛̖̼',
+  '\r\n\r\n',
+  '\t\v\f',
+  'null',
+  'undefined',
+  'true',
+  '0',
+  '-0',
+  '1e309',
+  'NaN',
+  'Infinity',
+  '9007199254740993',
+  '-1',
+  '00000000000000000001',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '__defineGetter__',
+  '<script>alert(1)</script>',
+  '"><img src=x onerror=alert(1)>',
+  "'; DROP TABLE orders;--",
+  '" OR 1=1 --',
+  '%00',
+  '%',
+  '%zz',
+  '%E0%A4%A',
+  '../../../../etc/passwd',
+  '..\\..\\windows\\win.ini',
+  '${7*7}',
+  '{{7*7}}',
+  '#{7*7}',
+  '$(id)',
+  '`id`',
+  ']]>',
+  '<![CDATA[',
+  '&amp;',
+  '&#0;',
+  '&#x110000;',
+  '<!DOCTYPE x>',
+  '\\u0000',
+  '\\',
+  '"',
+  "'",
+  '转人工',
+  '付款了怎么查不到单号',
+  '查看卡密',
+  '没有订单号',
+  '不用了',
+  '卡密和订单号有什么区别',
+  '重新开始',
+  '帮助',
+  '5',
+  '1',
+  'K8PL3MZ7Q2XV9TRB',
+  'DJ20261123120055QWER',
+  'K7QX9ZP2M4RT8WNA',
+  '4200001234202611231234567890',
+  '13812345678',
+  'a@b.c',
+  '昨晚八点',
+  '8888',
+  '订单K8PL3MZ7Q2XV9TRB 付款了还没到',
+  'ＫＡＭＩ　全角',
+  'İıſK',
+  'ß'.repeat(50),
 ];
 
 export function nastyString(rng: Rng): string {
@@ -129,7 +197,27 @@ export const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
 export const deepObject = (n: number) => '{"a":'.repeat(n) + '0' + '}'.repeat(n);
 export const deepMixed = (n: number) => '[{"a":'.repeat(n) + '0' + '}]'.repeat(n);
 
-const KEYS = ['a', 'type', 'text', 'id', 'value', '__proto__', 'constructor', 'prototype', '', ' ', '\u0000', '中', '$where', 'toString', 'isAdmin', 'buyer', 'role', '0', 'length'];
+const KEYS = [
+  'a',
+  'type',
+  'text',
+  'id',
+  'value',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '',
+  ' ',
+  '\u0000',
+  '中',
+  '$where',
+  'toString',
+  'isAdmin',
+  'buyer',
+  'role',
+  '0',
+  'length',
+];
 
 /** Any JSON value, as text. */
 export function jsonValue(rng: Rng, depth = 3): string {
@@ -139,7 +227,10 @@ export function jsonValue(rng: Rng, depth = 3): string {
     [3, () => rng.pick(['0', '-0', '1', '-1', '1e308', '-1e308', '1e-320', '3.14159', '9007199254740993', '123456789012345678901234567890', '1E400'])],
     [5, () => j(nastyString(rng))],
     [depth > 0 ? 3 : 0, () => jarr(Array.from({ length: rng.range(0, 5) }, () => jsonValue(rng, depth - 1)))],
-    [depth > 0 ? 4 : 0, () => jobj(Array.from({ length: rng.range(0, 5) }, () => [rng.bool(0.6) ? rng.pick(KEYS) : nastyString(rng).slice(0, 40), jsonValue(rng, depth - 1)] as [string, string]))],
+    [
+      depth > 0 ? 4 : 0,
+      () => jobj(Array.from({ length: rng.range(0, 5) }, () => [rng.bool(0.6) ? rng.pick(KEYS) : nastyString(rng).slice(0, 40), jsonValue(rng, depth - 1)] as [string, string])),
+    ],
     [1, () => rng.pick([deepArray(rng.pick([50, 500, 3000])), deepObject(rng.pick([50, 500, 3000]))])],
   ]);
 }
@@ -147,17 +238,50 @@ export function jsonValue(rng: Rng, depth = 3): string {
 /** A JSON body that is not valid JSON, or not what a JSON endpoint expects. */
 export function brokenJson(rng: Rng): string {
   return rng.pick([
-    '', ' ', '{', '}', '[', '{"a":', '{"a":1,}', "{'a':1}", '{"a":1}{"b":2}', 'nul', 'undefined', 'NaN', '{"a":NaN}', '{"a":Infinity}',
-    '"just a string"', '42', 'true', 'null', '[]', '[1,2,3]', '{"a":"\\ud800"}', '{"a":"\\u0000"}', '{"a":"\\x00"}', '\ufeff{}', '{"a":1}\u0000',
-    '{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"polluted":true}}}', '{"a":01}', '{"a":.5}', '{"a":"unterminated', '\u0000\u0000',
-    '{"a":' + '1'.repeat(400) + '}', '{"' + 'k'.repeat(20_000) + '":1}', jarr(Array.from({ length: 5000 }, () => '0')),
+    '',
+    ' ',
+    '{',
+    '}',
+    '[',
+    '{"a":',
+    '{"a":1,}',
+    "{'a':1}",
+    '{"a":1}{"b":2}',
+    'nul',
+    'undefined',
+    'NaN',
+    '{"a":NaN}',
+    '{"a":Infinity}',
+    '"just a string"',
+    '42',
+    'true',
+    'null',
+    '[]',
+    '[1,2,3]',
+    '{"a":"\\ud800"}',
+    '{"a":"\\u0000"}',
+    '{"a":"\\x00"}',
+    '\ufeff{}',
+    '{"a":1}\u0000',
+    '{"__proto__":{"polluted":true}}',
+    '{"constructor":{"prototype":{"polluted":true}}}',
+    '{"a":01}',
+    '{"a":.5}',
+    '{"a":"unterminated',
+    '\u0000\u0000',
+    '{"a":' + '1'.repeat(400) + '}',
+    '{"' + 'k'.repeat(20_000) + '":1}',
+    jarr(Array.from({ length: 5000 }, () => '0')),
   ]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Files and multipart
 
-export const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6300010000050001' + '0d0a2db40000000049454e44ae426082', 'hex');
+export const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6300010000050001' + '0d0a2db40000000049454e44ae426082',
+  'hex',
+);
 export const FILES: Record<string, Buffer> = {
   png: PNG,
   jpeg: Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex'),
@@ -265,7 +389,11 @@ export interface RawResult {
  * connection (requests carry Connection: close); 'linger': the request is incomplete on purpose,
  * give up after `lingerMs` and only judge what arrived; 'reset': reset the connection right after writing.
  */
-export function rawRequest(port: number, chunks: Array<Buffer | string>, opts: { timeoutMs: number; finish?: 'close' | 'linger' | 'reset'; lingerMs?: number; gapMs?: number; graceMs?: number; signal?: AbortSignal }): Promise<RawResult> {
+export function rawRequest(
+  port: number,
+  chunks: Array<Buffer | string>,
+  opts: { timeoutMs: number; finish?: 'close' | 'linger' | 'reset'; lingerMs?: number; gapMs?: number; graceMs?: number; signal?: AbortSignal },
+): Promise<RawResult> {
   return new Promise((resolve) => {
     const sock = net.connect(port, '127.0.0.1');
     let data = Buffer.alloc(0);
@@ -345,7 +473,12 @@ export function wsFrame(opcode: number, payload: Buffer, o: { fin?: boolean; rsv
 }
 
 /** A WebSocket handshake request (raw, so every header can be wrong). */
-export function wsHandshake(target: string, host: string, extra: Array<[string, string]> = [], o: { key?: string | null; version?: string | null; upgrade?: string | null; connection?: string | null } = {}): Buffer {
+export function wsHandshake(
+  target: string,
+  host: string,
+  extra: Array<[string, string]> = [],
+  o: { key?: string | null; version?: string | null; upgrade?: string | null; connection?: string | null } = {},
+): Buffer {
   const headers: Array<[string, string]> = [['Host', host]];
   if (o.upgrade !== null) headers.push(['Upgrade', o.upgrade ?? 'websocket']);
   if (o.connection !== null) headers.push(['Connection', o.connection ?? 'Upgrade']);

@@ -17,12 +17,18 @@ import { type Account, contentOf, push, textXml } from '../channels/wechat/fakes
 const PASSWORD = 'correct horse battery';
 const OA: Account = { token: 'oatoken123', id: 'wx0123456789abcdef' };
 const delivered = order({
-  orderNo: 'K8PL3MZ7Q2XV9TRB', status: 'delivered', paidAt: '2026-11-23T13:04:00+08:00',
+  orderNo: 'K8PL3MZ7Q2XV9TRB',
+  status: 'delivered',
+  paidAt: '2026-11-23T13:04:00+08:00',
   buyer: { contact: '13812345678', hasQueryPassword: false },
   delivery: { kind: 'card_codes', items: [{ plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' },
 });
 const shipped = order({
-  orderNo: 'SH7Q2M9X4K8PZR3T', status: 'shipped', productType: 'physical_card', title: '实体点卡 100元', paidAt: '2026-11-23T10:00:00+08:00',
+  orderNo: 'SH7Q2M9X4K8PZR3T',
+  status: 'shipped',
+  productType: 'physical_card',
+  title: '实体点卡 100元',
+  paidAt: '2026-11-23T10:00:00+08:00',
   buyer: { userId: 'u2001', contact: '13700001111', hasQueryPassword: false },
   delivery: { kind: 'tracking_number', carrierCode: 'shunfeng', carrierName: '顺丰', trackingNo: 'SF1234567890123', shippedAt: '2026-11-23T11:00:00+08:00' },
 });
@@ -51,18 +57,31 @@ async function visitor(base: string) {
   const { token, conversationId } = await json(await fetch(`${base}/api/directline/token`, { method: 'POST' }));
   await fetch(`${base}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   const url = `${base}/v3/directline/conversations/${conversationId}`;
-  const post = (body: unknown) => fetch(`${url}/activities`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const post = (body: unknown) =>
+    fetch(`${url}/activities`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const says = (text: string) => post({ type: 'message', from: { id: 'x' }, text });
   const log = async () => (await json(await fetch(`${url}/activities`, { headers: { authorization: `Bearer ${token}` } }))).activities as any[];
   const botTexts = async () => (await log()).filter((a) => a.from.role === 'bot' && a.type === 'message').map((a) => a.text as string);
   return { token, conversationId, url, post, says, log, botTexts };
 }
 async function signIn(r: Running) {
-  const res = await fetch(`${r.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: r.base }, body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }) });
+  const res = await fetch(`${r.base}/agent/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: r.base },
+    body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }),
+  });
   const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
   const { csrf } = await json(res);
   return (method: string, p: string, body?: unknown) =>
-    fetch(`${r.base}/agent/api${p}`, { method, headers: { cookie, origin: r.base, 'x-csrf-token': csrf, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    fetch(`${r.base}/agent/api${p}`, {
+      method,
+      headers: { cookie, origin: r.base, 'x-csrf-token': csrf, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
 }
 
 const uncaught: unknown[] = [];
@@ -98,7 +117,9 @@ describe('one request must not kill the process', () => {
     const u = new URL(`${v.url}/upload`);
     await new Promise<void>((resolve) => {
       const sock = net.connect(Number(u.port), u.hostname, () => {
-        sock.write(`POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${v.token}\r\nContent-Type: multipart/form-data; boundary=zzz\r\nContent-Length: 100000\r\n\r\n--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n\x89PNG`);
+        sock.write(
+          `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${v.token}\r\nContent-Type: multipart/form-data; boundary=zzz\r\nContent-Length: 100000\r\n\r\n--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n\x89PNG`,
+        );
         setTimeout(() => (sock.destroy(), resolve()), 50);
       });
       sock.on('error', () => resolve());
@@ -131,7 +152,14 @@ describe('deeply nested JSON is refused with 400 on every JSON endpoint', () => 
     for (const [arr, obj, post] of [
       [30_000, 8_000, (nested: string) => v.post(`{"type":"message","text":"hi","value":${nested}}`)],
       [14_000, 5_000, (nested: string) => fetch(`${run.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"text":"hi","x":${nested}}` })],
-      [7_000, 2_500, (nested: string) => call('POST', '/handoffs/x/notes', JSON.parse('{}')).then(() => fetch(`${run.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"username":${nested}}` }))],
+      [
+        7_000,
+        2_500,
+        (nested: string) =>
+          call('POST', '/handoffs/x/notes', JSON.parse('{}')).then(() =>
+            fetch(`${run.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"username":${nested}}` }),
+          ),
+      ],
       [1_800, 600, (nested: string) => fetch(`${run.base}/api/directline/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested })],
     ] as Array<[number, number, (nested: string) => Promise<Response>]>) {
       for (const nested of [arrays(arr), objects(obj)]) expect((await post(nested)).status, `${arr}/${obj}: ${nested.length}`).toBe(400);
@@ -142,21 +170,34 @@ describe('deeply nested JSON is refused with 400 on every JSON endpoint', () => 
 });
 
 describe('the JSON chat API: the conversation id is a capability the server issues, and never logged', () => {
-  it('refuses ids it did not issue (another channel\'s conversation id, a guess)', async () => {
+  it("refuses ids it did not issue (another channel's conversation id, a guess)", async () => {
     const v = await visitor(run.base);
     await v.says('K8PL3MZ7Q2XV9TRB');
     const lines = run.app.services.transcript.recent({ channelId: 'directline', conversationId: v.conversationId }).length;
-    const r = await fetch(`${run.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversationId: v.conversationId, text: '查看卡密' }) });
+    const r = await fetch(`${run.base}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ conversationId: v.conversationId, text: '查看卡密' }),
+    });
     expect(r.status).toBe(400);
     const guess = 'A'.repeat(24) + '.' + 'B'.repeat(32);
-    expect((await fetch(`${run.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversationId: guess, text: 'hi' }) })).status).toBe(403);
+    expect(
+      (await fetch(`${run.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversationId: guess, text: 'hi' }) }))
+        .status,
+    ).toBe(403);
     expect(run.app.services.transcript.recent({ channelId: 'directline', conversationId: v.conversationId }).length).toBe(lines);
   });
 
   it('keeps a conversation it issued, and a failed turn logs only a digest of it', async () => {
     const start = await json(await fetch(`${run.base}/api/chat/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
     const id: string = start.conversationId;
-    const first = await json(await fetch(`${run.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversationId: id, text: 'K8PL3MZ7Q2XV9TRB' }) }));
+    const first = await json(
+      await fetch(`${run.base}/api/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ conversationId: id, text: 'K8PL3MZ7Q2XV9TRB' }),
+      }),
+    );
     expect(first.conversationId).toBe(id);
     // Make the next turn fail inside the bot.
     const kb = run.app.services.knowledge;
@@ -166,7 +207,11 @@ describe('the JSON chat API: the conversation id is a capability the server issu
     };
     const before = run.logs.length;
     try {
-      const r = await fetch(`${run.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversationId: id, text: '卡密和订单号有什么区别' }) });
+      const r = await fetch(`${run.base}/api/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ conversationId: id, text: '卡密和订单号有什么区别' }),
+      });
       expect(r.status).toBe(200);
       expect((await json(r)).replies.map((x: any) => x.text).join('\n')).toContain('出了点问题');
     } finally {
@@ -201,7 +246,7 @@ describe('lookups are limited per client address, not per token', () => {
 });
 
 describe('WeChat plaintext mode: a captured signature is good for one body', () => {
-  it('refuses the captured query with another body (403), takes WeChat\'s retry of the same body', async () => {
+  it("refuses the captured query with another body (403), takes WeChat's retry of the same body", async () => {
     const now = Math.floor(Date.now() / 1000);
     const first = push(OA, textXml('o-buyer', '你好', '7000000000000000001', 'gh_0123456789ab', now), 'plain', now);
     const send = (query: string, body: string) => fetch(`${run.base}/wechat/oa?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
@@ -215,11 +260,24 @@ describe('WeChat plaintext mode: a captured signature is good for one body', () 
 });
 
 describe('codes a buyer saw are masked for agents', () => {
-  it('the transcript in the console shows the revealed code masked; the buyer\'s own log has it', async () => {
+  it("the transcript in the console shows the revealed code masked; the buyer's own log has it", async () => {
     const r = await start({ AGENT_HOURS: '00:00-24:00' });
     try {
       const call = await signIn(r);
-      const ws = new WebSocket(`${r.base.replace('http', 'ws')}/agent/ws`, { headers: { cookie: (await fetch(`${r.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: r.base }, body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }) })).headers.get('set-cookie')!.split(';')[0]!, origin: r.base } });
+      const ws = new WebSocket(`${r.base.replace('http', 'ws')}/agent/ws`, {
+        headers: {
+          cookie: (
+            await fetch(`${r.base}/agent/api/login`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', origin: r.base },
+              body: JSON.stringify({ username: 'xiaowang', password: PASSWORD }),
+            })
+          ).headers
+            .get('set-cookie')!
+            .split(';')[0]!,
+          origin: r.base,
+        },
+      });
       await new Promise((res, rej) => (ws.once('open', res), ws.once('error', rej)));
       try {
         const v = await visitor(r.base);
@@ -297,7 +355,11 @@ describe('agent sign-in', () => {
   it('is limited per address too, whatever the user names', async () => {
     let limited = false;
     for (let i = 0; i < 40 && !limited; i++) {
-      const r = await fetch(`${run.base}/agent/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `user${i}`, password: 'wrong password' }) });
+      const r = await fetch(`${run.base}/agent/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: `user${i}`, password: 'wrong password' }),
+      });
       limited = r.status === 429;
     }
     expect(limited).toBe(true);

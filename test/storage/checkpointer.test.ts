@@ -80,19 +80,21 @@ describe('background WAL checkpoints', () => {
     let turns = 0;
     const end = Date.now() + 2500;
     // 50 conversations, each turn reading its state and writing it back (a read-then-write transaction).
-    await Promise.all(Array.from({ length: 50 }, async (_, c) => {
-      while (Date.now() < end) {
-        try {
-          const key = `conv-${c}`;
-          const doc = (await storage.read([key]))[key] ?? {};
-          await storage.write({ [key]: { ...doc, turns: ((doc.turns as number) ?? 0) + 1, pad: 'p'.repeat(1500), eTag: '*' } });
-          turns++;
-        } catch (err) {
-          failures.push((err as Error).message);
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, c) => {
+        while (Date.now() < end) {
+          try {
+            const key = `conv-${c}`;
+            const doc = (await storage.read([key]))[key] ?? {};
+            await storage.write({ [key]: { ...doc, turns: ((doc.turns as number) ?? 0) + 1, pad: 'p'.repeat(1500), eTag: '*' } });
+            turns++;
+          } catch (err) {
+            failures.push((err as Error).message);
+          }
+          await new Promise((r) => setImmediate(r));
         }
-        await new Promise((r) => setImmediate(r));
-      }
-    }));
+      }),
+    );
     expect(turns).toBeGreaterThan(1000);
     expect(failures).toEqual([]);
     expect(errors).toEqual([]);

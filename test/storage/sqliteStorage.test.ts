@@ -59,7 +59,15 @@ describe('SqliteStorage (botbuilder Storage contract)', () => {
     const convo = new ConversationState(fresh());
     const dialogs = new DialogSet(convo.createProperty<DialogState>('d'));
     dialogs.add(new TextPrompt('text'));
-    dialogs.add(new WaterfallDialog('w', [async (st) => st.prompt('text', '请提供订单号'), async (st) => { await st.context.sendActivity(`收到 ${st.result}`); return st.endDialog(); }]));
+    dialogs.add(
+      new WaterfallDialog('w', [
+        async (st) => st.prompt('text', '请提供订单号'),
+        async (st) => {
+          await st.context.sendActivity(`收到 ${st.result}`);
+          return st.endDialog();
+        },
+      ]),
+    );
     const adapter = new TestAdapter(async (ctx) => {
       const dc = await dialogs.createContext(ctx);
       const r = await dc.continueDialog();

@@ -25,7 +25,10 @@ interface Item {
 }
 const now = new Date('2026-11-24T15:00:00+08:00');
 const read = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Item[];
-const training = fs.readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.json')).flatMap((f) => read(path.join(CORPUS_DIR, f)));
+const training = fs
+  .readdirSync(CORPUS_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .flatMap((f) => read(path.join(CORPUS_DIR, f)));
 const neverTuned = read('test/understanding/corpus/test-never-tuned.json');
 const model = intentModel();
 
@@ -64,7 +67,10 @@ describe('the never-tuned split (written blind, never trained on)', () => {
   });
 });
 
-for (const [name, items] of [['tuning.json (the rules were tuned on it)', read(path.join(CORPUS_DIR, 'tuning.json'))], ['heldout.json', read('test/understanding/heldout.json')]] as const) {
+for (const [name, items] of [
+  ['tuning.json (the rules were tuned on it)', read(path.join(CORPUS_DIR, 'tuning.json'))],
+  ['heldout.json', read('test/understanding/heldout.json')],
+] as const) {
   describe(`labelled ${name}`, () => {
     const results = items.map((item) => ({ item, u: understand(item.text, { now, timeZone: 'Asia/Shanghai' }) }));
 

@@ -108,18 +108,40 @@ describe('payment time in the shop zone (server TZ is Los Angeles in tests)', ()
 
 describe('product type and intent', () => {
   it.each([
-    ['Q币没到', 'game_card'], ['魔兽点卡', 'game_card'], ['网易一卡通', 'game_card'], ['Steam充值卡', 'game_card'],
-    ['话费没到账', 'phone_topup'], ['流量包', 'phone_topup'], ['激活码', 'software_license'], ['Windows密钥', 'software_license'],
-    ['序列号', 'software_license'], ['实体卡寄过来了吗', 'physical_card'], ['快递到哪了', 'physical_card'],
+    ['Q币没到', 'game_card'],
+    ['魔兽点卡', 'game_card'],
+    ['网易一卡通', 'game_card'],
+    ['Steam充值卡', 'game_card'],
+    ['话费没到账', 'phone_topup'],
+    ['流量包', 'phone_topup'],
+    ['激活码', 'software_license'],
+    ['Windows密钥', 'software_license'],
+    ['序列号', 'software_license'],
+    ['实体卡寄过来了吗', 'physical_card'],
+    ['快递到哪了', 'physical_card'],
     ['我买的Q币卡 快递单号是多少', 'game_card'],
   ])('%s → %s', (text, type) => expect(detectProductType(normalizeText(text))).toBe(type));
 
   it.each([
-    ['付款了怎么查不到单号', 'order_status'], ['话费充了快五个小时了还没到', 'order_status'], ['我的卡密在哪里看', 'card_code'],
-    ['钱扣了订单显示未支付', 'payment_issue'], ['扣了两次款', 'payment_issue'], ['我要退款', 'refund'], ['转人工', 'human_agent'],
-    ['我要投诉你们', 'complaint'], ['K7QX9ZP2M4RT8WNA', 'provide_info'], ['昨晚八点付的', 'provide_info'], ['你好', 'greeting'],
-    ['谢谢', 'thanks'], ['再见', 'goodbye'], ['卡密和订单号有什么区别', 'faq'], ['怎么辨别卡盟是不是骗子', 'faq'],
-    ['今天天气怎么样', 'unknown'], ['', 'unknown'], ['😀😀😀', 'unknown'], ['？？？！！！', 'unknown'],
+    ['付款了怎么查不到单号', 'order_status'],
+    ['话费充了快五个小时了还没到', 'order_status'],
+    ['我的卡密在哪里看', 'card_code'],
+    ['钱扣了订单显示未支付', 'payment_issue'],
+    ['扣了两次款', 'payment_issue'],
+    ['我要退款', 'refund'],
+    ['转人工', 'human_agent'],
+    ['我要投诉你们', 'complaint'],
+    ['K7QX9ZP2M4RT8WNA', 'provide_info'],
+    ['昨晚八点付的', 'provide_info'],
+    ['你好', 'greeting'],
+    ['谢谢', 'thanks'],
+    ['再见', 'goodbye'],
+    ['卡密和订单号有什么区别', 'faq'],
+    ['怎么辨别卡盟是不是骗子', 'faq'],
+    ['今天天气怎么样', 'unknown'],
+    ['', 'unknown'],
+    ['😀😀😀', 'unknown'],
+    ['？？？！！！', 'unknown'],
   ])('%s → %s', (text, intent) => expect(u(text).intent).toBe(intent));
 });
 

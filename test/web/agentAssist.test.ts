@@ -15,11 +15,21 @@ import { fakeOpenAI, json } from '../llm/fakeOpenAI.js';
 import { makeApp, order, say, serve, shutdown } from '../helpers.js';
 import { launchChromium } from './chromium.js';
 
-const risky = order({ orderNo: 'DJ20261123120055QWER', status: 'on_hold', holdReasons: ['risk_control'], paidAt: '2026-11-23T12:01:00+08:00', title: '网易一卡通300元', amount: '300.00' });
+const risky = order({
+  orderNo: 'DJ20261123120055QWER',
+  status: 'on_hold',
+  holdReasons: ['risk_control'],
+  paidAt: '2026-11-23T12:01:00+08:00',
+  title: '网易一卡通300元',
+  amount: '300.00',
+});
 
 describe('the check', () => {
   const packet: HandoffContext = {
-    reason: 'buyer_request', orderNo: 'DJ20261123120055QWER', cause: 'risk_hold', ladder: [],
+    reason: 'buyer_request',
+    orderNo: 'DJ20261123120055QWER',
+    cause: 'risk_hold',
+    ladder: [],
     transcript: [
       { direction: 'in', sender: 'buyer-1', text: '我手机13812345678 卡密 QB10-8842-5519-7Z3K 用不了', at: '2026-11-23T15:00:00+08:00' },
       { direction: 'out', sender: 'bot', text: '这笔订单被风控暂时冻结了', at: '2026-11-23T15:00:01+08:00' },
@@ -56,7 +66,10 @@ describe('in the console', () => {
   beforeAll(async () => {
     fake = await fakeOpenAI((r) =>
       r.messages[0]!.content.includes('接手一段买家会话')
-        ? json({ summary: ['订单 DJ20261123120055QWER（网易一卡通300元）被风控冻结', '机器人已说明风控核验', '买家要求人工处理'], suggestions: ['你好，我是人工客服，这笔订单在风控核验中，我帮你人工核实一下。', '订单已退款，请查收'] })
+        ? json({
+            summary: ['订单 DJ20261123120055QWER（网易一卡通300元）被风控冻结', '机器人已说明风控核验', '买家要求人工处理'],
+            suggestions: ['你好，我是人工客服，这笔订单在风控核验中，我帮你人工核实一下。', '订单已退款，请查收'],
+          })
         : json({ intent: (JSON.parse(r.messages.at(-1)!.content) as { 买家这句话: string }).买家这句话.includes('转人工') ? 'human_agent' : 'order_status' }),
     );
     app = makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [risky], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' } });

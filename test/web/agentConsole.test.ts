@@ -93,7 +93,10 @@ describe('buyer in web chat, agent in the console', () => {
 describe('the console shows an agent only what belongs to the open conversation', () => {
   it('a code revealed for one conversation is gone from the screen once the agent opens another', async () => {
     const codes = order({
-      orderNo: 'K8PL3MZ7Q2XV9TRB', status: 'delivered', paidAt: '2026-11-23T13:04:00+08:00', buyer: { contact: '13812345678', hasQueryPassword: false },
+      orderNo: 'K8PL3MZ7Q2XV9TRB',
+      status: 'delivered',
+      paidAt: '2026-11-23T13:04:00+08:00',
+      buyer: { contact: '13812345678', hasQueryPassword: false },
       delivery: { kind: 'card_codes', items: [{ plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' },
     });
     app.orders.upsert([codes]);
@@ -113,7 +116,11 @@ describe('the console shows an agent only what belongs to the open conversation'
       const { token, conversationId } = (await (await fetch(`${base}/api/directline/token`, { method: 'POST' })).json()) as { token: string; conversationId: string };
       await fetch(`${base}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
       for (const t of [text, '转人工']) {
-        await fetch(`${base}/v3/directline/conversations/${conversationId}/activities`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', from: { id: 'x' }, text: t }) });
+        await fetch(`${base}/v3/directline/conversations/${conversationId}/activities`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'message', from: { id: 'x' }, text: t }),
+        });
       }
     };
     await buyer('K8PL3MZ7Q2XV9TRB 卡密用不了');

@@ -21,8 +21,7 @@ import { maskSecret } from '../../orders/masking.js';
 export const BF_NAMESPACE = 'bf';
 
 /** Loopback addresses as a socket reports them (IPv4, IPv6, IPv4-mapped IPv6). */
-export const isLoopbackAddress = (address: string | undefined): boolean =>
-  !!address && (address === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address));
+export const isLoopbackAddress = (address: string | undefined): boolean => !!address && (address === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address));
 
 const isLoopbackUrl = (value: unknown): boolean => {
   if (typeof value !== 'string' || value.length > 512) return false;
@@ -88,7 +87,10 @@ export function botFrameworkRouter(app: App): express.Router {
   const auth = new ConfigurationBotFrameworkAuthentication(
     mode === 'azure'
       ? {
-          MicrosoftAppId: bf.appId, MicrosoftAppPassword: bf.appPassword, MicrosoftAppTenantId: bf.tenantId, MicrosoftAppType: bf.appType,
+          MicrosoftAppId: bf.appId,
+          MicrosoftAppPassword: bf.appPassword,
+          MicrosoftAppTenantId: bf.tenantId,
+          MicrosoftAppType: bf.appType,
           ...(bf.openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: bf.openIdMetadataUrl } : {}),
         }
       : {},

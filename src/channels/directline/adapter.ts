@@ -38,7 +38,10 @@ export function clientActivityIdOf(a: Partial<Activity>): string | undefined {
 export class DirectLineAdapter extends QueuedAdapter {
   private readonly listeners = new Set<Listener>();
 
-  constructor(private readonly store: DirectLineStore, private readonly clock: Clock) {
+  constructor(
+    private readonly store: DirectLineStore,
+    private readonly clock: Clock,
+  ) {
     super(store.db);
   }
 
@@ -75,7 +78,14 @@ export class DirectLineAdapter extends QueuedAdapter {
 
   /** An activity from the bot's side for a conversation, outside any turn (an agent's message). */
   botActivity(conversationId: string, userId: string, a: Partial<Activity>): Partial<Activity> {
-    return { ...a, channelId: DIRECTLINE_CHANNEL, conversation: { id: conversationId } as Activity['conversation'], from: { ...BOT }, recipient: { id: userId, name: userId, role: 'user' }, timestamp: this.clock.now() };
+    return {
+      ...a,
+      channelId: DIRECTLINE_CHANNEL,
+      conversation: { id: conversationId } as Activity['conversation'],
+      from: { ...BOT },
+      recipient: { id: userId, name: userId, role: 'user' },
+      timestamp: this.clock.now(),
+    };
   }
 
   async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {

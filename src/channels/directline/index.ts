@@ -23,7 +23,15 @@ export const BASE = '/v3/directline';
 
 const GenerateBody = z
   .object({
-    user: z.object({ id: z.string().regex(/^[A-Za-z0-9_\-.:]{1,64}$/).optional(), name: z.string().max(64).optional() }).optional(),
+    user: z
+      .object({
+        id: z
+          .string()
+          .regex(/^[A-Za-z0-9_\-.:]{1,64}$/)
+          .optional(),
+        name: z.string().max(64).optional(),
+      })
+      .optional(),
     buyer: z.object({ id: z.string().min(1).max(64), contact: z.string().max(64).optional() }).optional(),
   })
   .default({});
@@ -39,10 +47,17 @@ const InboundActivity = z
     type: z.enum(CLIENT_TYPES, { message: `a client may post only ${CLIENT_TYPES.join(', ')} activities` }),
     text: z.string().max(10_000).optional(),
     locale: z.string().max(16).optional(),
-    from: z.object({ id: z.string().max(128).optional(), name: z.string().max(64).optional() }).passthrough().optional(),
+    from: z
+      .object({ id: z.string().max(128).optional(), name: z.string().max(64).optional() })
+      .passthrough()
+      .optional(),
     channelData: z.record(z.string(), z.unknown()).optional(),
     value: z.unknown().optional(),
-    name: z.string().max(64).refine((n) => !n.startsWith('handoff.'), 'handoff events come only from the bot').optional(),
+    name: z
+      .string()
+      .max(64)
+      .refine((n) => !n.startsWith('handoff.'), 'handoff events come only from the bot')
+      .optional(),
     attachments: z.array(z.unknown()).max(10).optional(),
     entities: z.array(z.unknown()).max(20).optional(),
   })
@@ -81,7 +96,11 @@ export function createDirectLine(app: App): DirectLine {
     const w = watermark ? `&watermark=${encodeURIComponent(watermark)}` : '';
     return `${proto}://${req.get('host')}${BASE}/conversations/${encodeURIComponent(claims.cid)}/stream?t=${encodeURIComponent(token)}${w}`;
   };
-  const bearer = (req: Request) => req.get('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  const bearer = (req: Request) =>
+    req
+      .get('authorization')
+      ?.match(/^Bearer\s+(.+)$/i)?.[1]
+      ?.trim();
   const isShopSecret = (value: string | undefined) => {
     const secret = app.config.directLine.secret;
     if (!secret || !value) return false;
@@ -179,9 +198,15 @@ export function createDirectLine(app: App): DirectLine {
         // Like Azure and the Emulator: the bot learns that the user joined (and may say hello).
         await adapter.processActivity(
           {
-            type: 'conversationUpdate', id: newId(), channelId: DIRECTLINE_CHANNEL, serviceUrl: `${req.protocol}://${req.get('host')}`,
-            conversation: { id: claims.cid }, from: { id: claims.uid, role: 'user' }, recipient: { ...BOT },
-            membersAdded: [{ id: claims.uid, name: claims.uid }], timestamp: app.clock.now(),
+            type: 'conversationUpdate',
+            id: newId(),
+            channelId: DIRECTLINE_CHANNEL,
+            serviceUrl: `${req.protocol}://${req.get('host')}`,
+            conversation: { id: claims.cid },
+            from: { id: claims.uid, role: 'user' },
+            recipient: { ...BOT },
+            membersAdded: [{ id: claims.uid, name: claims.uid }],
+            timestamp: app.clock.now(),
             channelData: { buyer: claims.buyer, clientKey: `ip:${req.ip ?? 'unknown'}` },
           } as unknown as Activity,
           app.logic,
@@ -226,7 +251,14 @@ export function createDirectLine(app: App): DirectLine {
   const issuesOf = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'activity'}: ${i.message}`).join('; ');
 
   /** Logs the buyer's activity and runs its turn. Who speaks comes from the token, never the client; so does the buyer. */
-  const receive = async (req: Request, res: Response, claims: TokenClaims, template: z.infer<typeof InboundActivity>, extra: Partial<Activity> = {}, channelData: Record<string, unknown> = {}) => {
+  const receive = async (
+    req: Request,
+    res: Response,
+    claims: TokenClaims,
+    template: z.infer<typeof InboundActivity>,
+    extra: Partial<Activity> = {},
+    channelData: Record<string, unknown> = {},
+  ) => {
     const inbound: Partial<Activity> = {
       ...(template as Partial<Activity>),
       ...extra,
@@ -378,7 +410,11 @@ function readForm(req: Request, limits: { maxBytes: number; maxFiles: number }):
     let bb: busboy.Busboy;
     try {
       // Browsers send file names as raw UTF-8 (付款截图.png), not latin1.
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: Math.max(limits.maxBytes, ACTIVITY_MAX), files: limits.maxFiles + 1, fields: 4, parts: limits.maxFiles + 5, fieldSize: ACTIVITY_MAX } });
+      bb = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8',
+        limits: { fileSize: Math.max(limits.maxBytes, ACTIVITY_MAX), files: limits.maxFiles + 1, fields: 4, parts: limits.maxFiles + 5, fieldSize: ACTIVITY_MAX },
+      });
     } catch {
       return resolve({ status: 400, error: 'malformed multipart/form-data' });
     }

@@ -30,9 +30,13 @@ export class DirectLineStore {
     this.updateActivity = db.prepare('UPDATE dl_activities SET activity = ? WHERE conversation_id = ? AND activity_id = ?');
     this.insertActivity = db.prepare('INSERT INTO dl_activities (conversation_id, seq, activity_id, client_activity_id, activity) VALUES (?, ?, ?, ?, ?)');
     this.lastSeq = db.prepare<[string], number>('SELECT COALESCE(MAX(seq), 0) FROM dl_activities WHERE conversation_id = ?').pluck();
-    this.selectAfter = db.prepare<[string, number, number], { seq: number; activity: string }>('SELECT seq, activity FROM dl_activities WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?');
+    this.selectAfter = db.prepare<[string, number, number], { seq: number; activity: string }>(
+      'SELECT seq, activity FROM dl_activities WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
     this.selectById = db.prepare<[string, string], number>('SELECT seq FROM dl_activities WHERE conversation_id = ? AND activity_id = ?').pluck();
-    this.selectByClientId = db.prepare<[string, string], string>('SELECT activity_id FROM dl_activities WHERE conversation_id = ? AND client_activity_id = ? ORDER BY seq LIMIT 1').pluck();
+    this.selectByClientId = db
+      .prepare<[string, string], string>('SELECT activity_id FROM dl_activities WHERE conversation_id = ? AND client_activity_id = ? ORDER BY seq LIMIT 1')
+      .pluck();
   }
 
   setting(key: string, make: () => string): string {

@@ -22,7 +22,10 @@ export class TokenService {
   /** Tokens already verified (a conversation presents the same one on every request); expiry is still checked. */
   private readonly verified = new Map<string, TokenClaims>();
 
-  constructor(private readonly key: Buffer, private readonly ttlSec: number) {}
+  constructor(
+    private readonly key: Buffer,
+    private readonly ttlSec: number,
+  ) {}
 
   static randomKey(): string {
     return randomBytes(32).toString('base64url');

@@ -23,7 +23,10 @@ const ChatRequest = z.object({
 });
 
 export function chatRouter(app: App): express.Router {
-  const key = Buffer.from(setting(app.db, 'chatapi.key', () => randomBytes(32).toString('base64url')), 'base64url');
+  const key = Buffer.from(
+    setting(app.db, 'chatapi.key', () => randomBytes(32).toString('base64url')),
+    'base64url',
+  );
   const mac = (nonce: string) => createHmac('sha256', key).update(`chat.${nonce}`).digest('base64url').slice(0, 32);
   const issue = () => {
     const nonce = randomBytes(18).toString('base64url');
@@ -79,7 +82,5 @@ export function chatRouter(app: App): express.Router {
 }
 
 function toReplies(activities: Array<{ type?: string; text?: string; suggestedActions?: { actions?: Array<{ title?: string }> } }>) {
-  return activities
-    .filter((a) => a.type === 'message')
-    .map((a) => ({ text: a.text ?? '', suggestedActions: (a.suggestedActions?.actions ?? []).map((x) => x.title ?? '') }));
+  return activities.filter((a) => a.type === 'message').map((a) => ({ text: a.text ?? '', suggestedActions: (a.suggestedActions?.actions ?? []).map((x) => x.title ?? '') }));
 }

@@ -44,11 +44,13 @@ export function packMessages(texts: string[], maxBytes = MESSAGE_MAX_BYTES): str
     }
     let cur = '';
     for (const line of t.split('\n')) {
-      for (const part of bytes(line) <= maxBytes ? [line] : [...line].reduce<string[]>((acc, ch) => {
-        if (!acc.length || bytes(acc[acc.length - 1]! + ch) > maxBytes) acc.push(ch);
-        else acc[acc.length - 1] += ch;
-        return acc;
-      }, [])) {
+      for (const part of bytes(line) <= maxBytes
+        ? [line]
+        : [...line].reduce<string[]>((acc, ch) => {
+            if (!acc.length || bytes(acc[acc.length - 1]! + ch) > maxBytes) acc.push(ch);
+            else acc[acc.length - 1] += ch;
+            return acc;
+          }, [])) {
         const next = cur ? `${cur}\n${part}` : part;
         if (bytes(next) > maxBytes) {
           pieces.push(cur);
@@ -68,7 +70,11 @@ export function packMessages(texts: string[], maxBytes = MESSAGE_MAX_BYTES): str
 }
 
 export class WeChatAdapter extends QueuedAdapter {
-  constructor(db: Db, readonly channelId: 'wechat' | 'wecom', private readonly outbox: Outbox) {
+  constructor(
+    db: Db,
+    readonly channelId: 'wechat' | 'wecom',
+    private readonly outbox: Outbox,
+  ) {
     super(db);
   }
 

@@ -7,7 +7,10 @@
 import type { WeChatStore } from './store.js';
 
 export class WeChatApiError extends Error {
-  constructor(readonly errcode: number, readonly errmsg: string) {
+  constructor(
+    readonly errcode: number,
+    readonly errmsg: string,
+  ) {
     super(`WeChat API error ${errcode}: ${errmsg}`);
   }
   /** Worth trying again later: network trouble, HTTP 5xx, WeChat "system busy". */
@@ -51,7 +54,11 @@ abstract class TokenedApi implements MessageApi {
   /** Token fetches so far (for tests and the bench). */
   fetches = 0;
 
-  constructor(protected readonly store: WeChatStore, protected readonly channel: string, protected readonly base: string) {}
+  constructor(
+    protected readonly store: WeChatStore,
+    protected readonly channel: string,
+    protected readonly base: string,
+  ) {}
 
   protected abstract fetchToken(): Promise<{ token: string; expiresInSec: number }>;
   abstract sendText(userId: string, text: string): Promise<void>;
@@ -97,7 +104,12 @@ abstract class TokenedApi implements MessageApi {
 
 /** Official Account: /cgi-bin/token and the customer-service message API. */
 export class OfficialAccountApi extends TokenedApi {
-  constructor(store: WeChatStore, base: string, private readonly appId: string, private readonly appSecret: string) {
+  constructor(
+    store: WeChatStore,
+    base: string,
+    private readonly appId: string,
+    private readonly appSecret: string,
+  ) {
     super(store, 'wechat', base);
   }
 
@@ -113,7 +125,13 @@ export class OfficialAccountApi extends TokenedApi {
 
 /** WeCom self-built app: /cgi-bin/gettoken and the app message API. */
 export class WeComApi extends TokenedApi {
-  constructor(store: WeChatStore, base: string, private readonly corpId: string, private readonly secret: string, private readonly agentId: number) {
+  constructor(
+    store: WeChatStore,
+    base: string,
+    private readonly corpId: string,
+    private readonly secret: string,
+    private readonly agentId: number,
+  ) {
     super(store, 'wecom', base);
   }
 

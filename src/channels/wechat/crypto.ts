@@ -22,7 +22,9 @@ const HEADER_LEN = RANDOM_LEN + 4;
 
 /** lowercase hex SHA-1 of the parts sorted lexicographically and concatenated */
 export function sha1Signature(...parts: string[]): string {
-  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
+  return createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 }
 
 /** constant-time string comparison (false on length mismatch) */

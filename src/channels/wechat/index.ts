@@ -42,7 +42,10 @@ export interface WeChat {
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -125,7 +128,11 @@ export function createWeChat(app: App): WeChat {
     };
     const key = (suffix: string) => `${channelId}:${suffix}`;
     const msgKey = key(f.MsgId ? `msg:${f.MsgId}` : `t:${user}:${f.CreateTime}:${type}`);
-    const message = (extra: Partial<Activity>): Push => ({ key: msgKey, userId: user, activity: { ...base, type: 'message', ...extra, channelData: { ...base.channelData, ...extra.channelData } } });
+    const message = (extra: Partial<Activity>): Push => ({
+      key: msgKey,
+      userId: user,
+      activity: { ...base, type: 'message', ...extra, channelData: { ...base.channelData, ...extra.channelData } },
+    });
     if (type === 'event') {
       const event = f.Event ?? '';
       const evKey = key(`evt:${user}:${f.CreateTime}:${event}:${f.EventKey ?? ''}`);
@@ -186,7 +193,13 @@ export function createWeChat(app: App): WeChat {
     res.type('application/xml').send(reply(text));
   };
   const passiveXml = (to: string, from: string, text: string) =>
-    buildXml([['ToUserName', to], ['FromUserName', from], ['CreateTime', Math.floor(Date.now() / 1000)], ['MsgType', 'text'], ['Content', text]]);
+    buildXml([
+      ['ToUserName', to],
+      ['FromUserName', from],
+      ['CreateTime', Math.floor(Date.now() / 1000)],
+      ['MsgType', 'text'],
+      ['Content', text],
+    ]);
 
   const textBody = express.text({ type: () => true, limit: '64kb' });
 

@@ -45,7 +45,9 @@ export class WeChatStore {
       outboxRetry: db.prepare('UPDATE wechat_outbox SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ?'),
       outboxFailed: db.prepare("UPDATE wechat_outbox SET state = 'failed', attempts = attempts + 1, error = ?, ticket_id = ? WHERE id = ?"),
       outboxCancelUser: db.prepare("UPDATE wechat_outbox SET state = 'canceled', error = ? WHERE channel = ? AND user_id = ? AND state = 'pending'"),
-      windowGet: db.prepare<[string, string], { closes_at: number; quota: number; sent: number }>('SELECT closes_at, quota, sent FROM wechat_windows WHERE channel = ? AND user_id = ?'),
+      windowGet: db.prepare<[string, string], { closes_at: number; quota: number; sent: number }>(
+        'SELECT closes_at, quota, sent FROM wechat_windows WHERE channel = ? AND user_id = ?',
+      ),
       windowPut: db.prepare(
         `INSERT INTO wechat_windows (channel, user_id, closes_at, quota, sent) VALUES (?, ?, ?, ?, 0)
          ON CONFLICT (channel, user_id) DO UPDATE SET closes_at = excluded.closes_at, quota = excluded.quota, sent = 0`,
@@ -53,7 +55,9 @@ export class WeChatStore {
       windowUse: db.prepare('UPDATE wechat_windows SET sent = sent + 1 WHERE channel = ? AND user_id = ?'),
       windowClose: db.prepare('DELETE FROM wechat_windows WHERE channel = ? AND user_id = ?'),
       tokenGet: db.prepare<[string], { token: string; expires_at: number }>('SELECT token, expires_at FROM wechat_tokens WHERE channel = ?'),
-      tokenPut: db.prepare('INSERT INTO wechat_tokens (channel, token, expires_at) VALUES (?, ?, ?) ON CONFLICT (channel) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at'),
+      tokenPut: db.prepare(
+        'INSERT INTO wechat_tokens (channel, token, expires_at) VALUES (?, ?, ?) ON CONFLICT (channel) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at',
+      ),
       tokenDrop: db.prepare('DELETE FROM wechat_tokens WHERE channel = ? AND token = ?'),
       nonceClaim: db.prepare('INSERT INTO wechat_nonces (key, body_sha256, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING'),
       nonceGet: db.prepare<[string], string>('SELECT body_sha256 FROM wechat_nonces WHERE key = ?').pluck(),
@@ -96,9 +100,11 @@ export class WeChatStore {
   enqueue(channel: string, userId: string, conversationId: string, texts: string[], now: number, record?: string): void {
     // The record (masked twin) is kept only where it differs: what a ticket may quote.
     const twin = record !== undefined && record !== texts.join('\n\n') ? record : null;
-    this.db.transaction(() => {
-      for (const t of texts) this.s.outboxAdd.run(channel, userId, conversationId, t, twin, now, now);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const t of texts) this.s.outboxAdd.run(channel, userId, conversationId, t, twin, now, now);
+      })
+      .immediate();
   }
   due(channel: string, now: number): OutboxRow[] {
     return this.s.outboxDue.all(channel, now);

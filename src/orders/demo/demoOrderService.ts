@@ -36,9 +36,7 @@ export class DemoOrderService implements OrderService {
 
   constructor(private readonly db: Db) {
     this.byNo = db.prepare<[string], Row>('SELECT doc, query_password_hash FROM demo_orders WHERE order_no = ?');
-    this.byAlt = db.prepare<[string], Row>(
-      'SELECT o.doc, o.query_password_hash FROM demo_order_alt_nos a JOIN demo_orders o ON o.order_no = a.order_no WHERE a.alt_no = ?',
-    );
+    this.byAlt = db.prepare<[string], Row>('SELECT o.doc, o.query_password_hash FROM demo_order_alt_nos a JOIN demo_orders o ON o.order_no = a.order_no WHERE a.alt_no = ?');
   }
 
   allOrderNos(limit = 500): string[] {
@@ -59,29 +57,31 @@ export class DemoOrderService implements OrderService {
     // scrypt is slow by design; a bulk load hashes each distinct password once (salt shared within the batch).
     const hashes = new Map<string, string>();
     const hashed = (pw: string) => hashes.get(pw) ?? hashes.set(pw, hashPassword(pw)).get(pw)!;
-    this.db.transaction(() => {
-      for (const record of records) {
-        const { queryPassword, ...input } = record;
-        const order = UnifiedOrder.parse(input);
-        const password = queryPassword ?? (order.buyer.hasQueryPassword ? DEMO_QUERY_PASSWORD : undefined);
-        if (password) order.buyer.hasQueryPassword = true;
-        insert.run(
-          order.orderNo,
-          order.buyer.userId ?? null,
-          order.buyer.contact ? normalizeContact(order.buyer.contact) : null,
-          order.buyer.email ? normalizeContact(order.buyer.email) : null,
-          password ? hashed(password) : null,
-          order.productType,
-          order.status,
-          Date.parse(order.createdAt),
-          order.paidAt ? Date.parse(order.paidAt) : null,
-          JSON.stringify(order),
-        );
-        for (const alt of order.altNos) insertAlt.run(alt.toUpperCase(), order.orderNo);
-        // Buyers paste the courier number too: it leads to the order like any alternative number.
-        if (order.delivery?.kind === 'tracking_number') insertAlt.run(order.delivery.trackingNo.toUpperCase(), order.orderNo);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const record of records) {
+          const { queryPassword, ...input } = record;
+          const order = UnifiedOrder.parse(input);
+          const password = queryPassword ?? (order.buyer.hasQueryPassword ? DEMO_QUERY_PASSWORD : undefined);
+          if (password) order.buyer.hasQueryPassword = true;
+          insert.run(
+            order.orderNo,
+            order.buyer.userId ?? null,
+            order.buyer.contact ? normalizeContact(order.buyer.contact) : null,
+            order.buyer.email ? normalizeContact(order.buyer.email) : null,
+            password ? hashed(password) : null,
+            order.productType,
+            order.status,
+            Date.parse(order.createdAt),
+            order.paidAt ? Date.parse(order.paidAt) : null,
+            JSON.stringify(order),
+          );
+          for (const alt of order.altNos) insertAlt.run(alt.toUpperCase(), order.orderNo);
+          // Buyers paste the courier number too: it leads to the order like any alternative number.
+          if (order.delivery?.kind === 'tracking_number') insertAlt.run(order.delivery.trackingNo.toUpperCase(), order.orderNo);
+        }
+      })
+      .immediate();
   }
 
   async findByOrderNo(orderNo: string): Promise<UnifiedOrder | null> {

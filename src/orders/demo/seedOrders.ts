@@ -75,7 +75,14 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-interface LocalFields { y: number; mo: number; d: number; h: number; mi: number; s: number }
+interface LocalFields {
+  y: number;
+  mo: number;
+  d: number;
+  h: number;
+  mi: number;
+  s: number;
+}
 
 /**
  * Calendar fields of an instant in Asia/Shanghai, whatever `process.env.TZ` says. Pure arithmetic
@@ -129,9 +136,31 @@ function shanghaiIso(ms: number): string {
   const c = fillStamp(ms);
   // Built from char codes: a flat string, cheaper to keep than a chain of concatenations.
   return String.fromCharCode(
-    c[0] ?? CH_0, c[1] ?? CH_0, c[2] ?? CH_0, c[3] ?? CH_0, 45, c[4] ?? CH_0, c[5] ?? CH_0, 45,
-    c[6] ?? CH_0, c[7] ?? CH_0, 84, c[8] ?? CH_0, c[9] ?? CH_0, 58, c[10] ?? CH_0, c[11] ?? CH_0, 58,
-    c[12] ?? CH_0, c[13] ?? CH_0, 43, 48, 56, 58, 48, 48,
+    c[0] ?? CH_0,
+    c[1] ?? CH_0,
+    c[2] ?? CH_0,
+    c[3] ?? CH_0,
+    45,
+    c[4] ?? CH_0,
+    c[5] ?? CH_0,
+    45,
+    c[6] ?? CH_0,
+    c[7] ?? CH_0,
+    84,
+    c[8] ?? CH_0,
+    c[9] ?? CH_0,
+    58,
+    c[10] ?? CH_0,
+    c[11] ?? CH_0,
+    58,
+    c[12] ?? CH_0,
+    c[13] ?? CH_0,
+    43,
+    48,
+    56,
+    58,
+    48,
+    48,
   );
 }
 
@@ -262,7 +291,13 @@ function factorsFor(buyer: BuyerInput, productType: Product): Factor[] {
 // Timeline events
 // ---------------------------------------------------------------------------------------------
 
-interface Ev { at: number; type: EventType; source: EventSource; text?: string; synthetic?: boolean }
+interface Ev {
+  at: number;
+  type: EventType;
+  source: EventSource;
+  text?: string;
+  synthetic?: boolean;
+}
 
 function ev(at: Date | number, type: EventType, source: EventSource, text?: string): Ev {
   const e: Ev = { at: typeof at === 'number' ? at : at.getTime(), type, source };
@@ -314,7 +349,10 @@ function orderNoFor(system: ShopSystem, key: string, createdMs: number): string 
 // The curated demo shop
 // ---------------------------------------------------------------------------------------------
 
-interface GuestBuyer { contact?: string; email?: string }
+interface GuestBuyer {
+  contact?: string;
+  email?: string;
+}
 
 interface Spec {
   system: ShopSystem;
@@ -379,24 +417,24 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
   const ago = (h: number, m = 0, s = 0): Date => new Date(nowMs - h * HOUR - m * MIN - s * SEC);
   const mins = (m: number, s = 0): Date => ago(0, m, s);
   /** A Shanghai wall-clock time `daysBack` calendar days ago (daysBack >= 1, so always in the past). */
-  const day = (daysBack: number, hh: number, mm: number, ss = 0): Date =>
-    new Date(Date.UTC(today.y, today.mo - 1, today.d - daysBack, hh, mm, ss) - SHANGHAI_OFFSET_MS);
+  const day = (daysBack: number, hh: number, mm: number, ss = 0): Date => new Date(Date.UTC(today.y, today.mo - 1, today.d - daysBack, hh, mm, ss) - SHANGHAI_OFFSET_MS);
   const add = (d: Date, m: number, s = 0): Date => new Date(d.getTime() + m * MIN + s * SEC);
 
   // --- alternative numbers (a running sequence in the tail keeps them unique) -----------------
   const seq3 = (): string => pad(++altSeq, 3);
   const payNo = (channel: PayChannel, at: Date): string => {
     const date = stampDate(at.getTime());
-    return channel === 'wechat'
-      ? `42000${randInt(rng, 0, 8)}${digits(rng, 4)}${date}${digits(rng, 7)}${seq3()}`
-      : `${date}2200${randInt(rng, 0, 8)}${digits(rng, 12)}${seq3()}`;
+    return channel === 'wechat' ? `42000${randInt(rng, 0, 8)}${digits(rng, 4)}${date}${digits(rng, 7)}${seq3()}` : `${date}2200${randInt(rng, 0, 8)}${digits(rng, 12)}${seq3()}`;
   };
   const upstreamNo = (provider: TopupProvider, at: Date): string => {
     const ms = at.getTime();
     switch (provider) {
-      case 'dayuanren': return `DY${stamp14(ms)}${randInt(rng, 0, 8)}${digits(rng, 2)}${seq3()}`;
-      case 'juhe': return `J${stamp12(ms)}${randInt(rng, 0, 8)}${digits(rng, 4)}${seq3()}`;
-      case 'kayu': return `KY${stampDate(ms)}${randInt(rng, 0, 8)}${digits(rng, 6)}${seq3()}`;
+      case 'dayuanren':
+        return `DY${stamp14(ms)}${randInt(rng, 0, 8)}${digits(rng, 2)}${seq3()}`;
+      case 'juhe':
+        return `J${stamp12(ms)}${randInt(rng, 0, 8)}${digits(rng, 4)}${seq3()}`;
+      case 'kayu':
+        return `KY${stampDate(ms)}${randInt(rng, 0, 8)}${digits(rng, 6)}${seq3()}`;
     }
   };
 
@@ -406,12 +444,8 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     if (at !== undefined) d.deliveredAt = shanghaiIso(at.getTime());
     return d;
   };
-  const licence = (items: SecretItem[], expected: number, at: Date): Delivery =>
-    ({ kind: 'license_key', items, expected, deliveredAt: shanghaiIso(at.getTime()) });
-  const topup = (o: {
-    account: string; face: string; charged?: string; provider: TopupProvider; state: string;
-    submitted: Date; finished?: Date;
-  }): Delivery => {
+  const licence = (items: SecretItem[], expected: number, at: Date): Delivery => ({ kind: 'license_key', items, expected, deliveredAt: shanghaiIso(at.getTime()) });
+  const topup = (o: { account: string; face: string; charged?: string; provider: TopupProvider; state: string; submitted: Date; finished?: Date }): Delivery => {
     const d: Delivery = {
       kind: 'topup_receipt',
       account: o.account,
@@ -426,10 +460,7 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     }
     return d;
   };
-  const track = (o: {
-    carrier: CarrierCode; no: string; shipped: Date; state?: string; signed?: boolean;
-    last?: [Date, string]; checked?: Date;
-  }): Delivery => {
+  const track = (o: { carrier: CarrierCode; no: string; shipped: Date; state?: string; signed?: boolean; last?: [Date, string]; checked?: Date }): Delivery => {
     const d: Delivery = {
       kind: 'tracking_number',
       carrierCode: o.carrier,
@@ -489,7 +520,9 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
   };
 
   const specs: Spec[] = [];
-  const push = (s: Spec): void => { specs.push(s); };
+  const push = (s: Spec): void => {
+    specs.push(s);
+  };
 
   // ===== paid, nothing delivered yet ===========================================================
 
@@ -498,10 +531,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = mins(7, 30);
     const paid = mins(6);
     push({
-      system: 'dujiao-next', no: 'HKPA', buyer: 'u1001',
+      system: 'dujiao-next',
+      no: 'HKPA',
+      buyer: 'u1001',
       raw: { status: 'paid', fulfillment_type: 'auto', fulfillment_status: 'pending', payment_status: 'success' },
-      status: 'paid', type: 'game_card', mode: 'auto', title: '网易一卡通 50元 卡密', amount: '48.50',
-      created, paid, pay: 'wechat',
+      status: 'paid',
+      type: 'game_card',
+      mode: 'auto',
+      title: '网易一卡通 50元 卡密',
+      amount: '48.50',
+      created,
+      paid,
+      pay: 'wechat',
     });
   }
 
@@ -510,10 +551,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = mins(51, 40);
     const paid = mins(50);
     push({
-      system: 'dujiao-next', no: 'BRTN', buyer: 'u1003',
+      system: 'dujiao-next',
+      no: 'BRTN',
+      buyer: 'u1003',
       raw: { status: 'paid', fulfillment_type: 'auto', fulfillment_status: 'pending', payment_status: 'success' },
-      status: 'paid', type: 'game_card', mode: 'auto', title: 'Steam 钱包充值卡 100元', amount: '99.00',
-      created, paid, pay: 'alipay',
+      status: 'paid',
+      type: 'game_card',
+      mode: 'auto',
+      title: 'Steam 钱包充值卡 100元',
+      amount: '99.00',
+      created,
+      paid,
+      pay: 'alipay',
     });
   }
 
@@ -522,11 +571,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = ago(5, 3);
     const paid = ago(5);
     push({
-      system: 'dujiaoka', no: 'P3VN8XKQ2TJ7LM4C', buyer: 'u1002',
+      system: 'dujiaoka',
+      no: 'P3VN8XKQ2TJ7LM4C',
+      buyer: 'u1002',
       raw: { status: 2, type: 2 },
-      status: 'paid', type: 'software_license', mode: 'manual',
-      title: 'Office 2021 专业增强版 激活码（人工发货）', amount: '39.90',
-      created, paid, pay: 'alipay',
+      status: 'paid',
+      type: 'software_license',
+      mode: 'manual',
+      title: 'Office 2021 专业增强版 激活码（人工发货）',
+      amount: '39.90',
+      created,
+      paid,
+      pay: 'alipay',
       notice: '人工发货商品，工作时间（9:00-23:00）内一般 30 分钟内发货，发货后可在订单页查看激活码。',
     });
   }
@@ -536,11 +592,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = ago(2, 1, 20);
     const paid = ago(2);
     push({
-      system: 'acg-faka', no: '263-518', buyer: 'u1005',
+      system: 'acg-faka',
+      no: '263-518',
+      buyer: 'u1005',
       raw: { status: 1, delivery_status: 0, delivery_way: 1, card_num: 1 },
-      status: 'paid', type: 'physical_card', mode: 'manual',
-      title: '京东E卡 实体卡 面值100元（顺丰包邮）', amount: '100.00',
-      created, paid, pay: 'wechat',
+      status: 'paid',
+      type: 'physical_card',
+      mode: 'manual',
+      title: '京东E卡 实体卡 面值100元（顺丰包邮）',
+      amount: '100.00',
+      created,
+      paid,
+      pay: 'wechat',
       notice: '实体卡每日 16:00 前付款当天发出，之后次日发出；发货后会在订单中更新快递单号。',
     });
   }
@@ -551,18 +614,31 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
   {
     const created = mins(3);
     push({
-      system: 'dujiaoka', no: 'E8RZ4WQ1NB6YH2KD', buyer: { email: 'wxq_2019@163.com' },
+      system: 'dujiaoka',
+      no: 'E8RZ4WQ1NB6YH2KD',
+      buyer: { email: 'wxq_2019@163.com' },
       raw: { status: 1, type: 1 },
-      status: 'awaiting_payment', type: 'game_card', mode: 'auto', title: '腾讯Q币 30元 卡密', amount: '29.70',
-      created, expires: add(created, 5),
+      status: 'awaiting_payment',
+      type: 'game_card',
+      mode: 'auto',
+      title: '腾讯Q币 30元 卡密',
+      amount: '29.70',
+      created,
+      expires: add(created, 5),
     });
   }
 
   // 6. Created 8 minutes ago, unpaid (acg-faka has no expiry of its own).
   push({
-    system: 'acg-faka', no: '431-245', buyer: 'u1003',
+    system: 'acg-faka',
+    no: '431-245',
+    buyer: 'u1003',
     raw: { status: 0, delivery_status: 0, delivery_way: 0, card_num: 1 },
-    status: 'awaiting_payment', type: 'game_card', mode: 'auto', title: 'Steam 钱包充值卡 50元', amount: '49.50',
+    status: 'awaiting_payment',
+    type: 'game_card',
+    mode: 'auto',
+    title: 'Steam 钱包充值卡 50元',
+    amount: '49.50',
     created: mins(8),
   });
 
@@ -571,10 +647,17 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = day(1, 20, 1, 12);
     const expires = add(created, 5);
     push({
-      system: 'dujiaoka', no: 'W2M9QF7KX3TR5ZBN', buyer: 'u1001',
+      system: 'dujiaoka',
+      no: 'W2M9QF7KX3TR5ZBN',
+      buyer: 'u1001',
       raw: { status: -1, type: 1 },
-      status: 'expired', type: 'game_card', mode: 'auto', title: '腾讯Q币 100元 卡密', amount: '98.50',
-      created, expires,
+      status: 'expired',
+      type: 'game_card',
+      mode: 'auto',
+      title: '腾讯Q币 100元 卡密',
+      amount: '98.50',
+      created,
+      expires,
       events: [ev(expires, 'expired', 'shop', '超时未支付，订单已过期')],
     });
   }
@@ -585,10 +668,17 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const expiredEv = ev(add(created, 30), 'expired', 'adapter', '超过 30 分钟未支付，视为已过期');
     expiredEv.synthetic = true;
     push({
-      system: 'acg-faka', no: '158-903', buyer: 'u1005',
+      system: 'acg-faka',
+      no: '158-903',
+      buyer: 'u1005',
       raw: { status: 0, delivery_status: 0, delivery_way: 0, card_num: 1 },
-      status: 'expired', type: 'software_license', mode: 'auto', title: '迅雷白金会员 月卡 CDK', amount: '15.00',
-      created, events: [expiredEv],
+      status: 'expired',
+      type: 'software_license',
+      mode: 'auto',
+      title: '迅雷白金会员 月卡 CDK',
+      amount: '15.00',
+      created,
+      events: [expiredEv],
     });
   }
 
@@ -596,10 +686,17 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
   {
     const created = day(4, 9, 15, 40);
     push({
-      system: 'dujiao-next', no: 'DFGA', buyer: 'u1002',
+      system: 'dujiao-next',
+      no: 'DFGA',
+      buyer: 'u1002',
       raw: { status: 'canceled', payment_status: 'initiated', canceled_by: 'buyer' },
-      status: 'canceled', type: 'software_license', mode: 'auto', title: 'Windows 10 专业版 激活码', amount: '29.90',
-      created, expires: add(created, 15),
+      status: 'canceled',
+      type: 'software_license',
+      mode: 'auto',
+      title: 'Windows 10 专业版 激活码',
+      amount: '29.90',
+      created,
+      expires: add(created, 15),
       events: [ev(add(created, 3, 12), 'canceled', 'shop', '买家主动取消订单')],
     });
   }
@@ -608,9 +705,15 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
   {
     const created = day(3, 22, 10, 5);
     push({
-      system: 'dujiao-next', no: 'LMQT', buyer: 'u1006',
+      system: 'dujiao-next',
+      no: 'LMQT',
+      buyer: 'u1006',
       raw: { status: 'canceled', payment_status: 'initiated', canceled_by: 'admin' },
-      status: 'canceled', type: 'physical_card', mode: 'manual', title: '中国电信 实体充值卡 100元（圆通包邮）', amount: '99.00',
+      status: 'canceled',
+      type: 'physical_card',
+      mode: 'manual',
+      title: '中国电信 实体充值卡 100元（圆通包邮）',
+      amount: '99.00',
       created,
       events: [ev(day(2, 9, 20), 'canceled', 'operator', '应买家要求取消（需修改收货地址），请重新下单')],
     });
@@ -624,10 +727,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = mins(10, 30);
     const submitted = mins(10, 15);
     push({
-      system: 'dujiao-next', no: 'GJVE', buyer: 'u1003',
+      system: 'dujiao-next',
+      no: 'GJVE',
+      buyer: 'u1003',
       raw: { status: 'fulfilling', fulfillment_type: 'upstream', procurement_status: 'accepted' },
-      status: 'processing', holds: ['upstream_pending'], type: 'phone_topup', mode: 'upstream',
-      title: '中国联通 话费 50元（快充）', amount: '49.80', created, paid, pay: 'wechat',
+      status: 'processing',
+      holds: ['upstream_pending'],
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国联通 话费 50元（快充）',
+      amount: '49.80',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: topup({ account: '156****3321', face: '50.00', provider: 'dayuanren', state: '0', submitted }),
       events: [
         ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.dayuanren}）`),
@@ -642,10 +754,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = ago(8, 0, 20);
     const submitted = ago(8, 0, 5);
     push({
-      system: 'acg-faka', no: '482-617', buyer: 'u1006',
+      system: 'acg-faka',
+      no: '482-617',
+      buyer: 'u1006',
       raw: { status: 1, delivery_status: 0, delivery_way: 1, card_num: 1 },
-      status: 'processing', holds: ['upstream_pending'], type: 'phone_topup', mode: 'upstream',
-      title: '中国移动 话费 200元（慢充，72小时内到账）', amount: '192.00', created, paid, pay: 'alipay',
+      status: 'processing',
+      holds: ['upstream_pending'],
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国移动 话费 200元（慢充，72小时内到账）',
+      amount: '192.00',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: topup({ account: '139****6180', face: '200.00', provider: 'kayu', state: '0', submitted }),
       events: [
         ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.kayu}）`),
@@ -662,10 +783,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = ago(1, 26);
     const paid = ago(1, 25);
     push({
-      system: 'dujiaoka', no: 'R6TB2NW8QH5KXJ3P', buyer: 'u1004',
+      system: 'dujiaoka',
+      no: 'R6TB2NW8QH5KXJ3P',
+      buyer: 'u1004',
       raw: { status: 3, type: 2 },
-      status: 'processing', type: 'other', mode: 'manual',
-      title: '原神 创世结晶×6480 UID代充（官服）', amount: '488.00', created, paid, pay: 'wechat',
+      status: 'processing',
+      type: 'other',
+      mode: 'manual',
+      title: '原神 创世结晶×6480 UID代充（官服）',
+      amount: '488.00',
+      created,
+      paid,
+      pay: 'wechat',
       events: [ev(ago(1, 2), 'fulfillment_started', 'operator', '客服已接单，正在为您代充，请勿登录游戏账号')],
     });
   }
@@ -676,10 +805,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = ago(5, 2, 30);
     const submitted = ago(5, 2, 10);
     push({
-      system: 'acg-faka', no: '305-334', buyer: { contact: '18912340417' },
+      system: 'acg-faka',
+      no: '305-334',
+      buyer: { contact: '18912340417' },
       raw: { status: 1, delivery_status: 0, delivery_way: 1, card_num: 1 },
-      status: 'on_hold', holds: ['upstream_pending'], type: 'phone_topup', mode: 'upstream',
-      title: '中国电信 话费 100元（快充）', amount: '98.60', created, paid, pay: 'wechat',
+      status: 'on_hold',
+      holds: ['upstream_pending'],
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国电信 话费 100元（快充）',
+      amount: '98.60',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: topup({ account: '189****0417', face: '100.00', provider: 'juhe', state: '0', submitted }),
       events: [
         ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.juhe}）`),
@@ -698,10 +836,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = ago(50, 11);
     const shipped = ago(26);
     push({
-      system: 'dujiao-next', no: 'CSHW', buyer: 'u1001',
+      system: 'dujiao-next',
+      no: 'CSHW',
+      buyer: 'u1001',
       raw: { status: 'delivered', fulfillment_type: 'manual', fulfillment_status: 'delivered' },
-      status: 'shipped', type: 'physical_card', mode: 'manual',
-      title: '京东E卡 实体卡 面值200元（顺丰包邮）', amount: '200.00', created, paid, pay: 'alipay',
+      status: 'shipped',
+      type: 'physical_card',
+      mode: 'manual',
+      title: '京东E卡 实体卡 面值200元（顺丰包邮）',
+      amount: '200.00',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: track({ carrier: 'shunfeng', no: 'SF1468023579134', shipped, checked: mins(20) }),
       events: [ev(shipped, 'shipped', 'operator', '已发货：顺丰速运 SF1468023579134')],
     });
@@ -715,10 +861,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const lastAt = ago(6, 12);
     const lastText = '【杭州市】快件已从【杭州中转部】发出，下一站【上海浦东中转部】';
     push({
-      system: 'acg-faka', no: '344-761', buyer: 'u1002',
+      system: 'acg-faka',
+      no: '344-761',
+      buyer: 'u1002',
       raw: { status: 1, delivery_status: 1, delivery_way: 1, card_num: 2 },
-      status: 'shipped', type: 'physical_card', mode: 'manual', qty: 2,
-      title: '中国移动 实体充值卡 100元（中通包邮）', amount: '196.00', created, paid, pay: 'wechat',
+      status: 'shipped',
+      type: 'physical_card',
+      mode: 'manual',
+      qty: 2,
+      title: '中国移动 实体充值卡 100元（中通包邮）',
+      amount: '196.00',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: track({ carrier: 'zhongtong', no: '75841203697512', shipped, state: '0', last: [lastAt, lastText], checked: mins(35) }),
       events: [
         ev(shipped, 'shipped', 'operator', '已发货：中通快递 75841203697512'),
@@ -736,10 +891,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const lastAt = mins(40);
     const lastText = '【北京市】您的快件正在派送中，配送员：王师傅，电话：137****2231';
     push({
-      system: 'dujiaoka', no: 'A5JX8ND3KT2QW7FM', buyer: 'u1005',
+      system: 'dujiaoka',
+      no: 'A5JX8ND3KT2QW7FM',
+      buyer: 'u1005',
       raw: { status: 4, type: 2, info: '京东快递 JDVA30518274960' },
-      status: 'shipped', type: 'physical_card', mode: 'manual',
-      title: '星巴克 实体礼品卡 100元（京东快递）', amount: '100.00', created, paid, pay: 'alipay',
+      status: 'shipped',
+      type: 'physical_card',
+      mode: 'manual',
+      title: '星巴克 实体礼品卡 100元（京东快递）',
+      amount: '100.00',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: track({ carrier: 'jd', no: 'JDVA30518274960', shipped, state: '5', last: [lastAt, lastText], checked: mins(10) }),
       events: [
         ev(shipped, 'shipped', 'operator', '已发货：京东快递 JDVA30518274960'),
@@ -755,15 +918,21 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = ago(146, 18);
     const shipped = ago(120);
     push({
-      system: 'dujiao-next', no: 'EVKC', buyer: 'u1006',
+      system: 'dujiao-next',
+      no: 'EVKC',
+      buyer: 'u1006',
       raw: { status: 'delivered', fulfillment_type: 'manual', fulfillment_status: 'delivered' },
-      status: 'on_hold', holds: ['logistics_api_error'], type: 'physical_card', mode: 'manual',
-      title: '中石化 加油卡 实体充值卡 200元（圆通）', amount: '200.00', created, paid, pay: 'wechat',
+      status: 'on_hold',
+      holds: ['logistics_api_error'],
+      type: 'physical_card',
+      mode: 'manual',
+      title: '中石化 加油卡 实体充值卡 200元（圆通）',
+      amount: '200.00',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: track({ carrier: 'yuantong', no: 'YT7518234690215', shipped, checked: ago(1) }),
-      events: [
-        ev(shipped, 'shipped', 'operator', '已发货：圆通速递 YT7518234690215'),
-        ev(ago(48), 'hold', 'adapter', '快递100 推送中止：3天查询无记录'),
-      ],
+      events: [ev(shipped, 'shipped', 'operator', '已发货：圆通速递 YT7518234690215'), ev(ago(48), 'hold', 'adapter', '快递100 推送中止：3天查询无记录')],
     });
   }
 
@@ -775,10 +944,20 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const lastAt = ago(20);
     const lastText = '【广州市】投递未成功：收件人电话无人接听，地址不详，已滞留营业部待处理';
     push({
-      system: 'acg-faka', no: '219-287', buyer: 'u1004',
+      system: 'acg-faka',
+      no: '219-287',
+      buyer: 'u1004',
       raw: { status: 1, delivery_status: 1, delivery_way: 1, card_num: 3 },
-      status: 'on_hold', holds: ['logistics_exception'], type: 'physical_card', mode: 'manual', qty: 3,
-      title: '中国联通 实体充值卡 100元（EMS）', amount: '294.00', created, paid, pay: 'alipay',
+      status: 'on_hold',
+      holds: ['logistics_exception'],
+      type: 'physical_card',
+      mode: 'manual',
+      qty: 3,
+      title: '中国联通 实体充值卡 100元（EMS）',
+      amount: '294.00',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: track({ carrier: 'ems', no: '1178365240913', shipped, state: '2', last: [lastAt, lastText], checked: mins(50) }),
       events: [
         ev(shipped, 'shipped', 'operator', '已发货：EMS 1178365240913'),
@@ -798,10 +977,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const signedAt = day(4, 14, 6, 21);
     const signedText = '【深圳市】快件已签收，签收人：本人，感谢使用顺丰';
     push({
-      system: 'dujiao-next', no: 'FTZB', buyer: 'u1003',
+      system: 'dujiao-next',
+      no: 'FTZB',
+      buyer: 'u1003',
       raw: { status: 'delivered', fulfillment_type: 'manual', fulfillment_status: 'delivered' },
-      status: 'delivered', type: 'physical_card', mode: 'manual',
-      title: '京东E卡 实体卡 面值100元（顺丰包邮）', amount: '100.00', created, paid, pay: 'wechat',
+      status: 'delivered',
+      type: 'physical_card',
+      mode: 'manual',
+      title: '京东E卡 实体卡 面值100元（顺丰包邮）',
+      amount: '100.00',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: track({ carrier: 'shunfeng', no: 'SF1305927468310', shipped, state: '3', signed: true, last: [signedAt, signedText], checked: add(signedAt, 30) }),
       events: [
         ev(shipped, 'shipped', 'operator', '已发货：顺丰速运 SF1305927468310'),
@@ -820,15 +1007,21 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = ago(3, 11);
     const at = add(paid, 0, 4);
     push({
-      system: 'dujiao-next', no: 'JMRD', buyer: 'u1002',
+      system: 'dujiao-next',
+      no: 'JMRD',
+      buyer: 'u1002',
       raw: { status: 'partially_delivered', fulfillment_type: 'auto', fulfillment_status: 'pending' },
-      status: 'partially_delivered', type: 'game_card', mode: 'auto', qty: 3,
-      title: 'Steam 钱包充值卡 50元', amount: '148.50', created, paid, pay: 'alipay',
+      status: 'partially_delivered',
+      type: 'game_card',
+      mode: 'auto',
+      qty: 3,
+      title: 'Steam 钱包充值卡 50元',
+      amount: '148.50',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: cards([codeItem(genSteam(rng)), codeItem(genSteam(rng))], 3, at),
-      events: [
-        ev(at, 'delivered', 'shop', '自动发货 2 张卡密'),
-        ev(at, 'note', 'shop', '库存不足，剩余 1 张待补货后自动补发'),
-      ],
+      events: [ev(at, 'delivered', 'shop', '自动发货 2 张卡密'), ev(at, 'note', 'shop', '库存不足，剩余 1 张待补货后自动补发')],
     });
   }
 
@@ -839,10 +1032,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const submitted = add(paid, 0, 15);
     const finished = day(2, 9, 58, 12);
     push({
-      system: 'acg-faka', no: '327-394', buyer: 'u1006',
+      system: 'acg-faka',
+      no: '327-394',
+      buyer: 'u1006',
       raw: { status: 1, delivery_status: 1, delivery_way: 1, card_num: 1 },
-      status: 'partially_delivered', type: 'phone_topup', mode: 'upstream',
-      title: '中国移动 话费 100元（快充）', amount: '98.50', created, paid, pay: 'wechat',
+      status: 'partially_delivered',
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国移动 话费 100元（快充）',
+      amount: '98.50',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: topup({ account: '139****6180', face: '100.00', charged: '60.00', provider: 'dayuanren', state: '3', submitted, finished }),
       events: [
         ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.dayuanren}）`),
@@ -861,10 +1062,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = day(1, 20, 4, 2);
     const at = add(paid, 0, 3);
     push({
-      system: 'dujiaoka', no: 'K7QX9ZP2M4RT8WNA', buyer: 'u1001',
+      system: 'dujiaoka',
+      no: 'K7QX9ZP2M4RT8WNA',
+      buyer: 'u1001',
       raw: { status: 4, type: 1 },
-      status: 'delivered', type: 'game_card', mode: 'auto', title: '腾讯Q币 100元 卡密', amount: '98.50',
-      created, paid, pay: 'wechat',
+      status: 'delivered',
+      type: 'game_card',
+      mode: 'auto',
+      title: '腾讯Q币 100元 卡密',
+      amount: '98.50',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: cards([codeItem(genQb(rng))], 1, at),
       events: [ev(at, 'delivered', 'shop', '自动发货：卡密已发送至下单邮箱')],
     });
@@ -877,10 +1086,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const submitted = add(paid, 0, 6);
     const finished = day(1, 20, 14, 9);
     push({
-      system: 'acg-faka', no: '415-776', buyer: 'u1001',
+      system: 'acg-faka',
+      no: '415-776',
+      buyer: 'u1001',
       raw: { status: 1, delivery_status: 1, delivery_way: 1, card_num: 1 },
-      status: 'delivered', type: 'phone_topup', mode: 'upstream',
-      title: '中国移动 话费 100元（快充）', amount: '98.80', created, paid, pay: 'alipay',
+      status: 'delivered',
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国移动 话费 100元（快充）',
+      amount: '98.80',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: topup({ account: '138****5678', face: '100.00', charged: '100.00', provider: 'dayuanren', state: '1', submitted, finished }),
       events: [
         ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.dayuanren}）`),
@@ -896,10 +1113,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 1, 2);
     const at = add(paid, 0, 3);
     push({
-      system: 'dujiaoka', no: 'H4NQ7VX2RB9KT6ZE', buyer: 'u1002',
+      system: 'dujiaoka',
+      no: 'H4NQ7VX2RB9KT6ZE',
+      buyer: 'u1002',
       raw: { status: 4, type: 1 },
-      status: 'delivered', type: 'game_card', mode: 'auto', qty: 3, title: '骏网一卡通 30元', amount: '87.00',
-      created, paid, pay: 'wechat',
+      status: 'delivered',
+      type: 'game_card',
+      mode: 'auto',
+      qty: 3,
+      title: '骏网一卡通 30元',
+      amount: '87.00',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: cards([genPair(rng, 16, 16), genPair(rng, 16, 16), genPair(rng, 16, 16)], 3, at),
       events: [ev(at, 'delivered', 'shop', '自动发货 3 张卡密')],
     });
@@ -911,10 +1137,20 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 0, 55);
     const at = add(paid, 0, 2);
     push({
-      system: 'acg-faka', no: '403-128', buyer: { contact: '2290417735' }, queryPassword: true,
+      system: 'acg-faka',
+      no: '403-128',
+      buyer: { contact: '2290417735' },
+      queryPassword: true,
       raw: { status: 1, delivery_status: 1, delivery_way: 0, card_num: 2, password: true },
-      status: 'delivered', type: 'game_card', mode: 'auto', qty: 2, title: '网易一卡通 15元 卡密', amount: '29.40',
-      created, paid, pay: 'alipay',
+      status: 'delivered',
+      type: 'game_card',
+      mode: 'auto',
+      qty: 2,
+      title: '网易一卡通 15元 卡密',
+      amount: '29.40',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: cards([genPair(rng, 13, 9), genPair(rng, 13, 9)], 2, at),
       events: [ev(at, 'delivered', 'shop', '自动发货 2 张卡密（查看需输入查询密码）')],
     });
@@ -926,10 +1162,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 0, 48);
     const at = add(paid, 0, 3);
     push({
-      system: 'dujiao-next', no: 'KBWX', buyer: 'u1003',
+      system: 'dujiao-next',
+      no: 'KBWX',
+      buyer: 'u1003',
       raw: { status: 'delivered', fulfillment_type: 'auto', fulfillment_status: 'delivered' },
-      status: 'delivered', type: 'software_license', mode: 'auto', title: '卡巴斯基安全软件 1年1设备 激活码', amount: '49.00',
-      created, paid, pay: 'wechat',
+      status: 'delivered',
+      type: 'software_license',
+      mode: 'auto',
+      title: '卡巴斯基安全软件 1年1设备 激活码',
+      amount: '49.00',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: licence([keyItem(genKey(rng, 4, 5))], 1, at),
       events: [ev(at, 'delivered', 'shop', '自动发货：激活码已发放')],
     });
@@ -942,15 +1186,20 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const submitted = add(paid, 0, 8);
     const finished = add(submitted, 1, 30);
     push({
-      system: 'dujiao-next', no: 'ADQN', buyer: 'u1005',
+      system: 'dujiao-next',
+      no: 'ADQN',
+      buyer: 'u1005',
       raw: { status: 'delivered', fulfillment_type: 'upstream', procurement_status: 'fulfilled' },
-      status: 'delivered', type: 'phone_topup', mode: 'upstream',
-      title: '中国联通 全国通用流量包 10GB（7天有效）', amount: '18.00', created, paid, pay: 'alipay',
+      status: 'delivered',
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国联通 全国通用流量包 10GB（7天有效）',
+      amount: '18.00',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: topup({ account: '186****2093', face: '20.00', charged: '20.00', provider: 'kayu', state: '1', submitted, finished }),
-      events: [
-        ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.kayu}）`),
-        ev(finished, 'delivered', 'upstream', '充值成功，流量包已生效'),
-      ],
+      events: [ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.kayu}）`), ev(finished, 'delivered', 'upstream', '充值成功，流量包已生效')],
     });
   }
 
@@ -960,10 +1209,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 1);
     const at = add(paid, 0, 2);
     push({
-      system: 'dujiaoka', no: 'T8KD3MZ6QW1XN4BR', buyer: 'u1004',
+      system: 'dujiaoka',
+      no: 'T8KD3MZ6QW1XN4BR',
+      buyer: 'u1004',
       raw: { status: 4, type: 1, is_loop: 1 },
-      status: 'delivered', type: 'other', mode: 'auto', title: '腾讯视频 VIP 共享账号 月卡（循环卡密）', amount: '9.90',
-      created, paid, pay: 'wechat',
+      status: 'delivered',
+      type: 'other',
+      mode: 'auto',
+      title: '腾讯视频 VIP 共享账号 月卡（循环卡密）',
+      amount: '9.90',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: cards([{ masked: '账号：tvi****com 密码：******', plaintext: '账号：tvip_share_0371@example.com 密码：Xq8mP2vK' }], 1, at),
       events: [ev(at, 'delivered', 'shop', '自动发货：账号密码已发放')],
       notice: '共享账号请勿修改密码或绑定手机，违者封号不退款。',
@@ -976,10 +1233,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 0, 45);
     const at = add(paid, 0, 3);
     push({
-      system: 'dujiaoka', no: 'V4XB9KM2QT7ZR3NC', buyer: 'u1005',
+      system: 'dujiaoka',
+      no: 'V4XB9KM2QT7ZR3NC',
+      buyer: 'u1005',
       raw: { status: 4, type: 1 },
-      status: 'delivered', type: 'software_license', mode: 'auto', title: 'ESET NOD32 安全套装 1年 序列号', amount: '59.00',
-      created, paid, pay: 'alipay',
+      status: 'delivered',
+      type: 'software_license',
+      mode: 'auto',
+      title: 'ESET NOD32 安全套装 1年 序列号',
+      amount: '59.00',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: licence([keyItem(genKey(rng, 5, 4))], 1, at),
       events: [ev(at, 'delivered', 'shop', '自动发货：序列号已发送至下单邮箱')],
     });
@@ -991,10 +1256,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 0, 50);
     const at = add(paid, 0, 2);
     push({
-      system: 'acg-faka', no: '372-859', buyer: 'u1003',
+      system: 'acg-faka',
+      no: '372-859',
+      buyer: 'u1003',
       raw: { status: 1, delivery_status: 1, delivery_way: 0, card_num: 1 },
-      status: 'delivered', type: 'software_license', mode: 'auto', title: '爱奇艺黄金会员 年卡 CDK', amount: '148.00',
-      created, paid, pay: 'wechat',
+      status: 'delivered',
+      type: 'software_license',
+      mode: 'auto',
+      title: '爱奇艺黄金会员 年卡 CDK',
+      amount: '148.00',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: licence([keyItem(`IQY-${genKey(rng, 3, 4)}`)], 1, at),
       events: [ev(at, 'delivered', 'shop', '自动发货：CDK 已发放')],
       notice: '兑换方式：爱奇艺 App → 我的 → 激活码兑换；CDK 请在购买后 90 天内兑换。',
@@ -1007,10 +1280,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 0, 40);
     const at = add(paid, 0, 3);
     push({
-      system: 'acg-faka', no: '186-540', buyer: 'u1001',
+      system: 'acg-faka',
+      no: '186-540',
+      buyer: 'u1001',
       raw: { status: 1, delivery_status: 1, delivery_way: 0, card_num: 2 },
-      status: 'delivered', type: 'game_card', mode: 'auto', qty: 2, title: '腾讯Q币 10元 卡密', amount: '19.60',
-      created, paid, pay: 'wechat',
+      status: 'delivered',
+      type: 'game_card',
+      mode: 'auto',
+      qty: 2,
+      title: '腾讯Q币 10元 卡密',
+      amount: '19.60',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: cards([codeItem('QB10-8842-5519-7Z3K'), codeItem(genQb(rng))], 2, at),
       events: [ev(at, 'delivered', 'shop', '自动发货 2 张卡密')],
     });
@@ -1023,15 +1305,20 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const started = day(2, 18, 35);
     const done = day(2, 18, 52);
     push({
-      system: 'dujiao-next', no: 'CJTU', buyer: 'u1004',
+      system: 'dujiao-next',
+      no: 'CJTU',
+      buyer: 'u1004',
       raw: { status: 'delivered', fulfillment_type: 'manual', fulfillment_status: 'delivered' },
-      status: 'delivered', type: 'other', mode: 'manual', title: '王者荣耀 点券代充 1000点（安卓QQ区）', amount: '98.00',
-      created, paid, pay: 'alipay',
+      status: 'delivered',
+      type: 'other',
+      mode: 'manual',
+      title: '王者荣耀 点券代充 1000点（安卓QQ区）',
+      amount: '98.00',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: { kind: 'topup_receipt', account: 'QQ 2306****17', faceValue: '100.00', chargedAmount: '100.00', finishedAt: shanghaiIso(done.getTime()) },
-      events: [
-        ev(started, 'fulfillment_started', 'operator', '客服已接单，正在代充'),
-        ev(done, 'delivered', 'operator', '已充值到账，请登录游戏查收'),
-      ],
+      events: [ev(started, 'fulfillment_started', 'operator', '客服已接单，正在代充'), ev(done, 'delivered', 'operator', '已充值到账，请登录游戏查收')],
     });
   }
 
@@ -1041,10 +1328,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 1);
     const at = add(paid, 0, 3);
     push({
-      system: 'dujiaoka', no: 'B7TW3NQ9XK5MZ2HD', buyer: { email: 'steamfan_2077@163.com' },
+      system: 'dujiaoka',
+      no: 'B7TW3NQ9XK5MZ2HD',
+      buyer: { email: 'steamfan_2077@163.com' },
       raw: { status: 4, type: 1 },
-      status: 'delivered', type: 'game_card', mode: 'auto', title: 'Steam 钱包充值卡 50元', amount: '49.50',
-      created, paid, pay: 'alipay',
+      status: 'delivered',
+      type: 'game_card',
+      mode: 'auto',
+      title: 'Steam 钱包充值卡 50元',
+      amount: '49.50',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: cards([codeItem(genSteam(rng))], 1, at),
       events: [ev(at, 'delivered', 'shop', '自动发货：卡密已发送至下单邮箱')],
     });
@@ -1058,15 +1353,20 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 0, 30);
     const at = add(paid, 0, 3);
     push({
-      system: 'dujiao-next', no: 'CMVY', buyer: 'u1001',
+      system: 'dujiao-next',
+      no: 'CMVY',
+      buyer: 'u1001',
       raw: { status: 'completed', fulfillment_type: 'auto', fulfillment_status: 'delivered' },
-      status: 'completed', type: 'software_license', mode: 'auto', title: 'Windows 11 专业版 激活码（零售版）', amount: '39.90',
-      created, paid, pay: 'alipay',
+      status: 'completed',
+      type: 'software_license',
+      mode: 'auto',
+      title: 'Windows 11 专业版 激活码（零售版）',
+      amount: '39.90',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: licence([keyItem(genKey(rng, 5, 5))], 1, at),
-      events: [
-        ev(at, 'delivered', 'shop', '自动发货：激活码已发放'),
-        ev(day(2, 14, 30), 'note', 'shop', '订单已完成（自动确认收货）'),
-      ],
+      events: [ev(at, 'delivered', 'shop', '自动发货：激活码已发放'), ev(day(2, 14, 30), 'note', 'shop', '订单已完成（自动确认收货）')],
     });
   }
 
@@ -1076,15 +1376,20 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 0, 40);
     const at = add(paid, 0, 3);
     push({
-      system: 'dujiao-next', no: 'BHWK', buyer: 'u1005',
+      system: 'dujiao-next',
+      no: 'BHWK',
+      buyer: 'u1005',
       raw: { status: 'completed', fulfillment_type: 'auto', fulfillment_status: 'delivered' },
-      status: 'completed', type: 'game_card', mode: 'auto', title: '魔兽世界 时间卡 30天 点卡', amount: '75.00',
-      created, paid, pay: 'wechat',
+      status: 'completed',
+      type: 'game_card',
+      mode: 'auto',
+      title: '魔兽世界 时间卡 30天 点卡',
+      amount: '75.00',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: cards([codeItem(`WOW${chars(rng, 1)}-${chars(rng, 4)}-${digits(rng, 4)}-${chars(rng, 4)}`)], 1, at),
-      events: [
-        ev(at, 'delivered', 'shop', '自动发货：点卡已发放'),
-        ev(day(6, 19, 31), 'note', 'shop', '订单已完成（自动确认收货）'),
-      ],
+      events: [ev(at, 'delivered', 'shop', '自动发货：点卡已发放'), ev(day(6, 19, 31), 'note', 'shop', '订单已完成（自动确认收货）')],
     });
   }
 
@@ -1095,10 +1400,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const submitted = add(paid, 0, 6);
     const finished = add(submitted, 2, 50);
     push({
-      system: 'dujiao-next', no: 'GTLB', buyer: 'u1002',
+      system: 'dujiao-next',
+      no: 'GTLB',
+      buyer: 'u1002',
       raw: { status: 'completed', fulfillment_type: 'upstream', procurement_status: 'completed' },
-      status: 'completed', type: 'phone_topup', mode: 'upstream', title: '中国电信 话费 50元（快充）', amount: '49.40',
-      created, paid, pay: 'wechat',
+      status: 'completed',
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国电信 话费 50元（快充）',
+      amount: '49.40',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: topup({ account: '133****7719', face: '50.00', charged: '50.00', provider: 'juhe', state: '1', submitted, finished }),
       events: [
         ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.juhe}）`),
@@ -1115,10 +1428,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = mins(42, 10);
     const paid = mins(41);
     push({
-      system: 'dujiaoka', no: 'M3HZ8QV5KX2WT9RA', buyer: 'u1004',
+      system: 'dujiaoka',
+      no: 'M3HZ8QV5KX2WT9RA',
+      buyer: 'u1004',
       raw: { status: 6, type: 1, info: '大额订单，待人工审核' },
-      status: 'on_hold', holds: ['manual_review'], type: 'game_card', mode: 'auto', title: '腾讯Q币 1000元 卡密', amount: '985.00',
-      created, paid, pay: 'wechat',
+      status: 'on_hold',
+      holds: ['manual_review'],
+      type: 'game_card',
+      mode: 'auto',
+      title: '腾讯Q币 1000元 卡密',
+      amount: '985.00',
+      created,
+      paid,
+      pay: 'wechat',
       events: [ev(add(paid, 0, 2), 'hold', 'shop', '单笔金额超过 500 元，进入人工审核')],
       notice: '单笔满 500 元的订单需人工审核，审核时间 9:00–23:00，一般 30 分钟内完成。',
     });
@@ -1129,10 +1451,20 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = ago(3, 5);
     const paid = ago(3, 4);
     push({
-      system: 'dujiao-next', no: 'LQYS', buyer: { email: 'lucky_star88@outlook.com' }, queryPassword: true,
+      system: 'dujiao-next',
+      no: 'LQYS',
+      buyer: { email: 'lucky_star88@outlook.com' },
+      queryPassword: true,
       raw: { status: 'paid', fulfillment_type: 'auto', fulfillment_status: 'pending', risk_frozen: true },
-      status: 'on_hold', holds: ['risk_control'], type: 'game_card', mode: 'auto', title: 'App Store 充值卡 500元（中国区）', amount: '495.00',
-      created, paid, pay: 'alipay',
+      status: 'on_hold',
+      holds: ['risk_control'],
+      type: 'game_card',
+      mode: 'auto',
+      title: 'App Store 充值卡 500元（中国区）',
+      amount: '495.00',
+      created,
+      paid,
+      pay: 'alipay',
       events: [ev(add(paid, 0, 3), 'hold', 'shop', '风控：同一支付账号 1 小时内第 3 笔大额订单，订单已冻结待核实')],
     });
   }
@@ -1144,10 +1476,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const submitted = add(paid, 0, 10);
     const failedAt = ago(1, 50);
     push({
-      system: 'dujiao-next', no: 'FKNE', buyer: 'u1003',
+      system: 'dujiao-next',
+      no: 'FKNE',
+      buyer: 'u1003',
       raw: { status: 'paid', fulfillment_type: 'upstream', procurement_status: 'failed' },
-      status: 'on_hold', holds: ['upstream_failed'], type: 'phone_topup', mode: 'upstream',
-      title: '中国联通 话费 100元（快充）', amount: '98.80', created, paid, pay: 'wechat',
+      status: 'on_hold',
+      holds: ['upstream_failed'],
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国联通 话费 100元（快充）',
+      amount: '98.80',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: topup({ account: '156****3321', face: '100.00', charged: '0.00', provider: 'kayu', state: '2', submitted, finished: failedAt }),
       events: [
         ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.kayu}）`),
@@ -1163,10 +1504,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = mins(27);
     const paid = mins(25, 30);
     push({
-      system: 'dujiaoka', no: 'Q9WF4KT7ZM2XB6NH', buyer: 'u1002',
+      system: 'dujiaoka',
+      no: 'Q9WF4KT7ZM2XB6NH',
+      buyer: 'u1002',
       raw: { status: 6, type: 1, info: '库存可使用卡密不足，请联系管理员核查' },
-      status: 'on_hold', holds: ['out_of_stock'], type: 'game_card', mode: 'auto', title: 'Steam 钱包充值卡 100元', amount: '99.00',
-      created, paid, pay: 'wechat',
+      status: 'on_hold',
+      holds: ['out_of_stock'],
+      type: 'game_card',
+      mode: 'auto',
+      title: 'Steam 钱包充值卡 100元',
+      amount: '99.00',
+      created,
+      paid,
+      pay: 'wechat',
       events: [ev(add(paid, 0, 2), 'hold', 'shop', '库存可使用卡密不足，请联系管理员核查')],
     });
   }
@@ -1176,10 +1526,20 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = ago(1, 15);
     const paid = ago(1, 14);
     push({
-      system: 'acg-faka', no: '276-431', buyer: { contact: '1837465290' }, queryPassword: true,
+      system: 'acg-faka',
+      no: '276-431',
+      buyer: { contact: '1837465290' },
+      queryPassword: true,
       raw: { status: 1, delivery_status: 1, delivery_way: 0, card_num: 1, password: true, secret: '很抱歉，有人在你付款之前抢走了商品，请联系客服。' },
-      status: 'on_hold', holds: ['out_of_stock'], type: 'game_card', mode: 'auto', title: '腾讯Q币 50元 卡密', amount: '49.30',
-      created, paid, pay: 'alipay',
+      status: 'on_hold',
+      holds: ['out_of_stock'],
+      type: 'game_card',
+      mode: 'auto',
+      title: '腾讯Q币 50元 卡密',
+      amount: '49.30',
+      created,
+      paid,
+      pay: 'alipay',
       delivery: cards([], 1),
       events: [ev(add(paid, 0, 2), 'hold', 'shop', '很抱歉，有人在你付款之前抢走了商品，请联系客服。')],
     });
@@ -1190,10 +1550,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = mins(35);
     const payAt = mins(33);
     push({
-      system: 'dujiaoka', no: 'N6RC2XJ8PW4TK9QD', buyer: 'u1006',
+      system: 'dujiaoka',
+      no: 'N6RC2XJ8PW4TK9QD',
+      buyer: 'u1006',
       raw: { status: 1, type: 1, callback: 'amount_mismatch', paid_amount: '49.00' },
-      status: 'on_hold', holds: ['payment_mismatch'], type: 'game_card', mode: 'auto', title: '网易一卡通 50元 卡密', amount: '50.00',
-      created, payAt, pay: 'wechat',
+      status: 'on_hold',
+      holds: ['payment_mismatch'],
+      type: 'game_card',
+      mode: 'auto',
+      title: '网易一卡通 50元 卡密',
+      amount: '50.00',
+      created,
+      payAt,
+      pay: 'wechat',
       events: [ev(add(payAt, 0, 1), 'hold', 'payment', '支付回调金额 ¥49.00 与订单金额 ¥50.00 不一致，订单未确认支付')],
     });
   }
@@ -1205,10 +1574,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = day(1, 10, 12, 30);
     const paid = add(created, 1);
     push({
-      system: 'dujiaoka', no: 'G2VM7QX4TN8KR5WJ', buyer: 'u1004',
+      system: 'dujiaoka',
+      no: 'G2VM7QX4TN8KR5WJ',
+      buyer: 'u1004',
       raw: { status: 5, type: 2 },
-      status: 'failed', type: 'software_license', mode: 'manual', title: 'Adobe Creative Cloud 全家桶 1年 代开通', amount: '268.00',
-      created, paid, pay: 'alipay',
+      status: 'failed',
+      type: 'software_license',
+      mode: 'manual',
+      title: 'Adobe Creative Cloud 全家桶 1年 代开通',
+      amount: '268.00',
+      created,
+      paid,
+      pay: 'alipay',
       events: [
         ev(day(1, 10, 40), 'fulfillment_started', 'operator', '客服已接单，正在开通'),
         ev(day(1, 11, 5), 'failed', 'operator', '账号所在地区不支持该订阅，无法开通，将为您办理退款'),
@@ -1223,10 +1600,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const submitted = add(paid, 0, 10);
     const failedAt = day(1, 16, 27, 44);
     push({
-      system: 'acg-faka', no: '148-205', buyer: 'u1005',
+      system: 'acg-faka',
+      no: '148-205',
+      buyer: 'u1005',
       raw: { status: 1, delivery_status: 0, delivery_way: 1, card_num: 1 },
-      status: 'failed', type: 'phone_topup', mode: 'upstream', title: '中国电信 话费 30元（快充）', amount: '29.85',
-      created, paid, pay: 'wechat',
+      status: 'failed',
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国电信 话费 30元（快充）',
+      amount: '29.85',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: topup({ account: '177****0398', face: '30.00', charged: '0.00', provider: 'juhe', state: '9', submitted, finished: failedAt }),
       events: [
         ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.juhe}）`),
@@ -1245,10 +1630,19 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const paid = add(created, 1);
     const at = add(paid, 0, 3);
     push({
-      system: 'dujiao-next', no: 'HRQZ', buyer: 'u1002',
+      system: 'dujiao-next',
+      no: 'HRQZ',
+      buyer: 'u1002',
       raw: { status: 'partially_refunded', fulfillment_type: 'auto', fulfillment_status: 'delivered' },
-      status: 'partially_refunded', type: 'game_card', mode: 'auto', qty: 3, title: '骏网一卡通 100元', amount: '291.00',
-      created, paid, pay: 'wechat',
+      status: 'partially_refunded',
+      type: 'game_card',
+      mode: 'auto',
+      qty: 3,
+      title: '骏网一卡通 100元',
+      amount: '291.00',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: cards([genPair(rng, 16, 16), genPair(rng, 16, 16), genPair(rng, 16, 16)], 3, at),
       events: [
         ev(at, 'delivered', 'shop', '自动发货 3 张卡密'),
@@ -1263,10 +1657,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const created = day(10, 22, 14, 9);
     const paid = add(created, 1);
     push({
-      system: 'dujiao-next', no: 'AZEP', buyer: 'u1001',
+      system: 'dujiao-next',
+      no: 'AZEP',
+      buyer: 'u1001',
       raw: { status: 'refunded', fulfillment_type: 'upstream', procurement_status: 'failed' },
-      status: 'refunded', type: 'game_card', mode: 'upstream', title: 'Steam 钱包充值卡 200元', amount: '198.00',
-      created, paid, pay: 'wechat',
+      status: 'refunded',
+      type: 'game_card',
+      mode: 'upstream',
+      title: 'Steam 钱包充值卡 200元',
+      amount: '198.00',
+      created,
+      paid,
+      pay: 'wechat',
       events: [
         ev(add(paid, 0, 5), 'fulfillment_started', 'shop', '已向货源站采购'),
         ev(day(10, 22, 20), 'failed', 'upstream', '货源站采购失败：上游库存不足'),
@@ -1282,10 +1684,18 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
     const submitted = add(paid, 0, 6);
     const failedAt = day(4, 18, 35);
     push({
-      system: 'dujiao-next', no: 'KPLF', buyer: 'u1006',
+      system: 'dujiao-next',
+      no: 'KPLF',
+      buyer: 'u1006',
       raw: { status: 'refunded', fulfillment_type: 'upstream', procurement_status: 'failed' },
-      status: 'refunded', type: 'phone_topup', mode: 'upstream', title: '中国移动 话费 50元（快充）', amount: '49.50',
-      created, paid, pay: 'wechat',
+      status: 'refunded',
+      type: 'phone_topup',
+      mode: 'upstream',
+      title: '中国移动 话费 50元（快充）',
+      amount: '49.50',
+      created,
+      paid,
+      pay: 'wechat',
       delivery: topup({ account: '139****6180', face: '50.00', charged: '0.00', provider: 'dayuanren', state: '2', submitted, finished: failedAt }),
       events: [
         ev(submitted, 'fulfillment_started', 'shop', `已提交至供货商（${PROVIDER_NAMES.dayuanren}）`),
@@ -1303,7 +1713,13 @@ export function demoOrders(now: Date): UnifiedOrderInput[] {
 // Synthetic orders for benchmarks
 // ---------------------------------------------------------------------------------------------
 
-interface Sku { title: string; cents: number; code: (rng: Rng) => SecretItem; faceCents?: number; carrier?: CarrierCode }
+interface Sku {
+  title: string;
+  cents: number;
+  code: (rng: Rng) => SecretItem;
+  faceCents?: number;
+  carrier?: CarrierCode;
+}
 
 const SYN_SKUS: Record<Product, Sku[]> = {
   game_card: [
@@ -1335,15 +1751,29 @@ const SYN_SKUS: Record<Product, Sku[]> = {
     { title: '中国联通 实体充值卡 100元（EMS）', cents: 9800, carrier: 'ems', code: (r) => codeItem(chars(r, 8)) },
   ],
   other: [
-    { title: '腾讯视频 VIP 共享账号 月卡（循环卡密）', cents: 990, code: (r) => ({ masked: '账号：tvi****com 密码：******', plaintext: `账号：tvip_${digits(r, 6)}@example.com 密码：${chars(r, 8)}` }) },
+    {
+      title: '腾讯视频 VIP 共享账号 月卡（循环卡密）',
+      cents: 990,
+      code: (r) => ({ masked: '账号：tvi****com 密码：******', plaintext: `账号：tvip_${digits(r, 6)}@example.com 密码：${chars(r, 8)}` }),
+    },
     { title: '王者荣耀 点券代充 1000点（安卓QQ区）', cents: 9800, code: (r) => codeItem(chars(r, 8)) },
   ],
 };
 
 const SYN_STATUS_WEIGHTS: ReadonlyArray<readonly [Status, number]> = [
-  ['delivered', 34], ['completed', 20], ['awaiting_payment', 4], ['expired', 5], ['canceled', 3],
-  ['paid', 4], ['processing', 5], ['shipped', 4], ['partially_delivered', 2], ['on_hold', 9],
-  ['failed', 2], ['partially_refunded', 2], ['refunded', 6],
+  ['delivered', 34],
+  ['completed', 20],
+  ['awaiting_payment', 4],
+  ['expired', 5],
+  ['canceled', 3],
+  ['paid', 4],
+  ['processing', 5],
+  ['shipped', 4],
+  ['partially_delivered', 2],
+  ['on_hold', 9],
+  ['failed', 2],
+  ['partially_refunded', 2],
+  ['refunded', 6],
 ];
 const SYN_STATUS_TOTAL = SYN_STATUS_WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
 
@@ -1365,11 +1795,21 @@ const SYN_AGE: Record<Status, readonly [number, number]> = {
 };
 
 const SYN_HOLDS: readonly Hold[] = [
-  'manual_review', 'risk_control', 'upstream_pending', 'upstream_failed', 'out_of_stock',
-  'logistics_api_error', 'logistics_exception', 'payment_mismatch',
+  'manual_review',
+  'risk_control',
+  'upstream_pending',
+  'upstream_failed',
+  'out_of_stock',
+  'logistics_api_error',
+  'logistics_exception',
+  'payment_mismatch',
 ];
 const PRODUCT_WEIGHTS: ReadonlyArray<readonly [Product, number]> = [
-  ['game_card', 40], ['phone_topup', 25], ['software_license', 20], ['physical_card', 8], ['other', 7],
+  ['game_card', 40],
+  ['phone_topup', 25],
+  ['software_license', 20],
+  ['physical_card', 8],
+  ['other', 7],
 ];
 const PROVIDERS: readonly TopupProvider[] = ['dayuanren', 'juhe', 'kayu'];
 const SYSTEMS: readonly ShopSystem[] = ['dujiaoka', 'acg-faka', 'dujiao-next'];
@@ -1444,8 +1884,7 @@ export function syntheticOrders(n: number, now: Date, seed = 20240601): UnifiedO
       type = weighted(rng, PRODUCT_WEIGHTS, PRODUCT_TOTAL);
     }
     const sku = pick(rng, SYN_SKUS[type]);
-    const mode: Mode = type === 'phone_topup' ? 'upstream'
-      : type === 'physical_card' || (type === 'other' && sku.title.includes('代充')) ? 'manual' : 'auto';
+    const mode: Mode = type === 'phone_topup' ? 'upstream' : type === 'physical_card' || (type === 'other' && sku.title.includes('代充')) ? 'manual' : 'auto';
     const codeLike = type === 'game_card' || type === 'software_license' || (type === 'other' && mode === 'auto');
     const qty = codeLike && rng() < 0.25 ? randInt(rng, 2, 3) : status === 'partially_delivered' && type === 'game_card' ? 3 : 1;
     const amountCents = sku.cents * qty;
@@ -1456,8 +1895,7 @@ export function syntheticOrders(n: number, now: Date, seed = 20240601): UnifiedO
     const createdMs = nowMs - Math.floor(ageLo + rng() * (ageHi - ageLo));
     /** A later instant: `desired` after `prev`, but never past half-way to now. */
     const next = (prev: number, desired: number): number => Math.min(prev + desired, prev + Math.floor((nowMs - prev) / 2));
-    const isPaid = status !== 'awaiting_payment' && status !== 'expired' && status !== 'canceled'
-      && !(status === 'on_hold' && hold === 'payment_mismatch');
+    const isPaid = status !== 'awaiting_payment' && status !== 'expired' && status !== 'canceled' && !(status === 'on_hold' && hold === 'payment_mismatch');
     const paidMs = next(createdMs, 20 * SEC + Math.floor(rng() * 150 * SEC));
 
     // --- system and order number (a per-system counter inside the number keeps it unique) ---
@@ -1498,13 +1936,14 @@ export function syntheticOrders(n: number, now: Date, seed = 20240601): UnifiedO
     // Only dayuanren reports a partial success (state 3).
     const provider: TopupProvider = status === 'partially_delivered' && type === 'phone_topup' ? 'dayuanren' : pick(rng, PROVIDERS);
     const submittedMs = next(paidMs, 5 * SEC + Math.floor(rng() * 20 * SEC));
-    const upNo = provider === 'dayuanren' ? `DY${stamp14(submittedMs)}9${pad(k, 9)}`
-      : provider === 'juhe' ? `J${stamp12(submittedMs)}9${pad(k, 9)}`
-        : `KY${stampDate(submittedMs)}9${pad(k, 11)}`;
+    const upNo =
+      provider === 'dayuanren'
+        ? `DY${stamp14(submittedMs)}9${pad(k, 9)}`
+        : provider === 'juhe'
+          ? `J${stamp12(submittedMs)}9${pad(k, 9)}`
+          : `KY${stampDate(submittedMs)}9${pad(k, 11)}`;
     const payDate = stampDate(paidMs);
-    const payNo = channel === 'wechat'
-      ? `420009${digits(rng, 4)}${payDate}${pad(k, 10)}`
-      : `${payDate}22009${pad(k, 15)}`;
+    const payNo = channel === 'wechat' ? `420009${digits(rng, 4)}${payDate}${pad(k, 10)}` : `${payDate}22009${pad(k, 15)}`;
 
     // --- timeline and delivery ---
     const events: Ev[] = [ev(createdMs, 'created', 'shop', '创建订单')];
@@ -1526,14 +1965,23 @@ export function syntheticOrders(n: number, now: Date, seed = 20240601): UnifiedO
     const failState = provider === 'juhe' ? '9' : '2';
     const trackingDelivery = (shippedMs: number, signed: boolean, lastText: string | undefined, lastMs: number, state: string | undefined): Delivery => {
       const carrier = sku.carrier ?? 'shunfeng';
-      const trackingNo = carrier === 'shunfeng' ? `SF${digits(rng, 13)}`
-        : carrier === 'yuantong' ? `YT${digits(rng, 13)}`
-          : carrier === 'zhongtong' ? `75${digits(rng, 12)}`
-            : carrier === 'jd' ? `JDVA${digits(rng, 11)}`
-              : `11${digits(rng, 11)}`;
+      const trackingNo =
+        carrier === 'shunfeng'
+          ? `SF${digits(rng, 13)}`
+          : carrier === 'yuantong'
+            ? `YT${digits(rng, 13)}`
+            : carrier === 'zhongtong'
+              ? `75${digits(rng, 12)}`
+              : carrier === 'jd'
+                ? `JDVA${digits(rng, 11)}`
+                : `11${digits(rng, 11)}`;
       const d: Delivery = {
-        kind: 'tracking_number', carrierCode: carrier, carrierName: CARRIER_NAMES[carrier], trackingNo,
-        signed, shippedAt: shanghaiIso(shippedMs),
+        kind: 'tracking_number',
+        carrierCode: carrier,
+        carrierName: CARRIER_NAMES[carrier],
+        trackingNo,
+        signed,
+        shippedAt: shanghaiIso(shippedMs),
       };
       if (state !== undefined) d.carrierState = state;
       if (lastText !== undefined) d.lastEvent = { at: shanghaiIso(lastMs), text: lastText };

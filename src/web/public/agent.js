@@ -45,13 +45,18 @@
       timeZone = info.timeZone || timeZone;
       $('me').textContent = me.displayName;
       $('outcome').replaceChildren(...info.outcomes.map((o) => Object.assign(el('option', '', o.label), { value: o.id })));
-      $('quick').replaceChildren(...info.quickReplies.map((q) => {
-        const b = el('button', '', q);
-        b.type = 'button';
-        b.title = q;
-        b.onclick = () => { $('reply').value = q; $('reply').focus(); };
-        return b;
-      }));
+      $('quick').replaceChildren(
+        ...info.quickReplies.map((q) => {
+          const b = el('button', '', q);
+          b.type = 'button';
+          b.title = q;
+          b.onclick = () => {
+            $('reply').value = q;
+            $('reply').focus();
+          };
+          return b;
+        }),
+      );
       $('login').hidden = true;
       $('desk').hidden = false;
       connect();
@@ -75,7 +80,9 @@
     };
     // Presence comes from the socket itself (a queue fetched before it opened would say 0).
     ws.onopen = () => refresh();
-    ws.onclose = () => { if (!$('desk').hidden) setTimeout(connect, 2000); };
+    ws.onclose = () => {
+      if (!$('desk').hidden) setTimeout(connect, 2000);
+    };
   }
 
   async function refresh() {
@@ -88,26 +95,33 @@
     renderList('list-mine', q.mine, 'handoff');
     renderList('list-others', q.others, 'handoff');
     renderList('list-tickets', t.tickets, 'ticket');
-    $('transfer-to').replaceChildren(...agents.filter((x) => x.id !== me.id).map((x) => Object.assign(el('option', '', `${x.displayName}${x.online ? '（在线）' : ''}`), { value: x.id })));
+    $('transfer-to').replaceChildren(
+      ...agents.filter((x) => x.id !== me.id).map((x) => Object.assign(el('option', '', `${x.displayName}${x.online ? '（在线）' : ''}`), { value: x.id })),
+    );
     if (current?.kind === 'handoff') await openHandoff(current.id, true);
   }
 
   function renderList(id, items, kind) {
-    $(id).replaceChildren(...items.map((h) => {
-      const li = el('li', current?.id === h.id ? 'active' : '');
-      li.dataset.id = h.id;
-      const l1 = el('div', 'line1');
-      if (kind === 'handoff') {
-        l1.append(el('span', '', h.orderNo || '（无订单号）'), el('span', h.priority >= 3 ? 'prio' : 'muted small', h.priority >= 3 ? '加急' : CHANNEL[h.channelId] || h.channelId));
-        li.append(l1, el('div', 'muted small', `${h.reason}${h.cause ? ` · ${h.cause}` : ''} · 等了 ${waited(h.waitingSec)}${h.agentName ? ` · ${h.agentName}` : ''}`));
-        li.onclick = () => openHandoff(h.id);
-      } else {
-        l1.append(el('span', '', h.id), el('span', 'muted small', `${time(h.dueAt)} 前`));
-        li.append(l1, el('div', 'muted small', h.symptom.slice(0, 40)));
-        li.onclick = () => openTicket(h);
-      }
-      return li;
-    }));
+    $(id).replaceChildren(
+      ...items.map((h) => {
+        const li = el('li', current?.id === h.id ? 'active' : '');
+        li.dataset.id = h.id;
+        const l1 = el('div', 'line1');
+        if (kind === 'handoff') {
+          l1.append(
+            el('span', '', h.orderNo || '（无订单号）'),
+            el('span', h.priority >= 3 ? 'prio' : 'muted small', h.priority >= 3 ? '加急' : CHANNEL[h.channelId] || h.channelId),
+          );
+          li.append(l1, el('div', 'muted small', `${h.reason}${h.cause ? ` · ${h.cause}` : ''} · 等了 ${waited(h.waitingSec)}${h.agentName ? ` · ${h.agentName}` : ''}`));
+          li.onclick = () => openHandoff(h.id);
+        } else {
+          l1.append(el('span', '', h.id), el('span', 'muted small', `${time(h.dueAt)} 前`));
+          li.append(l1, el('div', 'muted small', h.symptom.slice(0, 40)));
+          li.onclick = () => openTicket(h);
+        }
+        return li;
+      }),
+    );
   }
 
   function addLine(l) {
@@ -156,10 +170,18 @@
     $('timeline').replaceChildren();
     // Transcript and notes in time order.
     const items = [...d.transcript.map((l) => ({ at: l.at, line: l })), ...d.notes.map((m) => ({ at: m.at, msg: m }))].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-    for (const it of items) (it.line ? addLine(it.line) : addMessage(it.msg));
+    for (const it of items) it.line ? addLine(it.line) : addMessage(it.msg);
     if (keepScroll) $('timeline').scrollTop = scroll;
     const c = d.context || {};
-    const facts = [['订单号', c.orderNo], ['付款时间', c.paymentTime && time(c.paymentTime)], ['商品类型', c.productLabel], ['诊断', c.causeLabel], ['阶段', c.stepLabel], ['工单', c.ticketId], ['买家', c.buyer?.id]];
+    const facts = [
+      ['订单号', c.orderNo],
+      ['付款时间', c.paymentTime && time(c.paymentTime)],
+      ['商品类型', c.productLabel],
+      ['诊断', c.causeLabel],
+      ['阶段', c.stepLabel],
+      ['工单', c.ticketId],
+      ['买家', c.buyer?.id],
+    ];
     if (c.order) facts.push(['订单状态', c.statusLabel || c.order.status], ['商品', c.order.title], ['金额', c.order.amount && `¥${c.order.amount}`]);
     if (c.timeline) facts.push(['进度', c.timeline]);
     $('facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
@@ -168,23 +190,30 @@
     const assist = c.assist;
     $('assist').hidden = !assist;
     $('assist-summary').replaceChildren(...(assist?.summary || []).map((line) => el('li', '', line)));
-    $('assist-replies').replaceChildren(...(assist?.suggestions || []).map((q) => {
-      const b = el('button', '', q);
-      b.type = 'button';
-      b.title = q;
-      b.disabled = !mine;
-      b.onclick = () => { $('reply').value = q; $('reply').focus(); };
-      return b;
-    }));
-    $('files').replaceChildren(...d.attachments.map((f) => {
-      const li = el('li');
-      const a = el('a', '', f.name);
-      a.href = f.url;
-      a.target = '_blank';
-      a.rel = 'noopener';
-      li.append(a);
-      return li;
-    }));
+    $('assist-replies').replaceChildren(
+      ...(assist?.suggestions || []).map((q) => {
+        const b = el('button', '', q);
+        b.type = 'button';
+        b.title = q;
+        b.disabled = !mine;
+        b.onclick = () => {
+          $('reply').value = q;
+          $('reply').focus();
+        };
+        return b;
+      }),
+    );
+    $('files').replaceChildren(
+      ...d.attachments.map((f) => {
+        const li = el('li');
+        const a = el('a', '', f.name);
+        a.href = f.url;
+        a.target = '_blank';
+        a.rel = 'noopener';
+        li.append(a);
+        return li;
+      }),
+    );
     if (c.orderNo && !$('lookup-no').value) $('lookup-no').value = c.orderNo;
     for (const li of document.querySelectorAll('.queue li')) li.classList.toggle('active', li.dataset.id === id);
   }
@@ -195,7 +224,15 @@
     $('view').hidden = true;
     $('ticket-view').hidden = false;
     $('ticket-title').textContent = `工单 ${t.id}`;
-    const facts = [['订单号', t.orderNo], ['付款时间', t.paymentTime && time(t.paymentTime)], ['诊断', t.causeLabel], ['问题', t.symptom], ['渠道', CHANNEL[t.channelId] || t.channelId], ['回复期限', time(t.dueAt)], ['能否送达', t.reachable ? '能' : '不能（请另行联系）']];
+    const facts = [
+      ['订单号', t.orderNo],
+      ['付款时间', t.paymentTime && time(t.paymentTime)],
+      ['诊断', t.causeLabel],
+      ['问题', t.symptom],
+      ['渠道', CHANNEL[t.channelId] || t.channelId],
+      ['回复期限', time(t.dueAt)],
+      ['能否送达', t.reachable ? '能' : '不能（请另行联系）'],
+    ];
     $('ticket-facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
     for (const li of document.querySelectorAll('.queue li')) li.classList.toggle('active', li.dataset.id === t.id);
   }
@@ -213,9 +250,16 @@
       $('login-error').textContent = err.message === 'wrong user name or password' ? '账号或密码不对' : err.message;
     }
   };
-  $('logout').onclick = async () => { await api('/logout', { method: 'POST' }).catch(() => {}); showLogin(); };
+  $('logout').onclick = async () => {
+    await api('/logout', { method: 'POST' }).catch(() => {});
+    showLogin();
+  };
   $('claim').onclick = async () => {
-    try { await api(`/handoffs/${current.id}/claim`, { method: 'POST' }); } catch (err) { alert(err.message === 'already taken' ? '已被其他客服接入' : err.message); }
+    try {
+      await api(`/handoffs/${current.id}/claim`, { method: 'POST' });
+    } catch (err) {
+      alert(err.message === 'already taken' ? '已被其他客服接入' : err.message);
+    }
     await refresh();
   };
   $('transfer').onclick = async () => {
@@ -233,9 +277,17 @@
     await api(`/handoffs/${current.id}/${asNote ? 'notes' : 'messages'}`, { method: 'POST', body: { text } });
     $('reply').value = '';
   };
-  $('reply-form').onsubmit = (e) => { e.preventDefault(); send(false); };
+  $('reply-form').onsubmit = (e) => {
+    e.preventDefault();
+    send(false);
+  };
   $('note').onclick = () => send(true);
-  $('reply').onkeydown = (e) => { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(false); } };
+  $('reply').onkeydown = (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      send(false);
+    }
+  };
   $('ticket-form').onsubmit = async (e) => {
     e.preventDefault();
     const text = $('ticket-answer').value.trim();
@@ -271,7 +323,9 @@
             if (!stillHere()) return;
             const items = v.delivery.items || [];
             out.append(el('pre', '', items.map((i) => i.plaintext || i.masked).join('\n') || JSON.stringify(v.delivery)));
-          } catch (err) { out.append(el('div', 'error', err.message)); }
+          } catch (err) {
+            out.append(el('div', 'error', err.message));
+          }
         };
         out.append(b);
       }

@@ -3,18 +3,24 @@
 // refreshed before reuse; Web Chat then replays the conversation from the server.
 (() => {
   // The widget brings its own corner panel, so a shop page only adds the two script tags.
-  document.body.insertAdjacentHTML('beforeend', `
+  document.body.insertAdjacentHTML(
+    'beforeend',
+    `
     <button id="chat-toggle" class="chat-toggle" aria-controls="chat-panel" aria-expanded="true">订单助手</button>
     <section id="chat-panel" class="chat-panel" aria-label="订单助手">
       <div class="chat-head"><span>订单助手</span><button id="chat-close" aria-label="收起">—</button></div>
       <div id="webchat" class="webchat" role="main"></div>
       <div id="chat-error" class="chat-error" hidden>连接订单助手失败，请刷新页面重试。</div>
-    </section>`);
+    </section>`,
+  );
   const KEY = 'orderAssistant.conversation';
   const domain = location.origin + '/v3/directline';
   const panel = document.getElementById('chat-panel');
   const toggle = document.getElementById('chat-toggle');
-  const setOpen = (open) => { panel.hidden = !open; toggle.setAttribute('aria-expanded', String(open)); };
+  const setOpen = (open) => {
+    panel.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+  };
   toggle.onclick = () => setOpen(panel.hidden);
   document.getElementById('chat-close').onclick = () => setOpen(false);
 
@@ -32,32 +38,39 @@
       try {
         const refreshed = await postJson(domain + '/tokens/refresh', saved.token);
         return { ...saved, token: refreshed.token, resumed: true };
-      } catch { /* expired: start a new conversation */ }
+      } catch {
+        /* expired: start a new conversation */
+      }
     }
     const fresh = await postJson(tokenUrl);
     return { token: fresh.token, conversationId: fresh.conversationId, tokenUrl, resumed: false };
   }
 
-  session().then((s) => {
-    sessionStorage.setItem(KEY, JSON.stringify({ token: s.token, conversationId: s.conversationId, tokenUrl: s.tokenUrl }));
-    const directLine = window.WebChat.createDirectLine(
-      s.resumed ? { token: s.token, domain, conversationId: s.conversationId, watermark: '0' } : { token: s.token, domain },
-    );
-    window.WebChat.renderWebChat({
-      directLine,
-      locale: 'zh-CN',
-      styleOptions: {
-        accent: '#d4380d',
-        botAvatarInitials: '助',
-        uploadAccept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf',
-        uploadMultiple: true,
-        sendAttachmentOn: 'attach', // a picked screenshot goes at once, no second tap on send
-        bubbleBorderRadius: 10,
-        bubbleFromUserBackground: '#ffe7d6',
-        bubbleFromUserBorderRadius: 10,
-        suggestedActionLayout: 'flow',
-        sendBoxTextWrap: true,
-      },
-    }, document.getElementById('webchat'));
-  }).catch(() => { document.getElementById('chat-error').hidden = false; });
+  session()
+    .then((s) => {
+      sessionStorage.setItem(KEY, JSON.stringify({ token: s.token, conversationId: s.conversationId, tokenUrl: s.tokenUrl }));
+      const directLine = window.WebChat.createDirectLine(s.resumed ? { token: s.token, domain, conversationId: s.conversationId, watermark: '0' } : { token: s.token, domain });
+      window.WebChat.renderWebChat(
+        {
+          directLine,
+          locale: 'zh-CN',
+          styleOptions: {
+            accent: '#d4380d',
+            botAvatarInitials: '助',
+            uploadAccept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf',
+            uploadMultiple: true,
+            sendAttachmentOn: 'attach', // a picked screenshot goes at once, no second tap on send
+            bubbleBorderRadius: 10,
+            bubbleFromUserBackground: '#ffe7d6',
+            bubbleFromUserBorderRadius: 10,
+            suggestedActionLayout: 'flow',
+            sendBoxTextWrap: true,
+          },
+        },
+        document.getElementById('webchat'),
+      );
+    })
+    .catch(() => {
+      document.getElementById('chat-error').hidden = false;
+    });
 })();

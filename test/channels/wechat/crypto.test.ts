@@ -256,7 +256,11 @@ describe('MessageCrypto negative cases', () => {
       `${enc.slice(0, 8)}====${enc.slice(12)}`, // '=' in the middle
       `${enc}\n`,
     ];
-    for (const b of bad) expect(cryptoErrorCode(() => mc.decrypt(b)), JSON.stringify(b.slice(-12))).toBe('decrypt');
+    for (const b of bad)
+      expect(
+        cryptoErrorCode(() => mc.decrypt(b)),
+        JSON.stringify(b.slice(-12)),
+      ).toBe('decrypt');
   });
 
   it('rejects pad bytes 0 and 33 and inconsistent padding', () => {
@@ -309,7 +313,9 @@ describe('MessageCrypto negative cases', () => {
 });
 
 describe('interoperability with @wecom/crypto', () => {
-  const fiveKb = Array.from({ length: 400 }, (_, i) => `行${i} line ✓\n`).join('').slice(0, 5000);
+  const fiveKb = Array.from({ length: 400 }, (_, i) => `行${i} line ✓\n`)
+    .join('')
+    .slice(0, 5000);
   const messages = ['hello', '中文消息：你好，世界！', '😀🎉 emoji 👍🏽 mixed 文本', '', fiveKb, V.wecom_wechatpy.encryptReply.msg as string];
   const configs = [V.wecom_wechatpy, V.wecom_official].map((v) => ({ v, mc: new MessageCrypto({ token: v.token, encodingAESKey: v.encodingAESKey, receiveId: v.receiveId }) }));
 
@@ -352,7 +358,11 @@ describe('interoperability with @wecom/crypto', () => {
 
   it('sha1Signature agrees with a direct SHA-1 of the sorted parts', () => {
     const parts = ['token', '1700000000', 'nonce', randomBytes(24).toString('base64')];
-    expect(sha1Signature(...parts)).toBe(createHash('sha1').update([...parts].sort().join('')).digest('hex'));
+    expect(sha1Signature(...parts)).toBe(
+      createHash('sha1')
+        .update([...parts].sort().join(''))
+        .digest('hex'),
+    );
   });
 });
 
@@ -425,7 +435,11 @@ describe('parseWeChatXml', () => {
       '<xml><A>1</A></xml><other/>',
       '<xml>just text</xml>',
     ];
-    for (const b of bad) expect(xmlErrorKind(() => parseWeChatXml(b)), b).toBe('malformed');
+    for (const b of bad)
+      expect(
+        xmlErrorKind(() => parseWeChatXml(b)),
+        b,
+      ).toBe('malformed');
   });
 
   it('is not vulnerable to prototype pollution', () => {
@@ -445,9 +459,14 @@ describe('parseWeChatXml', () => {
 
 describe('buildXml', () => {
   it('writes numbers bare and strings in CDATA', () => {
-    expect(buildXml([['ToUserName', 'oUser'], ['CreateTime', 123], ['MsgType', 'text'], ['Content', '你好']])).toBe(
-      '<xml><ToUserName><![CDATA[oUser]]></ToUserName><CreateTime>123</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content></xml>',
-    );
+    expect(
+      buildXml([
+        ['ToUserName', 'oUser'],
+        ['CreateTime', 123],
+        ['MsgType', 'text'],
+        ['Content', '你好'],
+      ]),
+    ).toBe('<xml><ToUserName><![CDATA[oUser]]></ToUserName><CreateTime>123</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content></xml>');
   });
 
   it('splits "]]>" across CDATA sections', () => {

@@ -42,7 +42,8 @@ export async function fakeWeChatApi() {
     res.json({ access_token: token, expires_in: state.expiresIn });
   };
   web.get('/cgi-bin/token', (req, res) => {
-    if (req.query.grant_type !== 'client_credential' || req.query.appid !== 'wx0123456789abcdef' || req.query.secret !== 'oa-secret') return void res.json({ errcode: 40013, errmsg: 'invalid appid' });
+    if (req.query.grant_type !== 'client_credential' || req.query.appid !== 'wx0123456789abcdef' || req.query.secret !== 'oa-secret')
+      return void res.json({ errcode: 40013, errmsg: 'invalid appid' });
     issue(res);
   });
   web.get('/cgi-bin/gettoken', (req, res) => {
@@ -75,7 +76,10 @@ export async function fakeWeChatApi() {
   };
 }
 
-const sha1 = (...parts: string[]) => createHash('sha1').update([...parts].sort().join('')).digest('hex');
+const sha1 = (...parts: string[]) =>
+  createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 let nonceSeq = 1000;
 
 export interface Account {

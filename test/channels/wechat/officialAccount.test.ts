@@ -33,8 +33,13 @@ async function start(opts: { file?: string; env?: Record<string, string>; log?: 
     file: opts.file ?? path.join(dir, `oa-${n++}.sqlite`),
     orders: [paid],
     env: {
-      WECHAT_OA_TOKEN: OA.token, WECHAT_OA_APPID: OA.id, WECHAT_OA_APPSECRET: 'oa-secret', WECHAT_OA_AES_KEY: OA.aesKey!,
-      WECHAT_OA_API_BASE: fake.base, WECHAT_REPLY_DEADLINE_MS: String(DEADLINE), ...opts.env,
+      WECHAT_OA_TOKEN: OA.token,
+      WECHAT_OA_APPID: OA.id,
+      WECHAT_OA_APPSECRET: 'oa-secret',
+      WECHAT_OA_AES_KEY: OA.aesKey!,
+      WECHAT_OA_API_BASE: fake.base,
+      WECHAT_REPLY_DEADLINE_MS: String(DEADLINE),
+      ...opts.env,
     },
   });
   const server = createServerWithChannels(app);
@@ -61,7 +66,8 @@ const send = async (base: string, p: { query: string; body: string }, route = '/
   const r = await fetch(`${base}${route}?${p.query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: p.body });
   return { status: r.status, body: await r.text(), ms: performance.now() - t0 };
 };
-const transcriptIn = (app: App, conversationId: string) => app.services.transcript.recent({ channelId: conversationId.slice(0, conversationId.indexOf(':')), conversationId }, 500).filter((l) => l.direction === 'in').length;
+const transcriptIn = (app: App, conversationId: string) =>
+  app.services.transcript.recent({ channelId: conversationId.slice(0, conversationId.indexOf(':')), conversationId }, 500).filter((l) => l.direction === 'in').length;
 let msgId = 6054768590064713728n;
 const nextMsgId = () => String(msgId++);
 
@@ -160,10 +166,12 @@ describe('Official Account: the 5-second rule', () => {
       const id = nextMsgId();
       const xml = textXml('o-retry', 'K7QX9ZP2M4RT8WNA', id);
       // WeChat re-sends the same message (same MsgId) when it thinks the first try got no answer.
-      const deliveries = await Promise.all([0, 150, 700, 1500].map(async (delay) => {
-        await new Promise((res) => setTimeout(res, delay));
-        return send(r.base, push(OA, xml, 'plain'));
-      }));
+      const deliveries = await Promise.all(
+        [0, 150, 700, 1500].map(async (delay) => {
+          await new Promise((res) => setTimeout(res, delay));
+          return send(r.base, push(OA, xml, 'plain'));
+        }),
+      );
       await new Promise((res) => setTimeout(res, 1500));
       const passive = deliveries.filter((d) => d.body !== 'success');
       const viaApi = fake.state.sent.filter((s) => s.touser === 'o-retry');
@@ -250,7 +258,13 @@ describe('Official Account: the customer-service API', () => {
     const r = await start();
     try {
       const ch = r.server.wechat.oa!;
-      const ref = { channelId: 'wechat', conversation: { id: 'wechat:o-token' } as never, user: { id: 'o-token', name: 'o-token' }, bot: { id: 'gh_0123456789ab', name: 'gh' }, serviceUrl: 'wechat://' };
+      const ref = {
+        channelId: 'wechat',
+        conversation: { id: 'wechat:o-token' } as never,
+        user: { id: 'o-token', name: 'o-token' },
+        bot: { id: 'gh_0123456789ab', name: 'gh' },
+        serviceUrl: 'wechat://',
+      };
       // The user wrote recently: the window is open.
       await send(r.base, push(OA, textXml('o-token', '你好', nextMsgId()), 'plain'));
       await ch.adapter.continueConversation(ref, async (ctx) => void (await ctx.sendActivity('第一条主动消息')));
@@ -270,8 +284,14 @@ describe('Official Account: the customer-service API', () => {
     const r = await start({ env: { WECHAT_OA_CS_QUOTA: '1' } });
     try {
       const ch = r.server.wechat.oa!;
-      const ref = (user: string) => ({ channelId: 'wechat', conversation: { id: `wechat:${user}` } as never, user: { id: user, name: user }, bot: { id: 'gh', name: 'gh' }, serviceUrl: 'wechat://' });
-      const symptoms = () => (r.app.db.prepare('SELECT symptom FROM tickets').pluck().all() as string[]);
+      const ref = (user: string) => ({
+        channelId: 'wechat',
+        conversation: { id: `wechat:${user}` } as never,
+        user: { id: user, name: user },
+        bot: { id: 'gh', name: 'gh' },
+        serviceUrl: 'wechat://',
+      });
+      const symptoms = () => r.app.db.prepare('SELECT symptom FROM tickets').pluck().all() as string[];
       // Never wrote to us: no window.
       await ch.adapter.continueConversation(ref('o-stranger'), async (ctx) => void (await ctx.sendActivity('您的订单已发货')));
       await until(() => symptoms().some((s) => s.includes('window_closed')));
@@ -293,7 +313,7 @@ describe('Official Account: the customer-service API', () => {
 });
 
 describe('Official Account: live agents', () => {
-  it('an agent\'s reply reaches a WeChat buyer through the customer-service API; the bot keeps quiet meanwhile', async () => {
+  it("an agent's reply reaches a WeChat buyer through the customer-service API; the bot keeps quiet meanwhile", async () => {
     const r = await start();
     try {
       r.app.services.presence.online = () => 1;
@@ -334,7 +354,11 @@ describe('Official Account: bad input changes nothing', () => {
     // Signed correctly, but not encrypted with our key.
     const other: Account = { ...OA, aesKey: 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210abcdefg' };
     expect((await send(run.base, push(other, textXml('o-bad', 'hi', nextMsgId()), 'safe'))).status).toBe(403);
-    const xxe = push(OA, `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[o-bad]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>&x;</Content><MsgId>1</MsgId></xml>`, 'plain');
+    const xxe = push(
+      OA,
+      `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[o-bad]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>&x;</Content><MsgId>1</MsgId></xml>`,
+      'plain',
+    );
     const x = await send(run.base, xxe);
     expect(x.status).toBe(400);
     expect(x.body).toMatch(/DOCTYPE/);

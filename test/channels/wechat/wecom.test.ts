@@ -21,7 +21,16 @@ async function start(env: Record<string, string> = {}) {
   const app = makeApp({
     file: path.join(dir, `wecom-${n++}.sqlite`),
     orders: [paid],
-    env: { WECOM_CORP_ID: CORP.id, WECOM_AGENT_ID: '1000002', WECOM_SECRET: 'wecom-secret', WECOM_TOKEN: CORP.token, WECOM_AES_KEY: CORP.aesKey!, WECOM_API_BASE: fake.base, WECHAT_REPLY_DEADLINE_MS: '400', ...env },
+    env: {
+      WECOM_CORP_ID: CORP.id,
+      WECOM_AGENT_ID: '1000002',
+      WECOM_SECRET: 'wecom-secret',
+      WECOM_TOKEN: CORP.token,
+      WECOM_AES_KEY: CORP.aesKey!,
+      WECOM_API_BASE: fake.base,
+      WECHAT_REPLY_DEADLINE_MS: '400',
+      ...env,
+    },
   });
   const s = createServerWithChannels(app);
   const base = await serve(s.server);
