@@ -3,7 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { demoExamples } from './orders/demo/examples.js';
 import { guardProcess } from './processGuards.js';
-import { createServer } from './server.js';
+import { createServerWithChannels } from './server.js';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -18,7 +18,8 @@ try {
 }
 const app = createApp({ config });
 guardProcess(app.logger);
-const server = createServer(app);
+const served = createServerWithChannels(app);
+const { server } = served;
 server.listen(config.port, config.host, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -32,8 +33,15 @@ server.listen(config.port, config.host, () => {
   );
   void demoExamples(app.orders, app.clock.now(), config.policy).then((examples) => app.logger.info({ examples }, 'demo order numbers to try, by diagnosed cause'));
 });
+let stopping = false;
 const stop = () => {
-  server.close(() => {
+  if (stopping) return;
+  stopping = true;
+  app.logger.info('shutting down: finishing in-flight turns');
+  // In-flight requests finish; whatever is still open after 10 s is cut.
+  const force = setTimeout(() => server.closeAllConnections(), 10_000);
+  force.unref();
+  served.drain(() => {
     void app.close().then(() => process.exit(0));
   });
 };

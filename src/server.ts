@@ -10,6 +10,8 @@ import { demoRouter } from './web/demo.js';
 import { chatRouter } from './channels/http/chatApi.js';
 import { type WeChat, createWeChat } from './channels/wechat/index.js';
 import { type AgentConsole, createAgentConsole } from './handoff/console.js';
+import { MIGRATIONS } from './storage/migrations.js';
+import { schemaVersion } from './storage/db.js';
 
 // The package exports only its entry (lib/index.js); the UMD bundle sits in dist/ beside it.
 const WEBCHAT_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).resolve('botframework-webchat')), '..', 'dist', 'webchat.js');
@@ -23,14 +25,47 @@ export function createServer(app: App): http.Server {
 }
 
 /** The server and the channels it serves (for proactive messages and tests). */
-export function createServerWithChannels(app: App): { server: http.Server; directLine: DirectLine; wechat: WeChat; agentConsole: AgentConsole } {
+export interface Served {
+  server: http.Server;
+  directLine: DirectLine;
+  wechat: WeChat;
+  agentConsole: AgentConsole;
+  /**
+   * Graceful shutdown: /readyz turns 503 (the balancer stops sending), no new connections, idle
+   * keep-alive connections closed, streams and consoles told to reconnect (elsewhere), in-flight
+   * requests finished; then `done`.
+   */
+  drain(done?: () => void): void;
+}
+
+export function createServerWithChannels(app: App): Served {
+  const draining = { value: false };
   const web = express();
   web.disable('x-powered-by');
   web.set('etag', false); // API answers are never cached; hashing every body costs time
   web.set('trust proxy', app.config.trustProxy);
   const directLine = createDirectLine(app);
+  // Liveness: the process answers (no database call, so a slow database does not get it restarted).
   web.get('/healthz', (_req, res) => {
-    res.json({ ok: true, orders: app.orders.count(), articles: app.services.knowledge.size });
+    res.json({ ok: true, articles: app.services.knowledge.size });
+  });
+  // Readiness: the database answers and its schema is the one this code migrates to; a load balancer
+  // sends traffic only while this is 200 (503 while the instance drains on shutdown, too).
+  web.get('/readyz', (_req, res) => {
+    const expected = MIGRATIONS.at(-1)?.version ?? 0;
+    if (draining.value) {
+      res.status(503).json({ ready: false, reason: 'shutting down' });
+      return;
+    }
+    let schema: number;
+    try {
+      schema = schemaVersion(app.db);
+    } catch {
+      res.status(503).json({ ready: false, reason: 'database unreachable' });
+      return;
+    }
+    if (schema !== expected) res.status(503).json({ ready: false, reason: 'migrations not current', schema, expected });
+    else res.json({ ready: true, schema });
   });
   web.use(chatRouter(app));
   web.use(directLine.router);
@@ -78,5 +113,12 @@ export function createServerWithChannels(app: App): { server: http.Server; direc
   });
   // Agent messages stored before a crash and never delivered go out now, once.
   void app.relay.recover().then((n) => n && app.logger.info({ delivered: n }, 'agent messages delivered after a restart'));
-  return { server, directLine, wechat, agentConsole };
+  const drain = (done?: () => void) => {
+    draining.value = true;
+    server.close(() => done?.());
+    server.closeIdleConnections();
+    directLine.closeStreams();
+    agentConsole.close();
+  };
+  return { server, directLine, wechat, agentConsole, drain };
 }

@@ -72,6 +72,8 @@ export interface DirectLine {
   /** What POST /tokens/generate does for the shop backend: a token for a new conversation of this buyer. */
   mintForBuyer(buyer: { id: string; contact?: string }): { conversationId: string; token: string; expires_in: number };
   router: express.Router;
+  /** Closes every stream with 1012 (service restart): clients reconnect, to another instance if this one drains. */
+  closeStreams(): void;
   /** Takes a WebSocket upgrade for a Direct Line stream; false when the path is not ours. */
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
@@ -395,7 +397,10 @@ export function createDirectLine(app: App): DirectLine {
 
   const mintForBuyer = (buyer: { id: string; contact?: string }) => grant(newConversation(buyer.id, buyer));
 
-  return { adapter, store, tokens, router, upgrade, mintForBuyer };
+  const closeStreams = () => {
+    for (const ws of sockets.values()) ws.close(1012, 'restarting');
+  };
+  return { adapter, store, tokens, router, upgrade, mintForBuyer, closeStreams };
 }
 
 type Form = { activity?: string; files: Array<{ name?: string; data: Buffer }>; rejected: number } | { status: number; error: string };
