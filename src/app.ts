@@ -77,7 +77,7 @@ export function createApp(opts: AppOptions): App {
     orders.upsert(demoOrders(clock.now()));
     logger.info({ orders: orders.count() }, 'demo shop seeded');
   }
-  const knowledge = new KnowledgeBase(db);
+  const knowledge = new KnowledgeBase();
   knowledge.index(opts.knowledgeDir ?? path.join(PROJECT_ROOT, 'knowledge'));
 
   const llm = config.llm ? new LlmClient({ ...config.llm, timeZone: config.timeZone }, logger, () => clock.now().getTime()) : undefined;

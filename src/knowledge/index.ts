@@ -1,13 +1,12 @@
 /**
- * Retrieval over knowledge/*.md with SQLite FTS5 (trigram tokenizer). Chinese has no spaces, so a
- * query's trigrams rank articles through FTS5, and character bigrams (most Chinese words are two
- * characters) measure coverage; an article must match in its title or keywords and cover half the
+ * Retrieval over knowledge/*.md, in memory (static files: each instance builds its own at start).
+ * Chinese has no spaces, so a query's trigrams rank articles (BM25 per field), and character
+ * bigrams (most Chinese words are two characters) measure coverage; an article must match in its title or keywords and cover half the
  * question, which keeps weak matches out ("I don't know" beats a wrong answer).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import matter from 'gray-matter';
-import type { Db } from '../storage/db.js';
 
 export interface Article {
   id: string;
@@ -57,26 +56,51 @@ function ngrams(s: string, n: number): string[] {
 export class KnowledgeBase {
   private readonly byId = new Map<string, Article>();
 
-  constructor(private readonly db: Db) {}
-
-  /** Replaces the index with the articles in `dir`. */
+  /** Replaces the index with the articles in `dir` (static files: each instance builds its own, in memory). */
   index(dir: string): number {
     const articles = loadArticles(dir);
-    this.db
-      .transaction(() => {
-        this.db.exec('DELETE FROM knowledge_articles; DELETE FROM knowledge_fts;');
-        const a = this.db.prepare('INSERT INTO knowledge_articles (id, title, keywords, causes, body, file) VALUES (?, ?, ?, ?, ?, ?)');
-        const f = this.db.prepare('INSERT INTO knowledge_fts (id, title, keywords, body) VALUES (?, ?, ?, ?)');
-        for (const art of articles) {
-          a.run(art.id, art.title, JSON.stringify(art.keywords), JSON.stringify(art.causes), art.body, art.file);
-          f.run(art.id, art.title, art.keywords.join(' '), art.body);
-        }
-      })
-      .immediate();
     this.byId.clear();
     this.dfCache.clear();
     for (const art of articles) this.byId.set(art.id, art);
+    this.fields = articles.map((a) => ({ id: a.id, cols: [a.title, a.keywords.join(' '), a.body].map((c) => c.toLowerCase()) }));
+    this.avgLen = [0, 1, 2].map((i) => this.fields.reduce((n, f) => n + [...f.cols[i]!].length, 0) / Math.max(1, this.fields.length));
     return articles.length;
+  }
+
+  private fields: Array<{ id: string; cols: string[] }> = [];
+  private avgLen: number[] = [1, 1, 1];
+
+  /**
+   * Articles that share phrases (trigrams) with the question, best first: BM25 per field (title,
+   * keywords, body weighted 5, 3, 1), a trigram counting wherever it occurs as a substring.
+   */
+  private trigramRank(grams: string[]): string[] {
+    const weights = [5, 3, 1];
+    const k1 = 1.2;
+    const b = 0.75;
+    const n = this.fields.length;
+    const occurrences = (hay: string, needle: string) => {
+      let count = 0;
+      for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) count++;
+      return count;
+    };
+    const idf = new Map<string, number>();
+    for (const g of grams) {
+      const df = this.fields.filter((x) => x.cols.some((c) => c.includes(g))).length;
+      if (df > 0) idf.set(g, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
+    }
+    const scored: Array<{ id: string; score: number }> = [];
+    for (const f of this.fields) {
+      let score = 0;
+      for (const [g, w] of idf) {
+        f.cols.forEach((col, i) => {
+          const tf = occurrences(col, g);
+          if (tf > 0) score += weights[i]! * w * ((tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * [...col].length) / this.avgLen[i]!)));
+        });
+      }
+      if (score > 0) scored.push({ id: f.id, score });
+    }
+    return scored.sort((x, y) => y.score - x.score).map((x) => x.id);
   }
 
   private readonly dfCache = new Map<string, number>();
@@ -106,17 +130,10 @@ export class KnowledgeBase {
     const focused = query.replace(FILLER, ' ');
     const grams = ngrams(focused, 2);
     if (grams.length === 0) return [];
-    // FTS5 (trigram) ranks the articles that share longer phrases with the question.
+    // Trigrams rank the articles that share longer phrases with the question.
     const tri = ngrams(focused, 3);
     const ftsRank = new Map<string, number>();
-    if (tri.length > 0) {
-      const match = tri
-        .slice(0, 64)
-        .map((g) => `"${g.replace(/"/g, '""')}"`)
-        .join(' OR ');
-      const ids = this.db.prepare('SELECT id FROM knowledge_fts WHERE knowledge_fts MATCH ? ORDER BY bm25(knowledge_fts, 0, 5, 3, 1) LIMIT 8').pluck().all(match) as string[];
-      for (const [i, id] of ids.entries()) ftsRank.set(id, i);
-    }
+    if (tri.length > 0) for (const [i, id] of this.trigramRank(tri.slice(0, 64)).slice(0, 8).entries()) ftsRank.set(id, i);
     // Bigram overlap covers what trigrams miss (Chinese words are mostly two characters).
     const hits: Hit[] = [];
     for (const a of this.byId.values()) {

@@ -1,5 +1,5 @@
 /**
- * One SQLite file (WAL) holding bot state, the demo shop, tickets, handoffs and the knowledge index.
+ * One SQLite file (WAL) holding bot state, the demo shop, tickets and handoffs.
  * Migrations are versioned and applied in order inside a transaction each.
  *
  * Every transaction that writes is BEGIN IMMEDIATE (`db.transaction(fn).immediate`): it takes the

@@ -305,4 +305,10 @@ export const MIGRATIONS: Migration[] = [
     sql: `ALTER TABLE tickets ADD COLUMN told TEXT;
       ALTER TABLE handoff_requests ADD COLUMN rating_comment TEXT;`,
   },
+  {
+    version: 15,
+    name: 'the knowledge index lives in memory (static files; every instance builds its own)',
+    sql: `DROP TABLE IF EXISTS knowledge_fts;
+      DROP TABLE IF EXISTS knowledge_articles;`,
+  },
 ];

@@ -2,10 +2,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KnowledgeBase, loadArticles } from '../../src/knowledge/index.js';
 import { CAUSES } from '../../src/diagnosis/index.js';
-import { openDatabase } from '../../src/storage/db.js';
 
 const dir = path.resolve('knowledge');
-const kb = new KnowledgeBase(openDatabase(':memory:'));
+const kb = new KnowledgeBase();
 kb.index(dir);
 
 describe('knowledge base', () => {
