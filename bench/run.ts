@@ -12,7 +12,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import express from 'express';
-import { createApp } from '../src/app.js';
+import { type App, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createServer } from '../src/server.js';
 import { demoOrders, syntheticOrders } from '../src/orders/demo/seedOrders.js';
@@ -34,7 +34,7 @@ async function turns() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-'));
   const config = loadConfig({ DATABASE_FILE: path.join(dir, 'bench.sqlite'), LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000' });
   let synthetic = syntheticOrders(ORDERS, NOW, 42);
-  const app = createApp({ config, clock: fixedClock(NOW), orders: [...demoOrders(NOW), ...synthetic] });
+  const app = await createApp({ config, clock: fixedClock(NOW), orders: [...demoOrders(NOW), ...synthetic] });
   // Keep only the numbers: the shop lives in SQLite, as in the real server, not in the JS heap.
   const orderNos = synthetic.map((o) => o.orderNo);
   synthetic = [];
@@ -132,7 +132,7 @@ async function llmLayer() {
   const lines = (no: string) => ['我的卡密怎么还没到啊', `订单号${no}`, '为什么这么慢 我急用', '还是没到', '谢谢'];
   const measure = async (env: Record<string, string>) => {
     const config = loadConfig({ DATABASE_FILE: ':memory:', LOG_LEVEL: 'silent', LOOKUP_RATE_LIMIT: '1000000', LOOKUP_ADDRESS_RATE_LIMIT: '1000000', ...env });
-    const app = createApp({ config, clock: fixedClock(NOW), orders });
+    const app = await createApp({ config, clock: fixedClock(NOW), orders });
     const run = async (n: number, tag: string) => {
       const lat: number[] = [];
       for (let c = 0; c < n; c++) {
@@ -223,8 +223,8 @@ async function directLine() {
     LOOKUP_ADDRESS_RATE_LIMIT: '1000000',
     DIRECTLINE_RATE_PER_MIN: '1000000',
   });
-  const app = createApp({ config, clock: fixedClock(NOW) });
-  const server = createServer(app);
+  const app = await createApp({ config, clock: fixedClock(NOW) });
+  const server = await createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -292,19 +292,19 @@ async function wechat() {
     });
     return createApp({ config, clock: fixedClock(NOW) });
   };
-  const listen = async (app: ReturnType<typeof createApp>) => {
-    const server = createServer(app);
+  const listen = async (app: App) => {
+    const server = await createServer(app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
   };
-  const close = async (app: ReturnType<typeof createApp>, server: ReturnType<typeof createServer>) => {
+  const close = async (app: App, server: import('node:http').Server) => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
     await app.close();
   };
 
   // 1. Encrypted round trips: 32 users, each push a new MsgId, closed loops.
-  const app = start('rt.sqlite');
+  const app = await start('rt.sqlite');
   const { server, base } = await listen(app);
   const texts = ['付款了怎么查不到单号', 'K7QX9ZP2M4RT8WNA', '快递单号是多少', '谢谢'];
   let id = 7_000_000_000_000_000_000n;
@@ -323,7 +323,7 @@ async function wechat() {
   await close(app, server);
 
   // 2. The 5-second rule: every lookup takes 10 s; WeChat must still hear back within 5 s each time.
-  const slow = start('slow.sqlite');
+  const slow = await start('slow.sqlite');
   const real = slow.services.orders;
   slow.services.orders = new Proxy(real, {
     get: (t, p) => {
@@ -371,8 +371,8 @@ async function relay() {
     DIRECTLINE_RATE_PER_MIN: '1000000',
     AGENT_HOURS: '00:00-24:00',
   });
-  const app = createApp({ config });
-  const server = createServer(app);
+  const app = await createApp({ config });
+  const server = await createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const HANDOFFS = 50;
@@ -427,7 +427,7 @@ async function relay() {
     }),
   );
   for (const b of buyers) await b.say('转人工');
-  const open = app.services.handoffs.open();
+  const open = await app.services.handoffs.open();
   await Promise.all(open.map((h, k) => (owner.set(h.id, k % agents.length), agents[k % agents.length]!.call(`/handoffs/${h.id}/claim`))));
 
   // Closed loops (each buyer writes again as soon as the answer is in): the saturated figure.

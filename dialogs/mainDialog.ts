@@ -88,7 +88,7 @@ export class MainDialog {
     }
     // Someone already has the case: "还要等多久", "人呢" get the queue or the ticket, never a new offer.
     const ask = askOf(u);
-    const waitQuestion = (ask === 'when' && (!sess.current || withPeople(this.desk, ctx))) || (u.signals.wherePerson && (ask === undefined || ask === 'when'));
+    const waitQuestion = (ask === 'when' && (!sess.current || (await withPeople(this.desk, ctx)))) || (u.signals.wherePerson && (ask === undefined || ask === 'when'));
     if (waitQuestion && u.identifiers.length === 0 && (await answerWait(this.desk, ctx))) return;
     if (u.signals.wherePerson && u.identifiers.length === 0) {
       await dc.beginDialog(DIALOG.escalate, { reason: 'buyer_request' });
@@ -169,7 +169,7 @@ export class MainDialog {
           t.outcome.step = 'self_check';
           return;
         }
-        if (u.text && withPeople(this.desk, ctx)) await this.desk.send(ctx, say.unknownWhileWaiting());
+        if (u.text && (await withPeople(this.desk, ctx))) await this.desk.send(ctx, say.unknownWhileWaiting());
         else await this.desk.send(ctx, u.text ? say.unknown() : say.empty(), BUTTONS.menu);
       }
     }

@@ -63,14 +63,14 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     }
     const proof = { contact, email: contact, queryPassword: password };
     if (await this.desk.s.orders.verifyOwnership(state.orderNo, proof)) {
-      this.desk.s.verifyGuard.reset(state.orderNo, t.claimants);
+      await this.desk.s.verifyGuard.reset(state.orderNo, t.claimants);
       const sess = this.session(dc);
       sess.contact = contact;
       (await profile(dc.context)).verifiedContact = contact;
       if (!sess.verified.includes(state.orderNo)) sess.verified.push(state.orderNo);
       return this.reveal(dc, proof);
     }
-    const left = this.desk.s.verifyGuard.fail(state.orderNo, t.claimants, t.now);
+    const left = await this.desk.s.verifyGuard.fail(state.orderNo, t.claimants, t.now);
     if (left === 0) {
       await this.locked(dc, state.orderNo);
       return dc.endDialog();
@@ -83,7 +83,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
 
   private async locked(dc: DialogContext, orderNo: string): Promise<boolean> {
     const t = this.turn(dc);
-    const until = this.desk.s.verifyGuard.lockedUntil(orderNo, t.claimants, t.now);
+    const until = await this.desk.s.verifyGuard.lockedUntil(orderNo, t.claimants, t.now);
     if (!until) return false;
     await this.desk.send(dc.context, say.verifyLocked(until, this.desk.replyContext(t)), BUTTONS.agent);
     return true;

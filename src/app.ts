@@ -1,5 +1,5 @@
 /**
- * Composition root: configuration → database → order adapter → services → bot. Everything that
+ * Composition root: configuration → storage → order adapter → services → bot. Everything that
  * runs the bot (server, terminal, evaluation, tests, benchmarks) builds it here.
  */
 import path from 'node:path';
@@ -14,17 +14,15 @@ import type { BotServices } from './bot/types.js';
 import { InProcessAdapter } from './channels/inprocess.js';
 import type { Config } from './config.js';
 import { AgentStore } from './handoff/agents.js';
-import { HandoffService, TranscriptStore } from './handoff/index.js';
+import { HandoffService } from './handoff/index.js';
 import { Relay } from './handoff/relay.js';
 import { HandoffGate } from './bot/handoffGate.js';
 import { KnowledgeBase } from './knowledge/index.js';
 import { DemoOrderService, type DemoOrderRecord } from './orders/demo/demoOrderService.js';
 import { demoOrders } from './orders/demo/seedOrders.js';
-import { RateLimiter, VerifyGuard } from './orders/guards.js';
+import { VerifyGuard } from './orders/guards.js';
 import { AttachmentStore } from './storage/attachments.js';
-import { startCheckpointer } from './storage/checkpointer.js';
-import { type Db, openDatabase } from './storage/db.js';
-import { SqliteStorage } from './storage/sqliteStorage.js';
+import { type Store, openStore } from './storage/index.js';
 import { UnitOfWork } from './storage/unitOfWork.js';
 import { say } from './replies/index.js';
 import { intentModel } from './understanding/learned.js';
@@ -41,13 +39,16 @@ export interface AppOptions {
   /** Orders to load instead of the demo seed (evaluation, tests). */
   orders?: DemoOrderRecord[];
   knowledgeDir?: string;
+  /** This instance's name among several (default: the process's); tests run several in one process. */
+  instance?: string;
   /** Where log lines go (default stdout); tests read them to prove secrets never appear. */
   logDestination?: pino.DestinationStream;
 }
 
 export interface App {
   config: Config;
-  db: Db;
+  /** Where everything is kept, and what instances share (storage/index.ts). */
+  store: Store;
   clock: Clock;
   services: BotServices;
   orders: DemoOrderService;
@@ -65,17 +66,17 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function createApp(opts: AppOptions): App {
+export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
   const logger = opts.logDestination ? pino({ level: config.logLevel }, opts.logDestination) : pino({ level: config.logLevel });
-  const db = openDatabase(config.databaseFile);
-  const checkpointer = startCheckpointer(db, { onError: (message) => logger.warn({ message }, 'WAL checkpoint failed') });
-  const orders = new DemoOrderService(db);
-  if (opts.orders) orders.upsert(opts.orders);
-  else if (config.demoSeed && orders.count() === 0) {
-    orders.upsert(demoOrders(clock.now()));
-    logger.info({ orders: orders.count() }, 'demo shop seeded');
+  const store = await openStore({ databaseUrl: config.databaseUrl, databaseFile: config.databaseFile, logger, poolSize: config.databasePoolSize, instance: opts.instance });
+  const { repos } = store;
+  const orders = new DemoOrderService(repos.demoOrders);
+  if (opts.orders) await orders.upsert(opts.orders);
+  else if (config.demoSeed && (await orders.count()) === 0) {
+    await orders.upsert(demoOrders(clock.now()));
+    logger.info({ orders: await orders.count() }, 'demo shop seeded');
   }
   const knowledge = new KnowledgeBase();
   knowledge.index(opts.knowledgeDir ?? path.join(PROJECT_ROOT, 'knowledge'));
@@ -85,22 +86,21 @@ export function createApp(opts: AppOptions): App {
     config,
     clock,
     orders,
-    tickets: new TicketService(db, config.policy),
-    handoffs: new HandoffService(db),
-    transcript: new TranscriptStore(db),
+    tickets: new TicketService(repos.tickets, config.policy),
+    handoffs: new HandoffService(repos.handoffs, store.bus),
+    transcript: repos.transcript,
     knowledge,
-    verifyGuard: new VerifyGuard(db, config.verify),
-    attachments: new AttachmentStore(db),
-    presence: { online: () => 0 },
+    verifyGuard: new VerifyGuard(repos.verify, config.verify),
+    attachments: new AttachmentStore(repos.attachments),
+    presence: store.presence,
     understanding: understandingService({ model: config.intentModel === 'learned' ? intentModel() : undefined, llm, logger }),
     llm,
-    lookupLimiter: new RateLimiter(config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
-    addressLimiter: new RateLimiter(config.lookupRateLimit.perAddress, config.lookupRateLimit.windowSec * 1000),
+    lookupLimiter: store.limiter('lookup', config.lookupRateLimit.max, config.lookupRateLimit.windowSec * 1000),
+    addressLimiter: store.limiter('lookup-address', config.lookupRateLimit.perAddress, config.lookupRateLimit.windowSec * 1000),
   };
-  const agents = new AgentStore(db);
-  const relay = new Relay(db, services.handoffs, services.transcript, agents, logger);
-  const storage = new SqliteStorage(db);
-  const bot = new OrderBot(services, new KeyedConversationState(storage), new KeyedUserState(storage));
+  const agents = new AgentStore(repos.agents);
+  const relay = new Relay(store, services.handoffs, services.transcript, agents, logger);
+  const bot = new OrderBot(services, new KeyedConversationState(repos.botState), new KeyedUserState(repos.botState));
   /** Every channel adapter gets the same middleware and error handling. */
   const wire = <A extends BotAdapter>(adapter: A): A => {
     adapter.use(new TranscriptMiddleware(services.transcript, clock));
@@ -113,10 +113,10 @@ export function createApp(opts: AppOptions): App {
     };
     return adapter;
   };
-  const adapter = wire(new InProcessAdapter(db));
+  const adapter = wire(new InProcessAdapter(store));
   return {
     config,
-    db,
+    store,
     clock,
     services,
     orders,
@@ -127,9 +127,6 @@ export function createApp(opts: AppOptions): App {
     agents,
     relay,
     logic: (ctx) => bot.run(ctx),
-    close: async () => {
-      if (db.open) db.close();
-      await checkpointer.stop();
-    },
+    close: () => store.close(),
   };
 }

@@ -64,6 +64,13 @@ export const ConfigSchema = z.object({
     .regex(/^(false|true|loopback|linklocal|uniquelocal|\d{1,2}|[0-9a-fA-F.:/, ]+)$/, 'false, loopback, a hop count, or comma-separated addresses/subnets')
     .default('false'),
   DATABASE_FILE: z.string().min(1).default('data/bot.sqlite'),
+  /** postgres://user:password@host:5432/db — PostgreSQL instead of the SQLite file (several instances). */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// URL')
+    .optional(),
+  /** PostgreSQL connections per instance (queries; as many again for conversation locks). */
+  DATABASE_POOL_SIZE: positiveInt(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHOP_NAME: z.string().min(1).default('演示卡盟'),
   SHOP_TIMEZONE: timeZone,
@@ -189,6 +196,9 @@ export interface Config {
   host: string;
   trustProxy: boolean | number | string;
   databaseFile: string;
+  /** Set: PostgreSQL (DATABASE_URL); unset: SQLite at databaseFile. */
+  databaseUrl?: string;
+  databasePoolSize: number;
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
   shopName: string;
   timeZone: string;
@@ -276,6 +286,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     trustProxy: e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY === 'true' ? true : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
     databaseFile: e.DATABASE_FILE === ':memory:' ? ':memory:' : path.resolve(cwd, e.DATABASE_FILE),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     logLevel: e.LOG_LEVEL,
     shopName: e.SHOP_NAME,
     timeZone: e.SHOP_TIMEZONE,

@@ -16,21 +16,32 @@ try {
   }
   throw err;
 }
-const app = createApp({ config });
+let app: Awaited<ReturnType<typeof createApp>>;
+try {
+  app = await createApp({ config });
+} catch (err) {
+  // A database that cannot be reached or migrated: say which, plainly, and stop (a supervisor restarts us).
+  console.error(`cannot open the database (${config.databaseUrl ? 'DATABASE_URL' : config.databaseFile}): ${(err as Error).message}`);
+  process.exit(1);
+}
 guardProcess(app.logger);
-const served = createServerWithChannels(app);
+const served = await createServerWithChannels(app);
 const { server } = served;
 server.listen(config.port, config.host, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   app.logger.info(
-    { url: `http://${config.host}:${port}/`, database: config.databaseFile },
+    { url: `http://${config.host}:${port}/`, database: app.store.where },
     `${config.shopName} order assistant is up — open http://${config.host}:${port}/ or run npm run chat`,
   );
-  app.logger.info(
-    { console: `http://${config.host}:${port}/agent`, agents: app.agents.count() },
-    app.agents.count() ? 'agent console is up' : 'agent console is up; create an account first: npm run agent -- add <name>',
-  );
+  void app.agents
+    .count()
+    .then((agents) =>
+      app.logger.info(
+        { console: `http://${config.host}:${port}/agent`, agents },
+        agents ? 'agent console is up' : 'agent console is up; create an account first: npm run agent -- add <name>',
+      ),
+    );
   void demoExamples(app.orders, app.clock.now(), config.policy).then((examples) => app.logger.info({ examples }, 'demo order numbers to try, by diagnosed cause'));
 });
 let stopping = false;

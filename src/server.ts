@@ -10,8 +10,6 @@ import { demoRouter } from './web/demo.js';
 import { chatRouter } from './channels/http/chatApi.js';
 import { type WeChat, createWeChat } from './channels/wechat/index.js';
 import { type AgentConsole, createAgentConsole } from './handoff/console.js';
-import { MIGRATIONS } from './storage/migrations.js';
-import { schemaVersion } from './storage/db.js';
 
 // The package exports only its entry (lib/index.js); the UMD bundle sits in dist/ beside it.
 const WEBCHAT_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).resolve('botframework-webchat')), '..', 'dist', 'webchat.js');
@@ -20,8 +18,8 @@ const WEBCHAT_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).res
 const PUBLIC_DIR = path.join(PROJECT_ROOT, 'src', 'web', 'public');
 const STATIC_OPTIONS: import('serve-static').ServeStaticOptions = { dotfiles: 'ignore', index: 'index.html', redirect: false };
 
-export function createServer(app: App): http.Server {
-  return createServerWithChannels(app).server;
+export async function createServer(app: App): Promise<http.Server> {
+  return (await createServerWithChannels(app)).server;
 }
 
 /** The server and the channels it serves (for proactive messages and tests). */
@@ -38,36 +36,35 @@ export interface Served {
   drain(done?: () => void): void;
 }
 
-export function createServerWithChannels(app: App): Served {
+export async function createServerWithChannels(app: App): Promise<Served> {
   const draining = { value: false };
   const web = express();
   web.disable('x-powered-by');
   web.set('etag', false); // API answers are never cached; hashing every body costs time
   web.set('trust proxy', app.config.trustProxy);
-  const directLine = createDirectLine(app);
+  const directLine = await createDirectLine(app);
   // Liveness: the process answers (no database call, so a slow database does not get it restarted).
   web.get('/healthz', (_req, res) => {
     res.json({ ok: true, articles: app.services.knowledge.size });
   });
   // Readiness: the database answers and its schema is the one this code migrates to; a load balancer
   // sends traffic only while this is 200 (503 while the instance drains on shutdown, too).
-  web.get('/readyz', (_req, res) => {
-    const expected = MIGRATIONS.at(-1)?.version ?? 0;
+  web.get('/readyz', async (_req, res) => {
     if (draining.value) {
       res.status(503).json({ ready: false, reason: 'shutting down' });
       return;
     }
-    let schema: number;
+    let schema: { version: number; latest: number };
     try {
-      schema = schemaVersion(app.db);
+      schema = await withTimeout(app.store.schema(), 3000);
     } catch {
       res.status(503).json({ ready: false, reason: 'database unreachable' });
       return;
     }
-    if (schema !== expected) res.status(503).json({ ready: false, reason: 'migrations not current', schema, expected });
-    else res.json({ ready: true, schema });
+    if (schema.version !== schema.latest) res.status(503).json({ ready: false, reason: 'migrations not current', schema: schema.version, expected: schema.latest });
+    else res.json({ ready: true, schema: schema.version, database: app.store.kind });
   });
-  web.use(chatRouter(app));
+  web.use(await chatRouter(app));
   web.use(directLine.router);
   web.use(botFrameworkRouter(app));
   const wechat = createWeChat(app);
@@ -121,4 +118,10 @@ export function createServerWithChannels(app: App): Served {
     agentConsole.close();
   };
   return { server, directLine, wechat, agentConsole, drain };
+}
+
+/** A database that does not answer within `ms` counts as unreachable (the balancer should not wait on it). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)))]).finally(() => clearTimeout(timer));
 }

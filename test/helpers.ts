@@ -7,10 +7,18 @@ import { fixedClock } from '../src/time.js';
 
 export const NOW = '2026-11-23T15:00:00+08:00';
 
-export function makeApp(opts: { now?: string; orders?: DemoOrderRecord[]; file?: string; env?: Record<string, string>; log?: (line: string) => void } = {}): App {
+export async function makeApp(
+  opts: { now?: string; orders?: DemoOrderRecord[]; file?: string; env?: Record<string, string>; log?: (line: string) => void; instance?: string } = {},
+): Promise<App> {
   const config = loadConfig({ DATABASE_FILE: opts.file ?? ':memory:', LOG_LEVEL: 'silent', ...opts.env });
   const log = opts.log;
-  return createApp({ config, clock: fixedClock(opts.now ?? NOW), orders: opts.orders, logDestination: log ? { write: (line: string) => void log(line) } : undefined });
+  return createApp({
+    config,
+    clock: fixedClock(opts.now ?? NOW),
+    orders: opts.orders,
+    instance: opts.instance,
+    logDestination: log ? { write: (line: string) => void log(line) } : undefined,
+  });
 }
 
 /** A botbuilder TestAdapter wired like the real channels (middleware + bot), traces included. */

@@ -158,34 +158,34 @@ export class Desk {
   async allowLookup(ctx: TurnContext): Promise<boolean> {
     const t = turnData(ctx);
     const checks = t.claimants.map((key) => ({ limiter: key.startsWith('ip:') ? this.s.addressLimiter : this.s.lookupLimiter, key }));
-    const refused = takeAll(checks, t.now);
+    const refused = await takeAll(checks, t.now);
     if (!refused) return true;
-    await this.send(ctx, say.rateLimited(refused.limiter.retryAfterMinutes(refused.key, t.now)));
+    await this.send(ctx, say.rateLimited(await refused.limiter.retryAfterMinutes(refused.key, t.now)));
     return false;
   }
 
   async createTicket(ctx: TurnContext, extra?: string): Promise<string> {
     const t = turnData(ctx);
     const sess = session(ctx);
-    const existing = this.s.tickets.openFor(conversationOf(ctx), sess.current?.orderNo ?? sess.slots.orderNo);
+    const existing = await this.s.tickets.openFor(conversationOf(ctx), sess.current?.orderNo ?? sess.slots.orderNo);
     if (existing && !extra) {
       t.outcome.ticketId = existing.id;
       sess.ticketId = existing.id;
       await this.send(ctx, say.ticketExists(existing.id), BUTTONS.agent);
       return existing.id;
     }
-    const ticket = this.fileTicket(ctx, extra);
+    const ticket = await this.fileTicket(ctx, extra);
     await this.send(ctx, say.ticketCreated(ticket.id, new Date(ticket.dueAt), this.replyContext(t)), BUTTONS.agent);
     return ticket.id;
   }
 
   /** Stores a ticket with everything known (files included) and notes it on the ladder; says nothing. */
-  fileTicket(ctx: TurnContext, extra?: string): { id: string; dueAt: string } {
+  async fileTicket(ctx: TurnContext, extra?: string): Promise<{ id: string; dueAt: string }> {
     const t = turnData(ctx);
     const sess = session(ctx);
     const conversation = conversationOf(ctx);
-    const files = this.s.attachments.forConversation(conversation).filter((f) => !f.ticketId).length;
-    const ticket = this.s.tickets.create(
+    const files = (await this.s.attachments.forConversation(conversation)).filter((f) => !f.ticketId).length;
+    const ticket = await this.s.tickets.create(
       {
         ...conversation,
         userId: ctx.activity.from?.id ?? 'anonymous',
@@ -200,7 +200,7 @@ export class Desk {
       },
       t.now,
     );
-    if (files) this.s.attachments.attachToTicket(conversation, ticket.id);
+    if (files) await this.s.attachments.attachToTicket(conversation, ticket.id);
     sess.ticketId = ticket.id;
     if (sess.current) sess.current.step = 'contact';
     sess.ladder.push({ step: 'contact', at: t.now.toISOString(), orderNo: ticket.orderNo });
@@ -214,14 +214,14 @@ export class Desk {
     const t = turnData(ctx);
     const sess = session(ctx);
     const conversation = conversationOf(ctx);
-    const ticket = sess.ticketId ? this.s.tickets.get(sess.ticketId) : undefined;
+    const ticket = sess.ticketId ? await this.s.tickets.get(sess.ticketId) : undefined;
     if (ticket && ticket.status === 'open') {
-      this.s.attachments.attachToTicket(conversation, ticket.id);
+      await this.s.attachments.attachToTicket(conversation, ticket.id);
       t.outcome.ticketId = ticket.id;
       await this.send(ctx, say.filesAddedToTicket(ticket.id));
       return;
     }
-    if (this.s.handoffs.active(conversation)) {
+    if (await this.s.handoffs.active(conversation)) {
       await this.send(ctx, say.filesForAgent());
       return;
     }
@@ -231,9 +231,9 @@ export class Desk {
   /** The buyer no longer wants to wait for an agent: true when a queued request was withdrawn. */
   async cancelHandoff(ctx: TurnContext): Promise<boolean> {
     const t = turnData(ctx);
-    const active = this.s.handoffs.active(conversationOf(ctx));
+    const active = await this.s.handoffs.active(conversationOf(ctx));
     if (active?.state !== 'queued') return false;
-    this.s.handoffs.cancel(active.id, t.now);
+    await this.s.handoffs.cancel(active.id, t.now);
     session(ctx).handoffId = undefined;
     t.outcome.handoff = false;
     await this.send(ctx, say.handoffCanceled());
@@ -246,7 +246,7 @@ export class Desk {
     t.outcome.handoff = true;
     t.outcome.step = 'escalate';
     const conversation = conversationOf(ctx);
-    const active = this.s.handoffs.active(conversation);
+    const active = await this.s.handoffs.active(conversation);
     if (active) {
       await this.send(ctx, say.handoffAlready());
       return;
@@ -255,9 +255,9 @@ export class Desk {
     // time, not a queue that nobody serves.
     const { hours } = this.s.config.agents;
     const open = inDailyWindow(t.now, hours, this.s.config.timeZone);
-    if (!open || this.s.presence.online() === 0) {
-      const existing = sess.ticketId ? this.s.tickets.get(sess.ticketId) : undefined;
-      const ticket = existing?.status === 'open' ? existing : this.fileTicket(ctx, ticketNote.wantedAgent(reason));
+    if (!open || (await this.s.presence.online()) === 0) {
+      const existing = sess.ticketId ? await this.s.tickets.get(sess.ticketId) : undefined;
+      const ticket = existing?.status === 'open' ? existing : await this.fileTicket(ctx, ticketNote.wantedAgent(reason));
       sess.ticketId = ticket.id;
       t.outcome.ticketId = ticket.id;
       t.outcome.step = 'escalate';
@@ -270,7 +270,7 @@ export class Desk {
     sess.ladder.push({ step: 'escalate', at: t.now.toISOString(), orderNo: sess.current?.orderNo });
     if (sess.current) sess.current.step = 'escalate';
     const priority = reason === 'complaint' ? 3 : (diag?.priority ?? (sess.current?.cause === 'risk_hold' || sess.current?.cause === 'overdue' ? 3 : 1));
-    const req = this.s.handoffs.request(
+    const req = await this.s.handoffs.request(
       {
         ...conversation,
         userId: ctx.activity.from?.id ?? 'anonymous',
@@ -289,8 +289,8 @@ export class Desk {
           ladder: sess.ladder.map((l) => ({ step: l.step, at: l.at })),
           ticketId: sess.ticketId,
           buyer: t.buyer ? { id: t.buyer.id } : undefined,
-          attachments: this.s.attachments.forConversation(conversation).map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt })),
-          transcript: this.s.transcript.recent(conversation),
+          attachments: (await this.s.attachments.forConversation(conversation)).map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt })),
+          transcript: await this.s.transcript.recent(conversation),
         },
       },
       t.now,
@@ -298,7 +298,7 @@ export class Desk {
     sess.handoffId = req.id;
     // With a model: a summary and suggested replies for the agent, written off this turn.
     if (this.s.llm) {
-      const context = this.s.handoffs.context(req.id);
+      const context = await this.s.handoffs.context(req.id);
       if (context) {
         void agentAssist(this.s.llm, context, this.s.config.timeZone, t.now)
           .then((a) => a && this.s.handoffs.annotate(req.id, a))
@@ -306,11 +306,11 @@ export class Desk {
       }
     }
     // An honest wait: the queue ahead, shared by the agents online, at their usual pace.
-    const ahead = this.s.handoffs.ahead(req);
-    const pace = this.s.handoffs.averageHandlingMinutes() ?? this.s.config.agents.handleMin;
-    const waitMin = Math.ceil((ahead * pace) / Math.max(1, this.s.presence.online()));
+    const ahead = await this.s.handoffs.ahead(req);
+    const pace = (await this.s.handoffs.averageHandlingMinutes()) ?? this.s.config.agents.handleMin;
+    const waitMin = Math.ceil((ahead * pace) / Math.max(1, await this.s.presence.online()));
     await this.send(ctx, say.handoffQueued(ahead, waitMin));
     // For shops that plug in an external agent hub (Bot Framework handoff protocol).
-    await ctx.sendActivity(EventFactory.createHandoffInitiation(ctx, { handoffId: req.id, ...this.s.handoffs.context(req.id) }));
+    await ctx.sendActivity(EventFactory.createHandoffInitiation(ctx, { handoffId: req.id, ...(await this.s.handoffs.context(req.id)) }));
   }
 }

@@ -72,7 +72,7 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
 
   switch (ask) {
     case 'status': {
-      if (!unchanged || !withPeople(desk, ctx)) return undefined;
+      if (!unchanged || !(await withPeople(desk, ctx))) return undefined;
       await desk.send(ctx, say.noChange(told));
       await answerWait(desk, ctx);
       return 'answered';
@@ -92,7 +92,7 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
     case 'tracking': {
       if (order.productType !== 'physical_card' && order.delivery?.kind !== 'tracking_number') {
         // Where it stands, in a line (the whole explanation was said before).
-        const open = sess.ticketId ? desk.s.tickets.get(sess.ticketId) : undefined;
+        const open = sess.ticketId ? await desk.s.tickets.get(sess.ticketId) : undefined;
         const why = order.holdReasons.map((r) => HOLD_LABEL[r]).join('、') || CAUSE_LABEL[d.cause];
         const state =
           d.cause === 'delivered' || d.cause === 'code_not_tracking' || d.cause === 'refunded'
@@ -120,7 +120,7 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
       const codes = codesOf(order);
       if (codes.length === 0) return undefined; // nothing delivered yet: the usual answer says so
       sess.disputed = { orderNo: order.orderNo, items: codes, at: t.now.toISOString() };
-      const ticket = desk.fileTicket(ctx, ticketNote.codeDispute(codes.join('、'), t.u.text));
+      const ticket = await desk.fileTicket(ctx, ticketNote.codeDispute(codes.join('、'), t.u.text));
       await desk.send(ctx, say.disputeFiled(codeWord(order), codes.join('、'), ticket.id, new Date(ticket.dueAt), rc), BUTTONS.agent);
       return answered('contact');
     }
@@ -129,7 +129,7 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
       const before = sess.disputed?.orderNo === order.orderNo ? sess.disputed.items : undefined;
       if (!before || codes.length === 0) return undefined;
       const same = codes.join() === before.join();
-      const ticket = sess.ticketId ? desk.s.tickets.get(sess.ticketId) : undefined;
+      const ticket = sess.ticketId ? await desk.s.tickets.get(sess.ticketId) : undefined;
       await desk.send(
         ctx,
         same ? say.newCodeSame(codeWord(order), codes.join('、'), ticket?.status === 'open' ? ticket.id : undefined) : say.newCodeUpdated(codeWord(order), codes.join('、')),
@@ -162,7 +162,7 @@ async function refund(desk: Desk, ctx: TurnContext, order: UnifiedOrder, d: Diag
     return 'answered';
   }
   // Paid and not (fully) delivered: a refund request for people, filed once, with an honest time.
-  const open = desk.s.tickets.openFor(conversationOf(ctx), order.orderNo);
+  const open = await desk.s.tickets.openFor(conversationOf(ctx), order.orderNo);
   if (open) {
     sess.ticketId = open.id;
     t.outcome.ticketId = open.id;
@@ -170,7 +170,7 @@ async function refund(desk: Desk, ctx: TurnContext, order: UnifiedOrder, d: Diag
     await desk.send(ctx, reply(open.id, new Date(open.dueAt), rc), BUTTONS.agent);
     return 'contact';
   }
-  const ticket = desk.fileTicket(ctx, ticketNote.refundRequest(t.u.text));
+  const ticket = await desk.fileTicket(ctx, ticketNote.refundRequest(t.u.text));
   const shipped = order.delivery?.kind === 'tracking_number';
   await desk.send(ctx, [say.refundFiled(ticket.id, new Date(ticket.dueAt), rc), shipped ? say.refundShipped() : ''].filter(Boolean).join('\n'), BUTTONS.agent);
   return 'contact';
@@ -184,17 +184,17 @@ export async function answerWait(desk: Desk, ctx: TurnContext): Promise<boolean>
   const t = turnData(ctx);
   const sess = session(ctx);
   const rc = desk.replyContext(t);
-  const h = desk.s.handoffs.active(conversationOf(ctx));
+  const h = await desk.s.handoffs.active(conversationOf(ctx));
   if (h?.state === 'queued') {
-    const ahead = desk.s.handoffs.ahead(h);
-    const pace = desk.s.handoffs.averageHandlingMinutes() ?? desk.s.config.agents.handleMin;
-    await desk.send(ctx, say.queueWait(ahead, Math.ceil((ahead * pace) / Math.max(1, desk.s.presence.online()))));
+    const ahead = await desk.s.handoffs.ahead(h);
+    const pace = (await desk.s.handoffs.averageHandlingMinutes()) ?? desk.s.config.agents.handleMin;
+    await desk.send(ctx, say.queueWait(ahead, Math.ceil((ahead * pace) / Math.max(1, await desk.s.presence.online()))));
     t.outcome.step = 'escalate';
     t.outcome.handoff = true;
     return true;
   }
   if (h?.state === 'assigned') return true; // the agent answers; the bot keeps quiet (HandoffGate)
-  const ticket = sess.ticketId ? desk.s.tickets.get(sess.ticketId) : undefined;
+  const ticket = sess.ticketId ? await desk.s.tickets.get(sess.ticketId) : undefined;
   if (ticket?.status === 'open') {
     const hours = desk.s.config.policy.agentHours;
     await desk.send(ctx, say.ticketWait(ticket.id, new Date(ticket.dueAt), formatHours(hours), !isOpen(t.now, hours, desk.s.config.timeZone), rc));
@@ -206,9 +206,9 @@ export async function answerWait(desk: Desk, ctx: TurnContext): Promise<boolean>
 }
 
 /** True when the buyer's case is with people already (a queued or taken handoff, an open ticket). */
-export function withPeople(desk: Desk, ctx: TurnContext): boolean {
+export async function withPeople(desk: Desk, ctx: TurnContext): Promise<boolean> {
   const sess = session(ctx);
-  if (desk.s.handoffs.active(conversationOf(ctx))) return true;
-  const ticket = sess.ticketId ? desk.s.tickets.get(sess.ticketId) : undefined;
+  if (await desk.s.handoffs.active(conversationOf(ctx))) return true;
+  const ticket = sess.ticketId ? await desk.s.tickets.get(sess.ticketId) : undefined;
   return ticket?.status === 'open';
 }

@@ -17,7 +17,7 @@ export class HandoffGate implements Middleware {
   async onTurn(ctx: TurnContext, next: () => Promise<void>): Promise<void> {
     const a = ctx.activity;
     if (a.type === ActivityTypes.Message && a.conversation?.id) {
-      const h = this.handoffs.active(conversationOf(ctx));
+      const h = await this.handoffs.active(conversationOf(ctx));
       if (h) {
         const files = a.attachments?.length ?? 0;
         this.relay.buyerSaid(h.id, a.conversation.id, consoleText.buyerMessage(typeof a.text === 'string' ? a.text : '', files));

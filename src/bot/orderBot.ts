@@ -109,10 +109,10 @@ export class OrderBot extends ActivityHandler {
       const m = /^\s*([1-5])\s*(?:分|星|颗星)?(?:$|[\s,，。.!！:：、]+([\s\S]*)$)/.exec(u.text);
       const rating = m ? Number(m[1]) : undefined;
       const comment = m?.[2]?.trim() || undefined;
-      if (rating && this.s.handoffs.rate(handoffId, rating, now, comment)) {
+      if (rating && (await this.s.handoffs.rate(handoffId, rating, now, comment))) {
         // Not solved: said with the rating, it is the next case, not a rights lecture.
         if (comment && (u.signals.notResolved || rating <= 2)) {
-          const ticket = desk.fileTicket(ctx, ticketNote.lowRating(rating, comment));
+          const ticket = await desk.fileTicket(ctx, ticketNote.lowRating(rating, comment));
           await desk.send(ctx, say.ratingNotSolved(rating, ticket.id, new Date(ticket.dueAt), desk.replyContext(turn)), BUTTONS.agent);
           await traceOutcome(ctx, { intent: u.intent, slots: {}, step: 'contact', ticketId: ticket.id });
           return;

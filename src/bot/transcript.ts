@@ -1,6 +1,6 @@
 /** Middleware: every message in and out goes to the transcript store (agents read it on handoff). */
 import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder';
-import type { TranscriptLine, TranscriptStore } from '../handoff/index.js';
+import type { TranscriptLine, TranscriptRepo } from '../handoff/index.js';
 import type { Clock } from '../time.js';
 import { conversationOf } from './channelKey.js';
 import { UnitOfWork } from '../storage/unitOfWork.js';
@@ -8,7 +8,7 @@ import { recordText } from './records.js';
 
 export class TranscriptMiddleware implements Middleware {
   constructor(
-    private readonly store: TranscriptStore,
+    private readonly store: TranscriptRepo,
     private readonly clock: Clock,
   ) {}
 
@@ -31,7 +31,7 @@ export class TranscriptMiddleware implements Middleware {
     try {
       await next();
     } finally {
-      this.store.appendAll(conversation, lines);
+      await this.store.appendAll(conversation, lines);
     }
   }
 }

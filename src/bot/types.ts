@@ -2,9 +2,9 @@
 import type { TurnContext } from 'botbuilder';
 import type { Config } from '../config.js';
 import type { Cause, Step } from '../diagnosis/index.js';
-import type { HandoffService, TranscriptStore } from '../handoff/index.js';
+import type { HandoffService, TranscriptRepo } from '../handoff/index.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
-import type { RateLimiter, VerifyGuard } from '../orders/guards.js';
+import type { Limiter, VerifyGuard } from '../orders/guards.js';
 import type { OrderStatus, HoldReason, ProductType } from '../orders/model.js';
 import type { OrderService } from '../orders/port.js';
 import type { AttachmentStore } from '../storage/attachments.js';
@@ -20,15 +20,15 @@ export interface BotServices {
   orders: OrderService;
   tickets: TicketService;
   handoffs: HandoffService;
-  transcript: TranscriptStore;
+  transcript: TranscriptRepo;
   knowledge: KnowledgeBase;
   verifyGuard: VerifyGuard;
   /** Lookups per buyer, conversation or channel user. */
-  lookupLimiter: RateLimiter;
+  lookupLimiter: Limiter;
   /** Lookups per client address (many conversations may share one: a looser limit). */
-  addressLimiter: RateLimiter;
-  /** Agents with the console open (the console keeps this current; 0 without one). */
-  presence: { online(): number };
+  addressLimiter: Limiter;
+  /** Agents with the console open, on any instance. */
+  presence: { online(): Promise<number> };
   /** Files buyers sent (stored by the channel that received them). */
   attachments: AttachmentStore;
   /** How a buyer's message is read: rules, the learned model beside them, an LLM (src/understanding/service.ts). */

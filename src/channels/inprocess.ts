@@ -5,9 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Activity, ActivityTypes, type ResourceResponse, TurnContext } from 'botbuilder';
-import type { Db } from '../storage/db.js';
 import { UnitOfWork } from '../storage/unitOfWork.js';
-import { QueuedAdapter } from './queuedAdapter.js';
+import { QueuedAdapter, type TurnStore } from './queuedAdapter.js';
 
 const COLLECTOR = Symbol('collector');
 
@@ -22,10 +21,10 @@ export interface InboundMessage {
 /** Turns of one conversation run one at a time, each one unit of work (see QueuedAdapter). */
 export class InProcessAdapter extends QueuedAdapter {
   constructor(
-    db: Db,
+    store: TurnStore,
     private readonly channelId = 'inprocess',
   ) {
-    super(db);
+    super(store);
   }
 
   async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {

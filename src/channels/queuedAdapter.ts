@@ -1,18 +1,20 @@
 /**
  * The part our own channel adapters share (Direct Line, WeChat, in-process): turns of one
- * conversation run one after another (bot state is last-writer-wins), each turn is one unit of work
+ * conversation run one after another, on whichever instance they arrive (the store's conversation
+ * lock: bot state is last-writer-wins), each turn is one unit of work
  * (its replies, state and transcript are committed together, or not at all: storage/unitOfWork.ts),
  * and proactive turns (agent replies, hand-back) take the same queue, through either botbuilder
  * entry point.
  */
 import { ActivityTypes, BotAdapter, type ConversationReference, TurnContext } from 'botbuilder';
-import type { Db } from '../storage/db.js';
+import type { Store } from '../storage/index.js';
 import { inUnitOfWork } from '../storage/unitOfWork.js';
 
-export abstract class QueuedAdapter extends BotAdapter {
-  private readonly queues = new Map<string, Promise<unknown>>();
+/** What a channel adapter needs of the store: transactions and the conversation lock. */
+export type TurnStore = Pick<Store, 'sql' | 'lock'>;
 
-  constructor(protected readonly db: Db) {
+export abstract class QueuedAdapter extends BotAdapter {
+  constructor(protected readonly store: TurnStore) {
     super();
   }
 
@@ -35,19 +37,11 @@ export abstract class QueuedAdapter extends BotAdapter {
 
   /** Runs one turn after the conversation's earlier work, as one unit of work. */
   protected turn<T>(conversationId: string, work: () => Promise<T>): Promise<T> {
-    return this.serialize(conversationId, () => inUnitOfWork(this.db, work));
+    return this.serialize(conversationId, () => inUnitOfWork(this.store.sql, work));
   }
 
-  /** Runs `work` after the conversation's earlier work has settled. */
+  /** Runs `work` after the conversation's earlier work has settled, on any instance. */
   protected serialize<T>(conversationId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(conversationId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.queues.set(conversationId, next);
-    void next
-      .finally(() => {
-        if (this.queues.get(conversationId) === next) this.queues.delete(conversationId);
-      })
-      .catch(() => undefined);
-    return next;
+    return this.store.lock.run(conversationId, work);
   }
 }

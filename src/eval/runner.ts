@@ -57,7 +57,7 @@ export interface ScenarioResult {
 
 export async function runScenario(s: Scenario, env: Record<string, string | undefined> = {}): Promise<ScenarioResult> {
   const config = loadConfig({ ...env, DATABASE_FILE: ':memory:', LOG_LEVEL: env.LOG_LEVEL ?? 'silent' });
-  const app = createApp({ config, clock: fixedClock(s.now), orders: s.orders.map((o) => scenarioOrder(o, s.now)) });
+  const app = await createApp({ config, clock: fixedClock(s.now), orders: s.orders.map((o) => scenarioOrder(o, s.now)) });
   const conversationId = `eval-${Math.random().toString(36).slice(2)}`;
   const userId = s.buyer?.id ?? 'anonymous-buyer';
   const turns: TurnResult[] = [];

@@ -8,7 +8,8 @@
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
 import { ConfigError, loadConfig, loadDotEnv } from '../config.js';
-import { openDatabase } from '../storage/db.js';
+import pino from 'pino';
+import { openStore } from '../storage/index.js';
 import { AgentStore, MIN_PASSWORD, requireStrongPassword } from './agents.js';
 
 function askHidden(prompt: string): Promise<string> {
@@ -38,8 +39,8 @@ async function password(): Promise<string> {
 async function main(argv: string[]): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
-  const db = openDatabase(config.databaseFile);
-  const agents = new AgentStore(db);
+  const store = await openStore({ databaseUrl: config.databaseUrl, databaseFile: config.databaseFile, logger: pino({ level: 'warn' }), poolSize: 2 });
+  const agents = new AgentStore(store.repos.agents);
   try {
     const [cmd, username] = argv;
     const nameAt = argv.indexOf('--name');
@@ -51,13 +52,13 @@ async function main(argv: string[]): Promise<void> {
       if (!(await agents.setPassword(username, await password()))) throw new Error(`no agent named ${username}`);
       console.log(`password changed for ${username}; their sessions were signed out`);
     } else if (cmd === 'list') {
-      for (const a of agents.list()) console.log(`${a.username}\t${a.displayName}`);
+      for (const a of await agents.list()) console.log(`${a.username}\t${a.displayName}`);
     } else {
       console.log('usage: npm run agent -- add <username> [--name <显示名>] | passwd <username> | list');
       process.exitCode = 2;
     }
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { App } from '../app.js';
 import { diagnoseOrder } from '../diagnosis/index.js';
 import { jsonBody, requestUrl, safeDecode } from '../channels/http/request.js';
-import { RateLimiter, takeAll } from '../orders/guards.js';
+import { takeAll } from '../orders/guards.js';
 import type { UnifiedOrder } from '../orders/model.js';
 import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, ticketNote, timeline } from '../replies/index.js';
 import type { AgentSession } from './agents.js';
@@ -60,20 +60,36 @@ export function createAgentConsole(app: App): AgentConsole {
   const { agents, relay, services, logger } = app;
   const handoffs = services.handoffs;
   const router = express.Router();
-  const loginLimiter = new RateLimiter(10, 60_000);
-  const addressLimiter = new RateLimiter(30, 60_000);
+  const { bus, presence } = app.store;
+  const loginLimiter = app.store.limiter('agent-login', 10, 60_000);
+  const addressLimiter = app.store.limiter('agent-login-address', 30, 60_000);
   const sockets = new Map<WebSocket, AgentSession>();
 
-  // Presence: agents with the console open.
-  services.presence.online = () => new Set([...sockets.values()].map((s) => s.agent.id)).size;
-
   const broadcast = (event: Record<string, unknown>) => {
+    if (sockets.size === 0) return;
     const data = JSON.stringify(event);
     for (const ws of sockets.keys()) if (ws.readyState === WebSocket.OPEN) ws.send(data);
   };
-  relay.on('message', (m) => broadcast({ type: 'message', handoffId: m.handoffId, message: { ...m, agentName: m.agentName } }));
-  relay.on('buyer', (b) => broadcast({ type: 'buyer', ...b }));
-  handoffs.on('changed', (c) => broadcast({ type: 'changed', ...c }));
+  const named = async <M extends { agentId?: string }>(m: M) => ({ ...m, agentName: m.agentId ? (await agents.get(m.agentId))?.displayName : undefined });
+  // From every instance: this instance's consoles hear what happened anywhere.
+  const unsubscribe = [
+    bus.subscribe('handoff.message', ({ seq }) => {
+      if (sockets.size === 0) return;
+      void handoffs
+        .message(seq)
+        .then(async (m) => m && broadcast({ type: 'message', handoffId: m.handoffId, message: await named(m) }))
+        .catch((err) => logger.warn({ err }, 'console: message event failed'));
+    }),
+    bus.subscribe('handoff.buyer', (b) => broadcast({ type: 'buyer', ...b })),
+    bus.subscribe('handoff.changed', (c) => broadcast({ type: 'changed', ...c })),
+    bus.subscribe('presence', () => {
+      if (sockets.size === 0) return;
+      void presence
+        .online()
+        .then((online) => broadcast({ type: 'presence', online }))
+        .catch(() => undefined);
+    }),
+  ];
 
   const api = express.Router();
   api.use(jsonBody({ limit: '16kb' }));
@@ -82,8 +98,8 @@ export function createAgentConsole(app: App): AgentConsole {
   const secure = (req: Request) => req.secure;
 
   /** Session (cookie) for every call; CSRF token and same origin for every change. */
-  const auth = (req: Request, res: Response, next: NextFunction) => {
-    const session = agents.session(cookieOf(req));
+  const auth = async (req: Request, res: Response, next: NextFunction) => {
+    const session = await agents.session(cookieOf(req));
     if (!session) return fail(res, 401, 'not signed in');
     if (req.method !== 'GET') {
       if (!sameOrigin(req, secure(req))) return fail(res, 403, 'cross-site request refused');
@@ -100,7 +116,7 @@ export function createAgentConsole(app: App): AgentConsole {
     const body = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).safeParse(req.body);
     if (!body.success) return fail(res, 400, 'username and password are required');
     // Per address and name, and per address whatever the names (guessing across many accounts).
-    const refused = takeAll(
+    const refused = await takeAll(
       [
         { limiter: loginLimiter, key: `${req.ip}|${body.data.username}` },
         { limiter: addressLimiter, key: String(req.ip) },
@@ -118,9 +134,9 @@ export function createAgentConsole(app: App): AgentConsole {
     res.json({ agent: result.session.agent, csrf: result.session.csrf });
   });
 
-  api.post('/logout', auth, (req, res) => {
+  api.post('/logout', auth, async (req, res) => {
     const token = cookieOf(req);
-    if (token) agents.logout(token);
+    if (token) await agents.logout(token);
     res.clearCookie(COOKIE, { path: '/' });
     res.json({ ok: true });
   });
@@ -130,8 +146,8 @@ export function createAgentConsole(app: App): AgentConsole {
     res.json({ agent: s.agent, csrf: s.csrf, timeZone: app.config.timeZone, outcomes: OUTCOMES.map((o) => ({ id: o, label: OUTCOME_LABEL[o] })), quickReplies: QUICK_REPLIES });
   });
 
-  const summary = (h: Handoff) => {
-    const ctx = handoffs.context(h.id);
+  const summary = async (h: Handoff) => {
+    const ctx = await handoffs.context(h.id);
     return {
       id: h.id,
       state: h.state,
@@ -143,35 +159,36 @@ export function createAgentConsole(app: App): AgentConsole {
       orderNo: ctx?.orderNo,
       cause: ctx?.cause ? CAUSE_LABEL[ctx.cause as keyof typeof CAUSE_LABEL] : undefined,
       agentId: h.agentId,
-      agentName: h.agentId ? agents.get(h.agentId)?.displayName : undefined,
+      agentName: h.agentId ? (await agents.get(h.agentId))?.displayName : undefined,
       waitingSec: Math.max(0, Math.round((Date.now() - Date.parse(h.createdAt)) / 1000)),
     };
   };
 
-  api.get('/queue', auth, (_req, res) => {
-    const open = handoffs.open();
+  api.get('/queue', auth, async (_req, res) => {
+    const open = await handoffs.open();
     const mine = me(res).id;
+    const all = (pick: (h: Handoff) => boolean) => Promise.all(open.filter(pick).map(summary));
     res.json({
-      queued: open.filter((h) => h.state === 'queued').map(summary),
-      mine: open.filter((h) => h.state === 'assigned' && h.agentId === mine).map(summary),
-      others: open.filter((h) => h.state === 'assigned' && h.agentId !== mine).map(summary),
-      online: services.presence.online(),
-      tickets: services.tickets.openCount(),
+      queued: await all((h) => h.state === 'queued'),
+      mine: await all((h) => h.state === 'assigned' && h.agentId === mine),
+      others: await all((h) => h.state === 'assigned' && h.agentId !== mine),
+      online: await presence.online(),
+      tickets: await services.tickets.openCount(),
     });
   });
 
-  const load = (req: Request, res: Response): Handoff | undefined => {
-    const h = handoffs.get(String(req.params.id));
+  const load = async (req: Request, res: Response): Promise<Handoff | undefined> => {
+    const h = await handoffs.get(String(req.params.id));
     if (!h) fail(res, 404, 'no such handoff');
     return h;
   };
 
-  api.get('/handoffs/:id', auth, (req, res) => {
-    const h = load(req, res);
+  api.get('/handoffs/:id', auth, async (req, res) => {
+    const h = await load(req, res);
     if (!h) return;
-    const context = handoffs.context(h.id);
+    const context = await handoffs.context(h.id);
     res.json({
-      handoff: summary(h),
+      handoff: await summary(h),
       context: context && {
         ...context,
         causeLabel: context.cause ? CAUSE_LABEL[context.cause as keyof typeof CAUSE_LABEL] : undefined,
@@ -185,25 +202,34 @@ export function createAgentConsole(app: App): AgentConsole {
           : undefined,
         transcript: undefined,
       },
-      transcript: services.transcript.recent(h, 300),
-      notes: handoffs
-        .messages(h.id)
-        .filter((m) => m.kind === 'note' || m.kind === 'system')
-        .map((m) => ({ ...m, agentName: m.agentId ? agents.get(m.agentId)?.displayName : undefined })),
-      attachments: services.attachments
-        .forConversation(h)
-        .map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt, url: `/agent/api/attachments/${f.id}` })),
+      transcript: await services.transcript.recent(h, 300),
+      notes: await Promise.all((await handoffs.messages(h.id)).filter((m) => m.kind === 'note' || m.kind === 'system').map(named)),
+      attachments: (await services.attachments.forConversation(h)).map((f) => ({
+        id: f.id,
+        name: f.name,
+        contentType: f.contentType,
+        size: f.size,
+        at: f.createdAt,
+        url: `/agent/api/attachments/${f.id}`,
+      })),
       reachable: relay.canReach(h.channelId),
     });
   });
 
-  api.get('/attachments/:id', auth, (req, res) => {
-    const meta = services.attachments.meta(String(req.params.id));
-    const data = meta && services.attachments.data(meta.id);
+  api.get('/attachments/:id', auth, async (req, res) => {
+    const meta = await services.attachments.meta(String(req.params.id));
+    const data = meta && (await services.attachments.data(meta.id));
     if (!meta || !data) return fail(res, 404, 'no such file');
     res.set({ 'Content-Type': meta.contentType, 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "default-src 'none'", 'Cache-Control': 'private, max-age=3600' });
     res.end(data);
   });
+
+  /** Adds a message to the handoff; an agent's note reaches every console at once. */
+  const note = async (m: Parameters<typeof handoffs.addMessage>[0], now: Date) => {
+    const added = await handoffs.addMessage(m, now);
+    if (added.kind === 'note') bus.publish('handoff.message', { handoffId: added.handoffId, seq: added.seq });
+    return added;
+  };
 
   /** Runs a proactive turn for the buyer; failures are logged, never thrown at the agent. */
   const toBuyer = (h: Handoff, logic: Parameters<typeof relay.proactive>[1]) =>
@@ -212,15 +238,12 @@ export function createAgentConsole(app: App): AgentConsole {
     EventFactory.createHandoffStatus((h.conversationRef as Partial<ConversationReference>).conversation!, state, message);
 
   api.post('/handoffs/:id/claim', auth, async (req, res) => {
-    const h = load(req, res);
+    const h = await load(req, res);
     if (!h) return;
     const agent = me(res);
-    if (!handoffs.claim(h.id, agent.id, new Date())) return fail(res, 409, h.state === 'queued' ? 'already taken' : `handoff is ${h.state}`);
-    handoffs.addMessage(
-      { handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.claimed(agent.displayName), delivered: true },
-      new Date(),
-    );
-    const claimed = handoffs.get(h.id)!;
+    if (!(await handoffs.claim(h.id, agent.id, new Date()))) return fail(res, 409, h.state === 'queued' ? 'already taken' : `handoff is ${h.state}`);
+    await note({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.claimed(agent.displayName), delivered: true }, new Date());
+    const claimed = (await handoffs.get(h.id))!;
     await toBuyer(claimed, async (ctx) => {
       await ctx.sendActivity(say.agentJoined(agent.displayName));
       await ctx.sendActivity(statusEvent(claimed, 'accepted'));
@@ -228,14 +251,14 @@ export function createAgentConsole(app: App): AgentConsole {
     res.json({ ok: true });
   });
 
-  api.post('/handoffs/:id/transfer', auth, (req, res) => {
-    const h = load(req, res);
+  api.post('/handoffs/:id/transfer', auth, async (req, res) => {
+    const h = await load(req, res);
     if (!h) return;
-    const to = agents.get(String((req.body as { agentId?: unknown })?.agentId ?? ''));
+    const to = await agents.get(String((req.body as { agentId?: unknown })?.agentId ?? ''));
     if (!to) return fail(res, 400, 'unknown agent');
     const agent = me(res);
-    if (!handoffs.transfer(h.id, agent.id, to.id, new Date())) return fail(res, 409, 'only the agent who has it can transfer it');
-    handoffs.addMessage(
+    if (!(await handoffs.transfer(h.id, agent.id, to.id, new Date()))) return fail(res, 409, 'only the agent who has it can transfer it');
+    await note(
       { handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.transferred(agent.displayName, to.displayName), delivered: true },
       new Date(),
     );
@@ -245,7 +268,7 @@ export function createAgentConsole(app: App): AgentConsole {
   const textBody = z.object({ text: z.string().trim().min(1).max(2000) });
 
   api.post('/handoffs/:id/messages', auth, async (req, res) => {
-    const h = load(req, res);
+    const h = await load(req, res);
     if (!h) return;
     const body = textBody.safeParse(req.body);
     if (!body.success) return fail(res, 400, 'text: 1–2000 characters');
@@ -255,25 +278,24 @@ export function createAgentConsole(app: App): AgentConsole {
     res.json({ message: m });
   });
 
-  api.post('/handoffs/:id/notes', auth, (req, res) => {
-    const h = load(req, res);
+  api.post('/handoffs/:id/notes', auth, async (req, res) => {
+    const h = await load(req, res);
     if (!h) return;
     const body = textBody.safeParse(req.body);
     if (!body.success) return fail(res, 400, 'text: 1–2000 characters');
     const agent = me(res);
-    const m = handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'note', agentId: agent.id, text: body.data.text, delivered: true }, new Date());
-    relay.emit('message', { ...m, agentName: agent.displayName });
+    const m = await note({ handoffId: h.id, conversationId: h.conversationId, kind: 'note', agentId: agent.id, text: body.data.text, delivered: true }, new Date());
     res.json({ message: m });
   });
 
   api.post('/handoffs/:id/resolve', auth, async (req, res) => {
-    const h = load(req, res);
+    const h = await load(req, res);
     if (!h) return;
     const outcome = (req.body as { outcome?: unknown })?.outcome;
     if (typeof outcome !== 'string' || !(OUTCOMES as readonly string[]).includes(outcome)) return fail(res, 400, `outcome: one of ${OUTCOMES.join(', ')}`);
     const agent = me(res);
-    if (!handoffs.resolve(h.id, agent.id, outcome as Outcome, new Date())) return fail(res, 409, 'only the agent who has it can resolve it');
-    handoffs.addMessage(
+    if (!(await handoffs.resolve(h.id, agent.id, outcome as Outcome, new Date()))) return fail(res, 409, 'only the agent who has it can resolve it');
+    await note(
       {
         handoffId: h.id,
         conversationId: h.conversationId,
@@ -285,7 +307,7 @@ export function createAgentConsole(app: App): AgentConsole {
       new Date(),
     );
     // The bot takes the conversation back and asks for a rating, on the buyer's own channel.
-    const resolved = handoffs.get(h.id)!;
+    const resolved = (await handoffs.get(h.id))!;
     await toBuyer(resolved, async (ctx) => {
       await ctx.sendActivity(statusEvent(resolved, 'completed'));
       await app.bot.handBack(ctx, resolved.id);
@@ -317,14 +339,14 @@ export function createAgentConsole(app: App): AgentConsole {
     const agent = me(res);
     const orderNo = String(req.params.orderNo).trim();
     const delivery = await services.orders.revealDelivery(orderNo, { staff: { agentId: agent.id, reason: reason.data } });
-    agents.audit(agent.id, 'reveal_delivery', orderNo, reason.data);
+    await agents.audit(agent.id, 'reveal_delivery', orderNo, reason.data);
     if (!delivery) return fail(res, 404, 'nothing delivered for this order');
     res.json({ delivery });
   });
 
-  api.get('/tickets', auth, (_req, res) => {
+  api.get('/tickets', auth, async (_req, res) => {
     res.json({
-      tickets: services.tickets.open().map((t) => ({
+      tickets: (await services.tickets.open()).map((t) => ({
         ...t,
         conversationRef: undefined,
         causeLabel: t.cause ? CAUSE_LABEL[t.cause as keyof typeof CAUSE_LABEL] : undefined,
@@ -336,10 +358,10 @@ export function createAgentConsole(app: App): AgentConsole {
   api.post('/tickets/:id/answer', auth, async (req, res) => {
     const body = textBody.safeParse(req.body);
     if (!body.success) return fail(res, 400, 'text: 1–2000 characters');
-    const t = services.tickets.get(String(req.params.id));
+    const t = await services.tickets.get(String(req.params.id));
     if (!t) return fail(res, 404, 'no such ticket');
     const agent = me(res);
-    if (!services.tickets.answer(t.id, agent.id, body.data.text, new Date())) return fail(res, 409, 'ticket is not open');
+    if (!(await services.tickets.answer(t.id, agent.id, body.data.text, new Date()))) return fail(res, 409, 'ticket is not open');
     const delivered = await relay.sendToBuyer(
       t.channelId,
       t.conversationRef as Partial<ConversationReference> | undefined,
@@ -348,9 +370,9 @@ export function createAgentConsole(app: App): AgentConsole {
     res.json({ ok: true, delivered });
   });
 
-  api.get('/agents', auth, (_req, res) => {
-    const online = new Set([...sockets.values()].map((s) => s.agent.id));
-    res.json({ agents: agents.list().map((a) => ({ ...a, online: online.has(a.id) })) });
+  api.get('/agents', auth, async (_req, res) => {
+    const online = new Set(await presence.agentIds());
+    res.json({ agents: (await agents.list()).map((a) => ({ ...a, online: online.has(a.id) })) });
   });
 
   api.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
@@ -365,10 +387,10 @@ export function createAgentConsole(app: App): AgentConsole {
   const sweep = async (now = app.clock.now()): Promise<number> => {
     const maxMin = app.config.agents.queueMaxMin;
     let n = 0;
-    for (const h of handoffs.queuedBefore(new Date(now.getTime() - maxMin * 60_000))) {
-      if (!handoffs.expire(h.id, now)) continue; // claimed meanwhile
-      const ctx = handoffs.context(h.id);
-      const ticket = services.tickets.create(
+    for (const h of await handoffs.queuedBefore(new Date(now.getTime() - maxMin * 60_000))) {
+      if (!(await handoffs.expire(h.id, now))) continue; // claimed meanwhile (on any instance)
+      const ctx = await handoffs.context(h.id);
+      const ticket = await services.tickets.create(
         {
           conversationId: h.conversationId,
           channelId: h.channelId,
@@ -382,7 +404,7 @@ export function createAgentConsole(app: App): AgentConsole {
         },
         now,
       );
-      handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', text: ticketNote.queueTimedOut(maxMin), delivered: true }, now);
+      await note({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', text: ticketNote.queueTimedOut(maxMin), delivered: true }, now);
       n++;
       await toBuyer(h, async (turn) => {
         await turn.sendActivity(statusEvent(h, 'failed', 'timed out'));
@@ -391,33 +413,41 @@ export function createAgentConsole(app: App): AgentConsole {
     }
     return n;
   };
-  const sweeper = setInterval(() => void sweep().catch((err) => logger.error({ err }, 'queue sweep failed')), 30_000);
+  // One sweeper for the cluster: the leader's (expiring is conditional anyway: never twice).
+  const sweeper = setInterval(() => app.store.leader.isLeader() && void sweep().catch((err) => logger.error({ err }, 'queue sweep failed')), 30_000);
   sweeper.unref();
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     if (requestUrl(req.url)?.pathname !== '/agent/ws') return false;
-    const session = agents.session(cookieOf(req));
     const encrypted = !!(req.socket as { encrypted?: boolean }).encrypted;
-    if (!session || !sameOrigin(req, encrypted) || req.headers.origin === undefined) {
-      // Browsers always send Origin on WebSocket handshakes: one without it is not our console.
-      socket.write(`HTTP/1.1 ${session ? '403 Forbidden' : '401 Unauthorized'}\r\nConnection: close\r\n\r\n`);
-      socket.destroy();
-      return true;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.set(ws, session);
-      broadcast({ type: 'presence', online: services.presence.online() });
-      ws.on('message', () => undefined);
-      ws.on('error', () => ws.terminate()); // an oversized or invalid frame: drop this socket, nothing else
-      const ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), 25_000);
-      ping.unref();
-      ws.on('close', () => {
-        clearInterval(ping);
-        sockets.delete(ws);
-        broadcast({ type: 'presence', online: services.presence.online() });
+    void agents
+      .session(cookieOf(req))
+      .then((session) => {
+        if (!session || !sameOrigin(req, encrypted) || req.headers.origin === undefined) {
+          // Browsers always send Origin on WebSocket handshakes: one without it is not our console.
+          socket.write(`HTTP/1.1 ${session ? '403 Forbidden' : '401 Unauthorized'}\r\nConnection: close\r\n\r\n`);
+          socket.destroy();
+          return;
+        }
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          sockets.set(ws, session);
+          void presence.here(session.agent.id).then(() => bus.publish('presence', {}));
+          ws.on('message', () => undefined);
+          ws.on('error', () => ws.terminate()); // an oversized or invalid frame: drop this socket, nothing else
+          const ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), 25_000);
+          ping.unref();
+          ws.on('close', () => {
+            clearInterval(ping);
+            sockets.delete(ws);
+            void presence.gone(session.agent.id).then(() => bus.publish('presence', {}));
+          });
+        });
+      })
+      .catch((err) => {
+        logger.warn({ err }, 'console: stream refused');
+        socket.destroy();
       });
-    });
     return true;
   };
 
@@ -427,6 +457,7 @@ export function createAgentConsole(app: App): AgentConsole {
     sweep,
     close: () => {
       clearInterval(sweeper);
+      for (const off of unsubscribe.splice(0)) off();
       for (const ws of sockets.keys()) ws.terminate();
       sockets.clear();
     },

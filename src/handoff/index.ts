@@ -2,11 +2,7 @@
  * Handoff requests (the "escalate" rung) and their messages. The bot stores a request with the
  * full context packet; the console and the relay (./relay.ts, ./console.ts) work from here.
  */
-import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import type { Db } from '../storage/db.js';
-import { statementCache } from '../storage/statements.js';
-import { UnitOfWork } from '../storage/unitOfWork.js';
+import type { Bus } from '../storage/cluster.js';
 
 export interface HandoffContext {
   reason: string;
@@ -67,257 +63,156 @@ export interface HandoffMessage {
 export const OUTCOMES = ['solved', 'refunded', 'reissued', 'buyer_error', 'escalated_to_shop', 'no_response', 'other'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-interface Row {
-  id: string;
-  conversation_id: string;
-  channel_id: string;
-  user_id: string;
-  state: HandoffState;
+export interface NewHandoff {
+  conversationId: string;
+  channelId: string;
+  userId: string;
   priority: number;
-  reason: string;
-  conversation_ref: string;
-  created_at: string;
-  agent_id: string | null;
-  assigned_at: string | null;
-  resolved_at: string | null;
-  outcome: string | null;
-  rating: number | null;
+  context: HandoffContext;
+  conversationRef: unknown;
 }
-const COLS = 'id, conversation_id, channel_id, user_id, state, priority, reason, conversation_ref, created_at, agent_id, assigned_at, resolved_at, outcome, rating';
-const toHandoff = (r: Row): Handoff => ({
-  id: r.id,
-  conversationId: r.conversation_id,
-  channelId: r.channel_id,
-  userId: r.user_id,
-  state: r.state,
-  priority: r.priority,
-  reason: r.reason,
-  createdAt: r.created_at,
-  agentId: r.agent_id ?? undefined,
-  assignedAt: r.assigned_at ?? undefined,
-  resolvedAt: r.resolved_at ?? undefined,
-  outcome: r.outcome ?? undefined,
-  rating: r.rating ?? undefined,
-  conversationRef: JSON.parse(r.conversation_ref) as Record<string, unknown>,
-});
-interface MsgRow {
-  seq: number;
-  handoff_id: string | null;
-  conversation_id: string;
+export interface NewMessage {
+  handoffId: string | null;
+  conversationId: string;
   kind: MessageKind;
-  agent_id: string | null;
+  agentId?: string;
   text: string;
-  at: string;
-  delivered_at: string | null;
+  delivered: boolean;
 }
-const toMessage = (r: MsgRow): HandoffMessage => ({
-  seq: r.seq,
-  handoffId: r.handoff_id,
-  conversationId: r.conversation_id,
-  kind: r.kind,
-  agentId: r.agent_id ?? undefined,
-  text: r.text,
-  at: r.at,
-  deliveredAt: r.delivered_at ?? undefined,
-});
+
+/** Where handoffs and their messages are kept (storage/sql/handoffs.ts). Changes return false when the state did not allow them. */
+export interface HandoffRepo {
+  active(c: ConversationKey): Promise<HandoffRequest | undefined>;
+  request(args: NewHandoff, now: Date): Promise<HandoffRequest>;
+  /** The handoff's state when the notes were added to its (open) context. */
+  annotate(id: string, assist: NonNullable<HandoffContext['assist']>): Promise<HandoffState | undefined>;
+  get(id: string): Promise<Handoff | undefined>;
+  open(): Promise<Handoff[]>;
+  ahead(req: HandoffRequest): Promise<number>;
+  recentHandling(limit: number): Promise<Array<{ assignedAt: string; resolvedAt: string }>>;
+  context(id: string): Promise<HandoffContext | undefined>;
+  queuedBefore(before: Date): Promise<Handoff[]>;
+  expire(id: string, now: Date): Promise<boolean>;
+  cancel(id: string, now: Date): Promise<boolean>;
+  claim(id: string, agentId: string, now: Date): Promise<boolean>;
+  transfer(id: string, fromAgentId: string, toAgentId: string, now: Date): Promise<boolean>;
+  resolve(id: string, agentId: string, outcome: Outcome, now: Date): Promise<boolean>;
+  rate(id: string, rating: number, now: Date, comment?: string): Promise<boolean>;
+  addMessage(m: NewMessage, now: Date): Promise<HandoffMessage>;
+  messages(handoffId: string): Promise<HandoffMessage[]>;
+  message(seq: number): Promise<HandoffMessage | undefined>;
+  undelivered(): Promise<HandoffMessage[]>;
+  markDelivered(seq: number, now: Date): Promise<boolean>;
+}
 
 /**
  * The handoff lifecycle: bot → queued → assigned (with an agent) → resolved (back to the bot), or
- * canceled by the buyer. Every message of a handoff (buyer, agent, internal note) is kept here,
- * an agent's before it is delivered.
+ * canceled by the buyer. Every message of a handoff (buyer, agent, internal note) is kept, an
+ * agent's before it is delivered. Each change is announced on the bus (every instance's consoles).
  */
-export class HandoffService extends EventEmitter<{ changed: [{ handoffId: string; state: HandoffState }] }> {
-  private readonly selectActive;
-  private readonly insertMessage;
-  /** Prepared once per SQL text (the console and the relay ask the same questions all day). */
-  private readonly sql: ReturnType<typeof statementCache>;
+export class HandoffService {
+  constructor(
+    private readonly repo: HandoffRepo,
+    private readonly bus: Bus,
+  ) {}
 
-  constructor(db: Db) {
-    super();
-    this.setMaxListeners(100);
-    this.sql = statementCache(db);
-    // Asked on every turn: prepared once.
-    this.selectActive = db.prepare(
-      "SELECT id, conversation_id, state, priority, created_at FROM handoff_requests WHERE channel_id = ? AND conversation_id = ? AND state IN ('queued', 'assigned') ORDER BY created_at DESC LIMIT 1",
-    );
-    this.insertMessage = db.prepare('INSERT INTO handoff_messages (handoff_id, conversation_id, kind, agent_id, text, at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  active(c: ConversationKey): Promise<HandoffRequest | undefined> {
+    return this.repo.active(c);
   }
 
-  active(c: ConversationKey): HandoffRequest | undefined {
-    const row = this.selectActive.get(c.channelId, c.conversationId) as
-      | { id: string; conversation_id: string; state: HandoffRequest['state']; priority: number; created_at: string }
-      | undefined;
-    return row ? { id: row.id, conversationId: row.conversation_id, state: row.state, priority: row.priority, createdAt: row.created_at } : undefined;
-  }
-
-  request(args: { conversationId: string; channelId: string; userId: string; priority: number; context: HandoffContext; conversationRef: unknown }, now: Date): HandoffRequest {
-    const id = randomUUID();
-    const at = now.toISOString();
-    this.sql(`INSERT INTO handoff_requests (id, conversation_id, channel_id, user_id, state, priority, reason, context, conversation_ref, created_at, updated_at)
-                VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`).run(
-      id,
-      args.conversationId,
-      args.channelId,
-      args.userId,
-      args.priority,
-      args.context.reason,
-      JSON.stringify(args.context),
-      JSON.stringify(args.conversationRef),
-      at,
-      at,
-    );
-    this.emit('changed', { handoffId: id, state: 'queued' });
-    return { id, conversationId: args.conversationId, state: 'queued', priority: args.priority, createdAt: at };
+  async request(args: NewHandoff, now: Date): Promise<HandoffRequest> {
+    const req = await this.repo.request(args, now);
+    this.bus.publish('handoff.changed', { handoffId: req.id, state: 'queued' });
+    return req;
   }
 
   /** Adds the model's notes for the agent to an open handoff's context (consoles refresh). */
-  annotate(id: string, assist: NonNullable<HandoffContext['assist']>): boolean {
-    const row = this.sql("SELECT state, context FROM handoff_requests WHERE id = ? AND state IN ('queued', 'assigned')").get(id) as
-      | { state: HandoffState; context: string }
-      | undefined;
-    if (!row) return false;
-    const context = { ...(JSON.parse(row.context) as HandoffContext), assist };
-    const ok = this.sql("UPDATE handoff_requests SET context = ? WHERE id = ? AND state IN ('queued', 'assigned')").run(JSON.stringify(context), id).changes === 1;
-    return this.changed(id, row.state, ok);
+  async annotate(id: string, assist: NonNullable<HandoffContext['assist']>): Promise<boolean> {
+    const state = await this.repo.annotate(id, assist);
+    return this.changed(id, state ?? 'queued', !!state);
   }
 
-  get(id: string): Handoff | undefined {
-    const r = this.sql(`SELECT ${COLS} FROM handoff_requests WHERE id = ?`).get(id) as Row | undefined;
-    return r ? toHandoff(r) : undefined;
+  get(id: string): Promise<Handoff | undefined> {
+    return this.repo.get(id);
   }
 
   /** Waiting (most urgent first, then oldest) and being handled; the console's queue. */
-  open(): Handoff[] {
-    return (this.sql(`SELECT ${COLS} FROM handoff_requests WHERE state IN ('queued', 'assigned') ORDER BY state = 'assigned', priority DESC, created_at, id`).all() as Row[]).map(
-      toHandoff,
-    );
+  open(): Promise<Handoff[]> {
+    return this.repo.open();
   }
 
   /** How many queued requests an agent will take before this one. */
-  ahead(req: HandoffRequest): number {
-    return this.sql("SELECT COUNT(*) FROM handoff_requests WHERE state = 'queued' AND id != ? AND (priority > ? OR (priority = ? AND created_at <= ?))")
-      .pluck()
-      .get(req.id, req.priority, req.priority, req.createdAt) as number;
+  ahead(req: HandoffRequest): Promise<number> {
+    return this.repo.ahead(req);
   }
 
   /** Minutes an agent spends on a handoff, over the last 50 resolved (undefined without history). */
-  averageHandlingMinutes(): number | undefined {
-    const rows = this.sql(
-      "SELECT assigned_at, resolved_at FROM handoff_requests WHERE state = 'resolved' AND assigned_at IS NOT NULL AND resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT 50",
-    ).all() as Array<{ assigned_at: string; resolved_at: string }>;
-    const spans = rows.map((r) => (Date.parse(r.resolved_at) - Date.parse(r.assigned_at)) / 60_000).filter((m) => m > 0 && m < 24 * 60);
+  async averageHandlingMinutes(): Promise<number | undefined> {
+    const spans = (await this.repo.recentHandling(50)).map((r) => (Date.parse(r.resolvedAt) - Date.parse(r.assignedAt)) / 60_000).filter((m) => m > 0 && m < 24 * 60);
     return spans.length >= 3 ? spans.reduce((a, b) => a + b, 0) / spans.length : undefined;
   }
 
-  context(id: string): HandoffContext | undefined {
-    const raw = this.sql('SELECT context FROM handoff_requests WHERE id = ?').pluck().get(id) as string | undefined;
-    return raw ? (JSON.parse(raw) as HandoffContext) : undefined;
+  context(id: string): Promise<HandoffContext | undefined> {
+    return this.repo.context(id);
   }
 
   /** Queued since before `before` (nobody took them). */
-  queuedBefore(before: Date): Handoff[] {
-    return (this.sql(`SELECT ${COLS} FROM handoff_requests WHERE state = 'queued' AND created_at < ? ORDER BY created_at`).all(before.toISOString()) as Row[]).map(toHandoff);
+  queuedBefore(before: Date): Promise<Handoff[]> {
+    return this.repo.queuedBefore(before);
   }
 
   /** Gives up on a queued handoff (it became a ticket); false when somebody claimed it meanwhile. */
-  expire(id: string, now: Date): boolean {
-    const at = now.toISOString();
-    return this.changed(
-      id,
-      'canceled',
-      this.sql("UPDATE handoff_requests SET state = 'canceled', outcome = 'timed_out', resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(at, at, id)
-        .changes === 1,
-    );
+  async expire(id: string, now: Date): Promise<boolean> {
+    return this.changed(id, 'canceled', await this.repo.expire(id, now));
   }
 
-  cancel(id: string, now: Date): boolean {
-    return this.changed(
-      id,
-      'canceled',
-      this.sql("UPDATE handoff_requests SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'queued'").run(now.toISOString(), id).changes === 1,
-    );
+  async cancel(id: string, now: Date): Promise<boolean> {
+    return this.changed(id, 'canceled', await this.repo.cancel(id, now));
   }
 
   private changed(id: string, state: HandoffState, ok: boolean): boolean {
-    if (ok) this.emit('changed', { handoffId: id, state });
+    if (ok) this.bus.publish('handoff.changed', { handoffId: id, state });
     return ok;
   }
 
   /** The agent takes a queued handoff; false when somebody else was quicker (or it was canceled). */
-  claim(id: string, agentId: string, now: Date): boolean {
-    const at = now.toISOString();
-    return this.changed(
-      id,
-      'assigned',
-      this.sql("UPDATE handoff_requests SET state = 'assigned', agent_id = ?, assigned_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(agentId, at, at, id)
-        .changes === 1,
-    );
+  async claim(id: string, agentId: string, now: Date): Promise<boolean> {
+    return this.changed(id, 'assigned', await this.repo.claim(id, agentId, now));
   }
 
-  transfer(id: string, fromAgentId: string, toAgentId: string, now: Date): boolean {
-    const ok =
-      this.sql("UPDATE handoff_requests SET agent_id = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(toAgentId, now.toISOString(), id, fromAgentId)
-        .changes === 1;
-    return this.changed(id, 'assigned', ok);
+  async transfer(id: string, fromAgentId: string, toAgentId: string, now: Date): Promise<boolean> {
+    return this.changed(id, 'assigned', await this.repo.transfer(id, fromAgentId, toAgentId, now));
   }
 
-  resolve(id: string, agentId: string, outcome: Outcome, now: Date): boolean {
-    const at = now.toISOString();
-    const ok =
-      this.sql("UPDATE handoff_requests SET state = 'resolved', outcome = ?, resolved_at = ?, updated_at = ? WHERE id = ? AND state = 'assigned' AND agent_id = ?").run(
-        outcome,
-        at,
-        at,
-        id,
-        agentId,
-      ).changes === 1;
-    return this.changed(id, 'resolved', ok);
+  async resolve(id: string, agentId: string, outcome: Outcome, now: Date): Promise<boolean> {
+    return this.changed(id, 'resolved', await this.repo.resolve(id, agentId, outcome, now));
   }
 
   /** The buyer's 1–5 after a resolved handoff (only once), with what they said with it. */
-  rate(id: string, rating: number, now: Date, comment?: string): boolean {
-    return (
-      this.sql("UPDATE handoff_requests SET rating = ?, rating_comment = ?, rated_at = ? WHERE id = ? AND state = 'resolved' AND rating IS NULL").run(
-        rating,
-        comment?.slice(0, 500) ?? null,
-        now.toISOString(),
-        id,
-      ).changes === 1
-    );
+  rate(id: string, rating: number, now: Date, comment?: string): Promise<boolean> {
+    return this.repo.rate(id, rating, now, comment);
   }
 
-  addMessage(m: { handoffId: string | null; conversationId: string; kind: MessageKind; agentId?: string; text: string; delivered: boolean }, now: Date): HandoffMessage {
-    const at = now.toISOString();
-    const r = this.insertMessage.run(m.handoffId, m.conversationId, m.kind, m.agentId ?? null, m.text.slice(0, 4000), at, m.delivered ? at : null);
-    return {
-      seq: Number(r.lastInsertRowid),
-      handoffId: m.handoffId,
-      conversationId: m.conversationId,
-      kind: m.kind,
-      agentId: m.agentId,
-      text: m.text.slice(0, 4000),
-      at,
-      deliveredAt: m.delivered ? at : undefined,
-    };
+  addMessage(m: NewMessage, now: Date): Promise<HandoffMessage> {
+    return this.repo.addMessage(m, now);
   }
 
-  messages(handoffId: string): HandoffMessage[] {
-    return (this.sql('SELECT * FROM handoff_messages WHERE handoff_id = ? ORDER BY seq').all(handoffId) as MsgRow[]).map(toMessage);
+  messages(handoffId: string): Promise<HandoffMessage[]> {
+    return this.repo.messages(handoffId);
   }
 
-  message(seq: number): HandoffMessage | undefined {
-    const r = this.sql('SELECT * FROM handoff_messages WHERE seq = ?').get(seq) as MsgRow | undefined;
-    return r ? toMessage(r) : undefined;
+  message(seq: number): Promise<HandoffMessage | undefined> {
+    return this.repo.message(seq);
   }
 
   /** Agent messages persisted but not yet handed to the buyer's channel (a crash in between). */
-  undelivered(): HandoffMessage[] {
-    return (this.sql("SELECT * FROM handoff_messages WHERE kind = 'agent' AND delivered_at IS NULL ORDER BY seq").all() as MsgRow[]).map(toMessage);
+  undelivered(): Promise<HandoffMessage[]> {
+    return this.repo.undelivered();
   }
 
   /** Marks delivered; false when it already was (so a second delivery attempt backs off). */
-  markDelivered(seq: number, now: Date): boolean {
-    return this.sql('UPDATE handoff_messages SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL').run(now.toISOString(), seq).changes === 1;
+  markDelivered(seq: number, now: Date): Promise<boolean> {
+    return this.repo.markDelivered(seq, now);
   }
 }
 
@@ -334,30 +229,9 @@ export interface TranscriptLine {
   at: Date;
 }
 
-/** Every message in and out, per conversation (for the agent's context packet). */
-export class TranscriptStore {
-  private readonly insertAll: (c: ConversationKey, lines: TranscriptLine[]) => void;
-  private readonly selectRecent;
-
-  constructor(db: Db) {
-    const insert = db.prepare('INSERT INTO transcript (channel_id, conversation_id, direction, sender, text, at) VALUES (?, ?, ?, ?, ?, ?)');
-    // Compiled once: better-sqlite3 builds a wrapper for every db.transaction() call; every write transaction is IMMEDIATE (db.ts).
-    this.insertAll = db.transaction((c: ConversationKey, lines: TranscriptLine[]) => {
-      for (const l of lines) insert.run(c.channelId, c.conversationId, l.direction, l.sender, l.text.slice(0, 4000), l.at.toISOString());
-    }).immediate;
-    this.selectRecent = db.prepare('SELECT direction, sender, text, at FROM transcript WHERE channel_id = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?');
-  }
-
-  /**
-   * Inside a turn, part of its unit of work and kept even when the turn fails (what the buyer said
-   * happened); the lines are read at commit, so the caller may still add to them. Else at once.
-   */
-  appendAll(c: ConversationKey, lines: TranscriptLine[]): void {
-    UnitOfWork.write(() => lines.length > 0 && this.insertAll(c, lines), { keep: true });
-  }
-
-  recent(c: ConversationKey, limit = 50): HandoffContext['transcript'] {
-    const rows = this.selectRecent.all(c.channelId, c.conversationId, limit) as HandoffContext['transcript'];
-    return rows.reverse();
-  }
+/** Every message in and out, per conversation (for the agent's context packet): storage/sql/handoffs.ts. */
+export interface TranscriptRepo {
+  /** Inside a turn, part of its unit of work and kept even when the turn fails; else at once. */
+  appendAll(c: ConversationKey, lines: TranscriptLine[]): Promise<void>;
+  recent(c: ConversationKey, limit?: number): Promise<HandoffContext['transcript']>;
 }

@@ -1,46 +1,38 @@
 /**
  * The relay between buyers and agents. An agent's message is stored first, then handed to the
- * buyer's own channel; channels that keep their outgoing messages in our SQLite (Direct Line's
- * activity log, the WeChat outbox) take it in the same transaction that marks it delivered, so a
- * crash can neither lose nor repeat it; others get it at least once. On start, whatever was
- * stored but not delivered is delivered. Buyer messages reach the console as events.
+ * buyer's own channel; channels that keep their outgoing messages in our database (Direct Line's
+ * activity log, the WeChat outbox) take it in the same transaction that marks it delivered (a
+ * transactional outbox), so a crash can neither lose nor repeat it; others get it at least once.
+ * On start, whatever was stored but not delivered is delivered. Buyer messages and agent messages
+ * reach every instance's consoles over the bus.
  */
-import { EventEmitter } from 'node:events';
 import type { Activity, ConversationReference, TurnContext } from 'botbuilder';
 import type pino from 'pino';
 import { say } from '../replies/index.js';
-import type { Db } from '../storage/db.js';
+import type { Store } from '../storage/index.js';
 import type { Agent } from './agents.js';
-import type { Handoff, HandoffMessage, HandoffService, TranscriptStore } from './index.js';
+import type { Handoff, HandoffMessage, HandoffService, TranscriptRepo } from './index.js';
 
 export interface BuyerChannel {
   /** Runs a proactive turn in the buyer's conversation (hand-back, status events). */
   continueConversation(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void>;
   /**
-   * Puts one message in the buyer's channel synchronously, inside the caller's SQLite
-   * transaction (Direct Line log, WeChat outbox); `after` runs once it is committed.
+   * Puts one message in the buyer's channel inside the caller's transaction (Direct Line log,
+   * WeChat outbox): database work only; `after` runs once it is committed.
    */
-  deliverInTransaction?(reference: Partial<ConversationReference>, activity: Partial<Activity>): { after?: () => void };
+  deliverInTransaction?(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<{ after?: () => void }>;
 }
 
-export interface RelayEvents {
-  message: [HandoffMessage & { agentName?: string }];
-  buyer: [{ handoffId: string; conversationId: string; text: string; at: string }];
-}
-
-export class Relay extends EventEmitter<RelayEvents> {
+export class Relay {
   private readonly channels = new Map<string, BuyerChannel>();
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Pick<Store, 'sql' | 'bus'>,
     private readonly handoffs: HandoffService,
-    private readonly transcript: TranscriptStore,
-    private readonly agents: { get(id: string): Agent | undefined },
+    private readonly transcript: TranscriptRepo,
+    private readonly agents: { get(id: string): Promise<Agent | undefined> },
     private readonly logger: pino.Logger,
-  ) {
-    super();
-    this.setMaxListeners(1000);
-  }
+  ) {}
 
   /** A channel by its key; "ns:*" serves every channel of a namespace ("bf:*": all Bot Framework channels). */
   register(channelId: string, channel: BuyerChannel): void {
@@ -58,21 +50,21 @@ export class Relay extends EventEmitter<RelayEvents> {
 
   /** Stores the agent's message, tells the consoles, then delivers it. */
   async agentSays(h: Handoff, agent: Agent, text: string): Promise<HandoffMessage> {
-    const m = this.handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'agent', agentId: agent.id, text, delivered: false }, new Date());
-    this.emit('message', { ...m, agentName: agent.displayName });
+    const m = await this.handoffs.addMessage({ handoffId: h.id, conversationId: h.conversationId, kind: 'agent', agentId: agent.id, text, delivered: false }, new Date());
+    this.store.bus.publish('handoff.message', { handoffId: h.id, seq: m.seq });
     await this.deliver(m);
-    return this.handoffs.message(m.seq) ?? m;
+    return (await this.handoffs.message(m.seq)) ?? m;
   }
 
   /** Delivers a stored agent message that is not yet delivered; true when it went out now. */
   async deliver(m: HandoffMessage): Promise<boolean> {
-    const h = m.handoffId ? this.handoffs.get(m.handoffId) : undefined;
+    const h = m.handoffId ? await this.handoffs.get(m.handoffId) : undefined;
     const channel = h && this.channel(h.channelId);
     if (!h || !channel) {
       this.logger.warn({ handoff: m.handoffId, channel: h?.channelId }, 'agent message: no way to reach this buyer');
       return false;
     }
-    const name = (m.agentId && this.agents.get(m.agentId)?.displayName) || '';
+    const name = (m.agentId && (await this.agents.get(m.agentId))?.displayName) || '';
     const activity: Partial<Activity> = { type: 'message', text: say.agentMessage(name, m.text), locale: 'zh-CN', textFormat: 'plain', channelData: { fromAgent: name } };
     return this.put(channel, h.channelId, h.conversationRef as Partial<ConversationReference>, activity, `agent:${name}`, () => this.handoffs.markDelivered(m.seq, new Date()));
   }
@@ -88,30 +80,28 @@ export class Relay extends EventEmitter<RelayEvents> {
     ref: Partial<ConversationReference>,
     activity: Partial<Activity>,
     sender: string,
-    mark: () => boolean = () => true,
+    mark: () => Promise<boolean> = async () => true,
   ): Promise<boolean> {
     const line = { direction: 'out' as const, sender, text: activity.text ?? '', at: new Date() };
     const conversation = { channelId, conversationId: ref.conversation!.id };
     if (channel.deliverInTransaction) {
-      const result = this.db
-        .transaction(() => {
-          if (!mark()) return undefined;
-          this.transcript.appendAll(conversation, [line]);
-          return channel.deliverInTransaction!(ref, activity);
-        })
-        .immediate();
+      const result = await this.store.sql.tx(async () => {
+        if (!(await mark())) return undefined;
+        await this.transcript.appendAll(conversation, [line]);
+        return channel.deliverInTransaction!(ref, activity);
+      });
       result?.after?.();
       return !!result;
     }
     await channel.continueConversation(ref, async (ctx) => void (await ctx.sendActivity(activity)));
-    this.transcript.appendAll(conversation, [line]);
+    await this.transcript.appendAll(conversation, [line]);
     return mark();
   }
 
   /** After a restart: deliver what was stored but never delivered. */
   async recover(): Promise<number> {
     let n = 0;
-    for (const m of this.handoffs.undelivered()) {
+    for (const m of await this.handoffs.undelivered()) {
       try {
         if (await this.deliver(m)) n++;
       } catch (err) {
@@ -138,6 +128,7 @@ export class Relay extends EventEmitter<RelayEvents> {
 
   /** What the buyer wrote while an agent has (or is about to have) the conversation. */
   buyerSaid(handoffId: string, conversationId: string, text: string): void {
-    this.emit('buyer', { handoffId, conversationId, text, at: new Date().toISOString() });
+    // The console shows the start; the transcript keeps it all (bus payloads stay small).
+    this.store.bus.publish('handoff.buyer', { handoffId, conversationId, text: text.slice(0, 1500), at: new Date().toISOString() });
   }
 }

@@ -1,5 +1,4 @@
 /** Abuse limits around orders: lookup rate per buyer, and the verification lock per order. */
-import type { Db } from '../storage/db.js';
 import { MINUTE } from '../time.js';
 
 /** Hit times of one key, oldest first; `head` skips those that left the window. */
@@ -8,8 +7,20 @@ interface Hits {
   head: number;
 }
 
+/** A rate limit: `take` records a hit when the key is within its limit. */
+export interface Limiter {
+  /** Records one hit; false when the key is over its limit (the hit is then not recorded). */
+  take(key: string, now: Date): Promise<boolean>;
+  /** Whether one more hit would be within the limit (records nothing). */
+  allows(key: string, now: Date): Promise<boolean>;
+  retryAfterMinutes(key: string, now: Date): Promise<number>;
+}
+
+/** Makes the limits of one deployment: in memory for one process, in the database for several. */
+export type LimiterFactory = (name: string, max: number, windowMs: number) => Limiter;
+
 /** Sliding-window counter in memory (per process); keys are buyer ids, conversations, addresses. */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   private readonly hits = new Map<string, Hits>();
   constructor(
     private readonly max: number,
@@ -17,8 +28,12 @@ export class RateLimiter {
   ) {}
 
   /** Records one hit; false when the key is over its limit (the hit is then not recorded). */
-  take(key: string, now: Date): boolean {
-    if (!this.allows(key, now)) return false;
+  async take(key: string, now: Date): Promise<boolean> {
+    return this.takeNow(key, now);
+  }
+
+  private takeNow(key: string, now: Date): boolean {
+    if (!this.allowsNow(key, now)) return false;
     const h = this.hits.get(key);
     if (h) h.times.push(now.getTime());
     else this.hits.set(key, { times: [now.getTime()], head: 0 });
@@ -27,7 +42,11 @@ export class RateLimiter {
   }
 
   /** Whether one more hit would be within the limit (records nothing). Amortised O(1). */
-  allows(key: string, now: Date): boolean {
+  async allows(key: string, now: Date): Promise<boolean> {
+    return this.allowsNow(key, now);
+  }
+
+  private allowsNow(key: string, now: Date): boolean {
     const h = this.hits.get(key);
     if (!h) return true;
     const from = now.getTime() - this.windowMs;
@@ -39,7 +58,7 @@ export class RateLimiter {
     return h.times.length - h.head < this.max;
   }
 
-  retryAfterMinutes(key: string, now: Date): number {
+  async retryAfterMinutes(key: string, now: Date): Promise<number> {
     const h = this.hits.get(key);
     const oldest = h?.times[h.head] ?? now.getTime();
     return Math.max(1, Math.ceil((oldest + this.windowMs - now.getTime()) / MINUTE));
@@ -50,88 +69,67 @@ export class RateLimiter {
  * One hit against several limits at once (a buyer, their conversation, their address): taken from
  * all of them, or from none when any is used up. Returns the key that refused, if one did.
  */
-export function takeAll(checks: Array<{ limiter: RateLimiter; key: string }>, now: Date): { limiter: RateLimiter; key: string } | undefined {
-  const refused = checks.find((c) => !c.limiter.allows(c.key, now));
-  if (refused) return refused;
-  for (const c of checks) c.limiter.take(c.key, now);
+export async function takeAll(checks: Array<{ limiter: Limiter; key: string }>, now: Date): Promise<{ limiter: Limiter; key: string } | undefined> {
+  for (const c of checks) if (!(await c.limiter.allows(c.key, now))) return c;
+  // Another instance may have taken the last hit in between: a key that refuses now still refuses.
+  for (const c of checks) if (!(await c.limiter.take(c.key, now))) return c;
   return undefined;
 }
 
+/** One failure counter (per order, or per order and claimant). */
+export interface Counter {
+  failures: number;
+  lockedUntil: number | null;
+  updatedAt: number;
+}
+
+/** Where the counters are kept (storage/sql/guards.ts). */
+export interface VerifyRepo {
+  /** The order's counter, then each claimant's. */
+  read(orderNo: string, claimants: string[]): Promise<Array<Counter | undefined>>;
+  /** Sets each claimant's counter, then the order's, to `next` of its current value, all at once; the new values. */
+  bump(orderNo: string, claimants: string[], next: (row: Counter | undefined, scope: 'claimant' | 'order') => Counter): Promise<Counter[]>;
+  reset(orderNo: string, claimants: string[]): Promise<void>;
+}
+
 /**
- * Failed ownership checks, counted per claimant and per order (stored: survives restarts). One
- * claimant (a conversation, a logged-in buyer, a client address or WeChat user: every key of the
- * turn counts) gets `maxFailures` tries on an order before *they* are locked out of it for a
- * while; an order tried `orderMaxFailures` times in all, by however many claimants, is locked for
- * every anonymous claimant (guessing spread over many addresses). A buyer the shop's own login
- * proves to be the owner never asks the guard: nobody can lock them out.
+ * Failed ownership checks, counted per claimant and per order (stored: survives restarts, holds
+ * across instances). One claimant (a conversation, a logged-in buyer, a client address or WeChat
+ * user: every key of the turn counts) gets `maxFailures` tries on an order before *they* are
+ * locked out of it for a while; an order tried `orderMaxFailures` times in all, by however many
+ * claimants, is locked for every anonymous claimant (guessing spread over many addresses). A buyer
+ * the shop's own login proves to be the owner never asks the guard: nobody can lock them out.
  */
 export class VerifyGuard {
-  private readonly sql;
-
   constructor(
-    db: Db,
+    private readonly repo: VerifyRepo,
     private readonly opts: { maxFailures: number; orderMaxFailures: number; lockMinutes: number },
-  ) {
-    this.sql = {
-      claimant: db.prepare<[string, string], { failures: number; locked_until: number | null; updated_at: number }>(
-        'SELECT failures, locked_until, updated_at FROM verify_failures WHERE order_no = ? AND claimant = ?',
-      ),
-      putClaimant: db.prepare('INSERT OR REPLACE INTO verify_failures (order_no, claimant, failures, locked_until, updated_at) VALUES (?, ?, ?, ?, ?)'),
-      order: db.prepare<[string], { failures: number; locked_until: number | null; updated_at: number }>(
-        'SELECT failures, locked_until, updated_at FROM verify_attempts WHERE order_no = ?',
-      ),
-      putOrder: db.prepare('INSERT OR REPLACE INTO verify_attempts (order_no, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)'),
-      resetClaimant: db.prepare('DELETE FROM verify_failures WHERE order_no = ? AND claimant = ?'),
-      resetOrder: db.prepare('DELETE FROM verify_attempts WHERE order_no = ?'),
-    };
-    this.failAll = db.transaction((orderNo: string, claimants: string[], t: number) => {
-      let left = Infinity;
-      for (const c of claimants)
-        left = Math.min(
-          left,
-          this.count(this.sql.claimant.get(orderNo, c), t, this.opts.maxFailures, (n, until) => this.sql.putClaimant.run(orderNo, c, n, until, t)),
-        );
-      left = Math.min(
-        left,
-        this.count(this.sql.order.get(orderNo), t, this.opts.orderMaxFailures, (n, until) => this.sql.putOrder.run(orderNo, n, until, t)),
-      );
-      return left;
-    }).immediate;
-  }
-
-  private readonly failAll: (orderNo: string, claimants: string[], t: number) => number;
+  ) {}
 
   /** When the order is locked for any of these claimants (or for everyone anonymous), until when. */
-  lockedUntil(orderNo: string, claimants: string[], now: Date): Date | undefined {
+  async lockedUntil(orderNo: string, claimants: string[], now: Date): Promise<Date | undefined> {
     const t = now.getTime();
-    const untils = [this.sql.order.get(orderNo)?.locked_until, ...claimants.map((c) => this.sql.claimant.get(orderNo, c)?.locked_until)];
-    const until = Math.max(0, ...untils.map((u) => u ?? 0));
+    const until = Math.max(0, ...(await this.repo.read(orderNo, claimants)).map((c) => c?.lockedUntil ?? 0));
     return until > t ? new Date(until) : undefined;
   }
 
   /** Records a failure for every claimant key and the order; returns how many tries are left (0 = now locked). */
-  fail(orderNo: string, claimants: string[], now: Date): number {
-    return this.failAll(orderNo, claimants, now.getTime());
+  async fail(orderNo: string, claimants: string[], now: Date): Promise<number> {
+    const t = now.getTime();
+    const lockMs = this.opts.lockMinutes * MINUTE;
+    const maxOf = (scope: 'claimant' | 'order') => (scope === 'order' ? this.opts.orderMaxFailures : this.opts.maxFailures);
+    const counters = await this.repo.bump(orderNo, claimants, (row, scope) => {
+      // A lock that has run out, or a window gone quiet, starts again.
+      const stale = !row || (row.lockedUntil !== null && row.lockedUntil <= t) || (row.lockedUntil === null && row.updatedAt <= t - lockMs);
+      const failures = (stale ? 0 : row.failures) + 1;
+      return { failures, lockedUntil: failures >= maxOf(scope) ? t + lockMs : null, updatedAt: t };
+    });
+    const scopes = [...claimants.map(() => 'claimant' as const), 'order' as const];
+    return Math.min(...counters.map((c, i) => Math.max(0, maxOf(scopes[i]!) - c.failures)));
   }
 
   /** A claimant proved ownership: their count starts again, and so does the order's. */
-  reset(orderNo: string, claimants: string[]): void {
-    for (const c of claimants) this.sql.resetClaimant.run(orderNo, c);
-    this.sql.resetOrder.run(orderNo);
-  }
-
-  /** One counter's next value (a lock that has run out, or a window gone quiet, starts again). */
-  private count(
-    row: { failures: number; locked_until: number | null; updated_at: number } | undefined,
-    t: number,
-    max: number,
-    put: (n: number, until: number | null) => void,
-  ): number {
-    const lockMs = this.opts.lockMinutes * MINUTE;
-    const stale = !row || (row.locked_until !== null && row.locked_until <= t) || (row.locked_until === null && row.updated_at <= t - lockMs);
-    const failures = (stale ? 0 : row.failures) + 1;
-    const until = failures >= max ? t + lockMs : null;
-    put(failures, until);
-    return Math.max(0, max - failures);
+  reset(orderNo: string, claimants: string[]): Promise<void> {
+    return this.repo.reset(orderNo, claimants);
   }
 }

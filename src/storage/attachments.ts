@@ -1,10 +1,9 @@
 /**
- * Files buyers send (payment screenshots, error pages): kept in SQLite as evidence for tickets and
+ * Files buyers send (payment screenshots, error pages): kept in the database as evidence for tickets and
  * agents. The type is decided from the bytes, never from what the client claims, and only formats
  * a browser shows without running anything are accepted (no SVG, no HTML).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from './db.js';
 
 export const ACCEPTED_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf'] as const;
 export type AcceptedType = (typeof ACCEPTED_TYPES)[number];
@@ -34,33 +33,6 @@ export interface AttachmentMeta {
   createdAt: string;
 }
 
-interface Row {
-  id: string;
-  conversation_id: string;
-  channel_id: string;
-  user_id: string;
-  name: string;
-  content_type: AcceptedType;
-  size: number;
-  sha256: string;
-  ticket_id: string | null;
-  created_at: string;
-}
-
-const META = 'id, conversation_id, channel_id, user_id, name, content_type, size, sha256, ticket_id, created_at';
-const toMeta = (r: Row): AttachmentMeta => ({
-  id: r.id,
-  conversationId: r.conversation_id,
-  channelId: r.channel_id,
-  userId: r.user_id,
-  name: r.name,
-  contentType: r.content_type,
-  size: r.size,
-  sha256: r.sha256,
-  ticketId: r.ticket_id ?? undefined,
-  createdAt: r.created_at,
-});
-
 /** A file name safe to show and to put in a header: no paths, no control characters, short. */
 export function cleanFileName(name: string | undefined, type: AcceptedType): string {
   const ext = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp', 'application/pdf': 'pdf' }[type];
@@ -73,26 +45,21 @@ export function cleanFileName(name: string | undefined, type: AcceptedType): str
   return base && base !== 'blob' ? base : `file.${ext}`;
 }
 
-export class AttachmentStore {
-  private readonly insert;
-  private readonly selectMeta;
-  private readonly selectData;
-  private readonly byConversation;
-  private readonly linkTicket;
+/** Where files are kept (storage/sql/attachments.ts). */
+export interface AttachmentRepo {
+  insert(meta: AttachmentMeta, data: Buffer): Promise<void>;
+  meta(id: string): Promise<AttachmentMeta | undefined>;
+  data(id: string): Promise<Buffer | undefined>;
+  forConversation(c: { channelId: string; conversationId: string }): Promise<AttachmentMeta[]>;
+  /** Files of the conversation not yet on a ticket go onto this one; returns how many. */
+  attachToTicket(c: { channelId: string; conversationId: string }, ticketId: string): Promise<number>;
+}
 
-  constructor(db: Db) {
-    this.insert = db.prepare(
-      `INSERT INTO attachments (id, conversation_id, channel_id, user_id, name, content_type, size, sha256, data, created_at)
-       VALUES (@id, @conversationId, @channelId, @userId, @name, @contentType, @size, @sha256, @data, @createdAt)`,
-    );
-    this.selectMeta = db.prepare<[string], Row>(`SELECT ${META} FROM attachments WHERE id = ?`);
-    this.selectData = db.prepare<[string], Buffer>('SELECT data FROM attachments WHERE id = ?').pluck();
-    this.byConversation = db.prepare<[string, string], Row>(`SELECT ${META} FROM attachments WHERE channel_id = ? AND conversation_id = ? ORDER BY created_at, id`);
-    this.linkTicket = db.prepare('UPDATE attachments SET ticket_id = ? WHERE channel_id = ? AND conversation_id = ? AND ticket_id IS NULL');
-  }
+export class AttachmentStore {
+  constructor(private readonly repo: AttachmentRepo) {}
 
   /** Stores a file whose type was sniffed as accepted; undefined when it is not. */
-  save(file: { conversationId: string; channelId: string; userId: string; name?: string; data: Buffer }, now: Date): AttachmentMeta | undefined {
+  async save(file: { conversationId: string; channelId: string; userId: string; name?: string; data: Buffer }, now: Date): Promise<AttachmentMeta | undefined> {
     const contentType = sniffType(file.data);
     if (!contentType) return undefined;
     const meta: AttachmentMeta = {
@@ -106,25 +73,23 @@ export class AttachmentStore {
       sha256: createHash('sha256').update(file.data).digest('hex'),
       createdAt: now.toISOString(),
     };
-    this.insert.run({ ...meta, data: file.data });
+    await this.repo.insert(meta, file.data);
     return meta;
   }
 
-  meta(id: string): AttachmentMeta | undefined {
-    const r = this.selectMeta.get(id);
-    return r ? toMeta(r) : undefined;
+  meta(id: string): Promise<AttachmentMeta | undefined> {
+    return this.repo.meta(id);
   }
 
-  data(id: string): Buffer | undefined {
-    return this.selectData.get(id);
+  data(id: string): Promise<Buffer | undefined> {
+    return this.repo.data(id);
   }
 
-  forConversation(c: { channelId: string; conversationId: string }): AttachmentMeta[] {
-    return this.byConversation.all(c.channelId, c.conversationId).map(toMeta);
+  forConversation(c: { channelId: string; conversationId: string }): Promise<AttachmentMeta[]> {
+    return this.repo.forConversation(c);
   }
 
-  /** Files of the conversation not yet on a ticket go onto this one; returns how many. */
-  attachToTicket(c: { channelId: string; conversationId: string }, ticketId: string): number {
-    return this.linkTicket.run(ticketId, c.channelId, c.conversationId).changes;
+  attachToTicket(c: { channelId: string; conversationId: string }, ticketId: string): Promise<number> {
+    return this.repo.attachToTicket(c, ticketId);
   }
 }

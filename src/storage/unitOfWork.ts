@@ -14,10 +14,10 @@
  * extra parameter; outside a turn, or once a unit is committed, writes run at once.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Db } from './db.js';
+import { type Sql, isTransient } from './sql.js';
 
 interface Write {
-  run: () => void;
+  run: () => Promise<unknown> | unknown;
   /** After the commit (tell sockets, kick a sender). */
   after?: () => void;
   /** Survives `discard()` (the inbound message, the transcript). */
@@ -25,15 +25,14 @@ interface Write {
 }
 
 const context = new AsyncLocalStorage<UnitOfWork>();
-const BUSY_RETRIES = 6;
-const runners = new WeakMap<Db, (writes: Write[]) => void>();
+const RETRIES = 6;
 
 export class UnitOfWork {
   private writes: Write[] = [];
   private discarded: Array<() => void> = [];
   private open = true;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly sql: Sql) {}
 
   /** The unit of work of the running turn, while it is open. */
   static current(): UnitOfWork | undefined {
@@ -42,10 +41,10 @@ export class UnitOfWork {
   }
 
   /** Writes now, or as part of the running turn's commit. `after` runs once it is committed. */
-  static write(run: () => void, opts: { after?: () => void; keep?: boolean } = {}): void {
+  static async write(run: () => Promise<unknown> | unknown, opts: { after?: () => void; keep?: boolean } = {}): Promise<void> {
     const u = UnitOfWork.current();
     if (!u) {
-      run();
+      await run();
       opts.after?.();
       return;
     }
@@ -75,28 +74,24 @@ export class UnitOfWork {
   }
 
   /**
-   * Writes everything in one transaction, then runs the `after` callbacks. A database busy beyond
-   * its busy timeout (the checkpointer) is waited out asynchronously a few times, never by
-   * blocking the event loop; if it stays busy, the commit throws and nothing of the turn is seen.
+   * Writes everything in one transaction, then runs the `after` callbacks. A transaction the
+   * database refuses for now (SQLite busy beyond its timeout, a PostgreSQL serialization failure
+   * or deadlock) is run again a few times, waiting asynchronously; if it keeps failing, the commit
+   * throws and nothing of the turn is seen.
    */
   async commit(): Promise<void> {
     this.open = false;
     const writes = this.writes;
     this.writes = [];
     if (writes.length === 0) return;
-    let runner = runners.get(this.db);
-    if (!runner) {
-      runner = this.db.transaction((ws: Write[]) => {
-        for (const w of ws) w.run();
-      }).immediate;
-      runners.set(this.db, runner);
-    }
     for (let attempt = 0; ; attempt++) {
       try {
-        runner(writes);
+        await this.sql.tx(async () => {
+          for (const w of writes) await w.run();
+        });
         break;
       } catch (err) {
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= BUSY_RETRIES) throw err;
+        if (!isTransient(err) || attempt >= RETRIES) throw err;
         await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
       }
     }
@@ -105,8 +100,8 @@ export class UnitOfWork {
 }
 
 /** Runs one turn in a unit of work of its own and commits it (or throws, having written nothing of it). */
-export async function inUnitOfWork<T>(db: Db, turn: () => Promise<T>): Promise<T> {
-  const unit = new UnitOfWork(db);
+export async function inUnitOfWork<T>(sql: Sql, turn: () => Promise<T>): Promise<T> {
+  const unit = new UnitOfWork(sql);
   let result: T;
   try {
     result = await unit.run(turn);

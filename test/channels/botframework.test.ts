@@ -44,12 +44,12 @@ afterAll(() => new Promise((r) => fake.close(r)));
 
 interface Running {
   app: App;
-  server: ReturnType<typeof createServer>;
+  server: Awaited<ReturnType<typeof createServer>>;
   base: string;
 }
 async function start(env: Record<string, string>): Promise<Running> {
-  const app = makeApp({ orders: [paid, delivered], env });
-  const server = createServer(app);
+  const app = await makeApp({ orders: [paid, delivered], env });
+  const server = await createServer(app);
   return { app, server, base: await serve(server) };
 }
 async function stop(r: Running) {
@@ -115,7 +115,7 @@ describe('/api/messages is off unless configured', () => {
   });
 
   it('with an app id, a secret is required (the configuration says so at start-up)', async () => {
-    expect(() => makeApp({ env: { MICROSOFT_APP_ID: 'x' } })).toThrow(/MICROSOFT_APP_PASSWORD/);
+    await expect(async () => makeApp({ env: { MICROSOFT_APP_ID: 'x' } })).rejects.toThrow(/MICROSOFT_APP_PASSWORD/);
   });
 });
 
@@ -149,13 +149,13 @@ describe('/api/messages for the local Emulator (BOTFRAMEWORK_EMULATOR=true)', ()
       expect(r.status).toBe(400);
     }
     expect(received.length).toBe(before);
-    expect(run.app.services.transcript.recent({ channelId: 'bf:msteams', conversationId: 'conv-ssrf' })).toEqual([]);
+    expect(await run.app.services.transcript.recent({ channelId: 'bf:msteams', conversationId: 'conv-ssrf' })).toEqual([]);
   });
 
   it('answers a local serviceUrl where nothing listens with a 400 of its own (no connect error, no stack), before any turn', async () => {
     const r = await post(run.base, activity('你好', { serviceUrl: 'http://127.0.0.1:9', conversation: { id: 'conv-dead' } }));
     expect(r.status).toBe(400);
-    expect(run.app.services.transcript.recent({ channelId: 'bf:msteams', conversationId: 'conv-dead' })).toEqual([]);
+    expect(await run.app.services.transcript.recent({ channelId: 'bf:msteams', conversationId: 'conv-dead' })).toEqual([]);
     expect(await r.text()).not.toMatch(/ECONNREFUSED|127\.0\.0\.1:9|\n\s+at /);
   });
 
@@ -170,7 +170,7 @@ describe('/api/messages for the local Emulator (BOTFRAMEWORK_EMULATOR=true)', ()
     await say(run.app, '查看卡密 K8PL3MZ7Q2XV9TRB', 'wechat:o-victim', undefined, 'wechat');
     expect((await say(run.app, '13812345678', 'wechat:o-victim', undefined, 'wechat')).text).toContain('QB10-8842-5519-7Z3K');
     await say(run.app, 'K7QX9ZP2M4RT8WNA', 'dl-victim', undefined, 'directline');
-    const dlLines = run.app.services.transcript.recent({ channelId: 'directline', conversationId: 'dl-victim' }).length;
+    const dlLines = (await run.app.services.transcript.recent({ channelId: 'directline', conversationId: 'dl-victim' })).length;
 
     const before = received.length;
     await post(run.base, activity('查看卡密', { channelId: 'wechat', conversation: { id: 'wechat:o-victim' }, from: { id: 'o-victim' } }));
@@ -179,7 +179,7 @@ describe('/api/messages for the local Emulator (BOTFRAMEWORK_EMULATOR=true)', ()
     expect(replies).not.toContain('QB10-8842-5519-7Z3K');
     expect(replies).not.toContain('K8PL3MZ7Q2XV9TRB');
     expect(replies).not.toContain('K7QX9ZP2M4RT8WNA');
-    expect(run.app.services.transcript.recent({ channelId: 'directline', conversationId: 'dl-victim' }).length).toBe(dlLines);
+    expect((await run.app.services.transcript.recent({ channelId: 'directline', conversationId: 'dl-victim' })).length).toBe(dlLines);
   });
 
   it('limits lookups per client, however many conversation ids it makes up', async () => {

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/server.js';
 import { makeApp } from '../helpers.js';
 
-const app = makeApp();
-const server = createServer(app);
+const app = await makeApp();
+const server = await createServer(app);
 let base = '';
 
 beforeAll(async () => {

@@ -27,12 +27,12 @@ const recent = order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '202
 
 interface Running {
   app: App;
-  server: ReturnType<typeof createServer>;
+  server: Awaited<ReturnType<typeof createServer>>;
   base: string;
 }
 async function start(file: string, env: Record<string, string> = {}): Promise<Running> {
-  const app = makeApp({ file, orders: [mine, recent], env: { DIRECTLINE_SECRET: SECRET, ...env } });
-  const server = createServer(app);
+  const app = await makeApp({ file, orders: [mine, recent], env: { DIRECTLINE_SECRET: SECRET, ...env } });
+  const server = await createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { app, server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -310,9 +310,9 @@ describe('uploads (Web Chat attachments)', () => {
     await call('POST', `${c.url}/activities`, c.token, { type: 'message', from: { id: 'dl_x' }, text: '提交工单' });
     await call('POST', `${c.url}/activities`, c.token, { type: 'message', from: { id: 'dl_x' }, text: '付款20分钟了还是没有卡密' });
     const ticketId = (await botTexts(c.url, c.token)).at(-1)!.match(/T\d{10}/)![0];
-    const files = run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: c.conversationId });
+    const files = await run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: c.conversationId });
     expect(files.map((f) => [f.ticketId, f.contentType, f.size])).toEqual([[ticketId, 'image/png', PNG.length]]);
-    expect(run.app.services.tickets.get(ticketId)!.symptom).toContain('附件 1 个');
+    expect((await run.app.services.tickets.get(ticketId))!.symptom).toContain('附件 1 个');
   });
 
   it('refuses what is not an image or PDF whatever its name says, and files over the limit, and tells the buyer', async () => {
@@ -330,7 +330,7 @@ describe('uploads (Web Chat attachments)', () => {
       ]),
     );
     expect(r.status).toBe(200);
-    expect(run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: c.conversationId })).toEqual([]);
+    expect(await run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: c.conversationId })).toEqual([]);
     const texts = await botTexts(c.url, c.token);
     expect(texts.at(-1)).toContain('有文件没收到');
     expect(texts.at(-1)).not.toContain('图片收到了');
@@ -340,7 +340,7 @@ describe('uploads (Web Chat attachments)', () => {
     const a = await conversation();
     const b = await conversation();
     expect((await upload(b.url, a.token, form({ type: 'message' }, [{ data: PNG, type: 'image/png', name: 'p.png' }]))).status).toBe(403);
-    expect(run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: b.conversationId })).toEqual([]);
+    expect(await run.app.services.attachments.forConversation({ channelId: 'directline', conversationId: b.conversationId })).toEqual([]);
     expect((await call('POST', `${a.url}/upload`, a.token, { type: 'message' })).status).toBe(415);
     const broken = await fetch(`${a.url}/upload`, {
       method: 'POST',

@@ -5,11 +5,18 @@ import { makeApp } from '../helpers.js';
 
 describe('DirectLineAdapter', () => {
   it('delivers proactive messages into the conversation log, and updates and deletes them', async () => {
-    const app = makeApp({ orders: [] });
-    const dl = createDirectLine(app);
-    dl.store.create({ id: 'c1', userId: 'dl_u1', createdAt: Date.now() });
-    const pushed: string[] = [];
-    dl.adapter.onAppend((cid, activities) => pushed.push(...activities.map((a) => `${cid}:${a.type}:${a.text ?? ''}`)));
+    const app = await makeApp({ orders: [] });
+    const dl = await createDirectLine(app);
+    await dl.store.create({ id: 'c1', userId: 'dl_u1', createdAt: Date.now() });
+    // Every append is announced on the bus with its watermark; the announced activity is the log's entry there.
+    const announced: Array<{ conversationId: string; watermark: number }> = [];
+    const unsubscribe = app.store.bus.subscribe('directline.append', (e) => announced.push(e));
+    const pushed = async () => {
+      const out: string[] = [];
+      for (const { conversationId: cid, watermark } of announced)
+        out.push(...(await dl.store.after(cid, watermark - 1, 1)).activities.map((a) => `${cid}:${a.type}:${a.text ?? ''}`));
+      return out;
+    };
     const reference = {
       conversation: { id: 'c1' } as never,
       user: { id: 'dl_u1', name: '' },
@@ -23,25 +30,26 @@ describe('DirectLineAdapter', () => {
       sentId = (await ctx.sendActivity('你的订单已经到账了'))!.id;
       await ctx.sendActivity({ type: 'trace', name: 'internal', value: 1 });
     });
-    let log = dl.store.after('c1', 0);
+    let log = await dl.store.after('c1', 0);
     expect(log.activities.map((a) => a.text)).toEqual(['你的订单已经到账了']);
     expect(log.activities[0]!.from).toMatchObject({ role: 'bot' });
-    expect(pushed).toEqual(['c1:message:你的订单已经到账了']);
+    expect(await pushed()).toEqual(['c1:message:你的订单已经到账了']);
 
     await dl.adapter.continueConversation(reference, async (ctx) => {
       await ctx.updateActivity({ id: sentId, type: 'message', text: '你的订单已经到账了（已更新）' });
       await ctx.deleteActivity(sentId);
     });
-    log = dl.store.after('c1', 0);
+    log = await dl.store.after('c1', 0);
     expect(log.activities[0]).toMatchObject({ id: sentId, type: 'messageDelete' });
     expect(log.activities.slice(1).map((a) => a.type)).toEqual(['messageUpdate', 'messageDelete']);
+    unsubscribe();
     await app.close();
   });
 
   it('runs the turns of one conversation one at a time', async () => {
-    const app = makeApp({ orders: [] });
-    const dl = createDirectLine(app);
-    dl.store.create({ id: 'c2', userId: 'dl_u2', createdAt: Date.now() });
+    const app = await makeApp({ orders: [] });
+    const dl = await createDirectLine(app);
+    await dl.store.create({ id: 'c2', userId: 'dl_u2', createdAt: Date.now() });
     const order: string[] = [];
     const turn = (name: string, ms: number) => (ctx: TurnContext) =>
       new Promise<void>((resolve) => {

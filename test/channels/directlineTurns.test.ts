@@ -7,17 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { createServerWithChannels } from '../../src/server.js';
+import { type Served, createServerWithChannels } from '../../src/server.js';
 import { makeApp, order, serve, shutdown } from '../helpers.js';
 
 const paid = order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' });
 
 let app: App;
-let s: ReturnType<typeof createServerWithChannels>;
+let s: Served;
 let base = '';
 beforeAll(async () => {
-  app = makeApp({ orders: [paid], env: { DIRECTLINE_RATE_PER_MIN: '1000' } });
-  s = createServerWithChannels(app);
+  app = await makeApp({ orders: [paid], env: { DIRECTLINE_RATE_PER_MIN: '1000' } });
+  s = await createServerWithChannels(app);
   base = await serve(s.server);
 });
 afterAll(async () => {
@@ -37,13 +37,8 @@ async function conversation() {
       body: JSON.stringify({ type: 'message', from: { id: 'x' }, text, channelData: clientActivityID ? { clientActivityID } : undefined }),
     });
   const log = async () => (await json(await fetch(url, { headers: { authorization: `Bearer ${token}` } }))).activities as any[];
-  const state = () =>
-    app.db.prepare('SELECT etag, doc FROM bot_state WHERE key = ?').get(`directline/conversations/${conversationId}/`) as { etag: string; doc: string } | undefined;
-  const heard = () =>
-    app.services.transcript
-      .recent({ channelId: 'directline', conversationId })
-      .filter((l) => l.direction === 'in')
-      .map((l) => l.text);
+  const state = () => app.store.sql.get<{ etag: string; doc: string }>('SELECT etag, doc FROM bot_state WHERE key = ?', [`directline/conversations/${conversationId}/`]);
+  const heard = async () => (await app.services.transcript.recent({ channelId: 'directline', conversationId })).filter((l) => l.direction === 'in').map((l) => l.text);
   return { conversationId, post, log, state, heard };
 }
 
@@ -56,7 +51,7 @@ describe('one message, one turn', () => {
     const log = await c.log();
     expect(log.filter((a) => a.from.role === 'user')).toHaveLength(1);
     expect(log.filter((a) => a.replyToId === first.id)).toHaveLength(1);
-    expect(c.heard()).toEqual(['付款了怎么查不到单号']);
+    expect(await c.heard()).toEqual(['付款了怎么查不到单号']);
   });
 
   it('also when both posts are in flight at once', async () => {
@@ -82,10 +77,10 @@ describe('all or nothing', () => {
     const c = await conversation();
     await c.post('付款了怎么查不到单号', 'wc-10');
     const logBefore = await c.log();
-    const stateBefore = c.state();
+    const stateBefore = await c.state();
     const real = s.directLine.store.append.bind(s.directLine.store);
     let failures = 0;
-    s.directLine.store.append = () => {
+    s.directLine.store.append = async () => {
       failures++;
       throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
     };
@@ -99,20 +94,20 @@ describe('all or nothing', () => {
     expect(failures).toBeGreaterThan(1); // retried before giving up
     // Nothing of the turn is anywhere: not the message, not the reply, not the state, not the transcript.
     expect(await c.log()).toEqual(logBefore);
-    expect(c.state()).toEqual(stateBefore);
-    expect(c.heard()).toEqual(['付款了怎么查不到单号']);
+    expect(await c.state()).toEqual(stateBefore);
+    expect(await c.heard()).toEqual(['付款了怎么查不到单号']);
     // The client posts again: now it is answered, once.
     const ok = await json(await c.post('K7QX9ZP2M4RT8WNA', 'wc-11'));
     const log = await c.log();
     expect(log.filter((a) => a.replyToId === ok.id && a.text.includes('K7QX9ZP2M4RT8WNA'))).toHaveLength(1);
-    expect(c.heard()).toEqual(['付款了怎么查不到单号', 'K7QX9ZP2M4RT8WNA']);
-    expect(c.state()!.etag).not.toBe(stateBefore!.etag);
+    expect(await c.heard()).toEqual(['付款了怎么查不到单号', 'K7QX9ZP2M4RT8WNA']);
+    expect((await c.state())!.etag).not.toBe(stateBefore!.etag);
   });
 
   it('a turn that fails in the bot keeps the message and the apology, not its half-done state or replies', async () => {
     const c = await conversation();
     await c.post('K7QX9ZP2M4RT8WNA', 'wc-20');
-    const stateBefore = c.state();
+    const stateBefore = await c.state();
     const kb = app.services.knowledge;
     const real = kb.search;
     kb.search = () => {
@@ -129,18 +124,27 @@ describe('all or nothing', () => {
     const replies = log.filter((a) => a.replyToId === user.id).map((a) => a.text);
     expect(replies).toHaveLength(1);
     expect(replies[0]).toContain('出了点问题');
-    expect(c.state()).toEqual(stateBefore);
-    const lines = app.services.transcript.recent({ channelId: 'directline', conversationId: c.conversationId });
+    expect(await c.state()).toEqual(stateBefore);
+    const lines = await app.services.transcript.recent({ channelId: 'directline', conversationId: c.conversationId });
     expect(lines.at(-2)).toMatchObject({ direction: 'in', text: '卡密和订单号有什么区别' });
     expect(lines.at(-1)!.text).toContain('出了点问题');
   });
 
   it("sockets hear of a turn only once it is committed, the buyer's message first", async () => {
     const c = await conversation();
-    const heard: any[] = [];
-    const off = s.directLine.adapter.onAppend((cid, acts) => cid === c.conversationId && heard.push(...acts));
+    // Each announcement names the watermark of one appended activity; read what it announced from the log.
+    const announced: Promise<any[]>[] = [];
+    const inTurn: boolean[] = [];
+    const off = app.store.bus.subscribe('directline.append', ({ conversationId, watermark }) => {
+      if (conversationId !== c.conversationId) return;
+      inTurn.push(app.store.sql.inTx());
+      announced.push(s.directLine.store.after(conversationId, watermark - 1, 1).then((p) => p.activities));
+    });
     try {
       const { id } = await json(await c.post('付款了怎么查不到单号', 'wc-30'));
+      const heard = (await Promise.all(announced)).flat();
+      expect(inTurn.length).toBeGreaterThan(1);
+      expect(inTurn.some((x) => x)).toBe(false); // announced after the commit, not from inside the transaction
       expect(heard[0]).toMatchObject({ id, from: { role: 'user' } });
       expect(heard.slice(1).every((a) => a.replyToId === id)).toBe(true);
       // What the server adds for the bot (buyer, client address) is not in the buyer's log.

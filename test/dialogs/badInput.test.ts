@@ -28,19 +28,19 @@ describe('bad input gets a sensible reply and never an exception', () => {
     '订单号：' + '9'.repeat(40),
   ];
   it.each(inputs.map((t) => [t.slice(0, 30), t]))('%s', async (_label, text) => {
-    const app = makeApp();
+    const app = await makeApp();
     const r = await say(app, text);
     expect(r.text.length).toBeGreaterThan(0);
     expect(r.text).not.toContain('出了点问题');
     expect(r.outcome).toBeDefined();
     // The shop is still intact afterwards.
-    expect(app.orders.count()).toBe(seed.length);
+    expect(await app.orders.count()).toBe(seed.length);
   });
 });
 
 describe('privacy: nothing secret reaches an unverified buyer', () => {
   it('looking up every demo order, asking for its codes, never shows a plaintext secret', async () => {
-    const app = makeApp({ env: { LOOKUP_RATE_LIMIT: '10000' } });
+    const app = await makeApp({ env: { LOOKUP_RATE_LIMIT: '10000' } });
     expect(secrets.length).toBeGreaterThan(3);
     let i = 0;
     for (const o of seed) {
@@ -53,7 +53,7 @@ describe('privacy: nothing secret reaches an unverified buyer', () => {
   });
 
   it("a logged-in buyer never sees another buyer's order numbers in candidate lists or close matches", async () => {
-    const app = makeApp();
+    const app = await makeApp();
     const parsed = seed.map((o) => UnifiedOrder.parse(o));
     const someone = parsed.find((o) => o.buyer.userId)!.buyer.userId!;
     const others = parsed.filter((o) => o.buyer.userId !== someone).map((o) => o.orderNo);
@@ -69,7 +69,7 @@ describe('privacy: nothing secret reaches an unverified buyer', () => {
   });
 
   it('rate-limits lookups per buyer', async () => {
-    const app = makeApp({ env: { LOOKUP_RATE_LIMIT: '3' } });
+    const app = await makeApp({ env: { LOOKUP_RATE_LIMIT: '3' } });
     for (let k = 0; k < 3; k++) await say(app, `查订单 K7QX9ZP2M4RT8WN${k}`, 'rl');
     const limited = await say(app, '查订单 K7QX9ZP2M4RT8WNZ', 'rl');
     expect(limited.text).toContain('频繁');

@@ -16,7 +16,7 @@ const delivered = order({
 
 describe('dialogs through botbuilder TestAdapter', () => {
   it('welcomes a new buyer and says what it can do', async () => {
-    const app = makeApp({ orders: [] });
+    const app = await makeApp({ orders: [] });
     const adapter = testAdapter(app);
     await adapter
       .send({ type: 'conversationUpdate', membersAdded: [{ id: 'user1', name: 'user1' }], recipient: { id: 'bot', name: 'bot' } } as Partial<Activity>)
@@ -29,7 +29,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
   });
 
   it('collects the order number over turns, then diagnoses, with one trace per answered turn', async () => {
-    const app = makeApp({ orders: [paidRecently] });
+    const app = await makeApp({ orders: [paidRecently] });
     const adapter = testAdapter(app);
     await adapter
       .send('付款了怎么查不到单号')
@@ -60,7 +60,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
   });
 
   it('re-prompts at most twice for the order number, then offers a way out', async () => {
-    const app = makeApp({ orders: [] });
+    const app = await makeApp({ orders: [] });
     const r1 = await say(app, '我的订单呢');
     expect(r1.outcome).toMatchObject({ step: 'collecting' });
     const r2 = await say(app, '啊这');
@@ -73,14 +73,14 @@ describe('dialogs through botbuilder TestAdapter', () => {
   });
 
   it('accepts everything in one message', async () => {
-    const app = makeApp({ orders: [paidRecently] });
+    const app = await makeApp({ orders: [paidRecently] });
     const r = await say(app, '我今天14点54买的Q币，订单K7QX9ZP2M4RT8WNA，怎么还没到');
     expect(r.outcome).toMatchObject({ intent: 'order_status', cause: 'sync_delay', slots: { orderNo: 'K7QX9ZP2M4RT8WNA', productType: 'game_card' } });
   });
 
   it('handles interruptions: help keeps the dialog, restart clears it, 转人工 hands off', async () => {
-    const app = makeApp({ orders: [paidRecently] });
-    app.services.presence.online = () => 1;
+    const app = await makeApp({ orders: [paidRecently] });
+    app.services.presence.online = async () => 1;
     await say(app, '查订单');
     const help = await say(app, '帮助');
     expect(help.text).toContain('我可以帮你');
@@ -92,13 +92,13 @@ describe('dialogs through botbuilder TestAdapter', () => {
     const human = await say(app, '转人工');
     expect(human.outcome).toMatchObject({ intent: 'human_agent', handoff: true, step: 'escalate' });
     expect(human.text).toContain('人工');
-    const ctx = app.db.prepare('SELECT context FROM handoff_requests').pluck().get() as string;
+    const ctx = (await app.store.sql.get<{ context: string }>('SELECT context FROM handoff_requests'))!.context;
     expect(JSON.parse(ctx).transcript.length).toBeGreaterThan(3);
   });
 
   it('gives an honest place in the queue and wait, from the agents online and their pace', async () => {
-    const app = makeApp({ orders: [] });
-    app.services.presence.online = () => 2;
+    const app = await makeApp({ orders: [] });
+    app.services.presence.online = async () => 2;
     expect((await say(app, '转人工', 'q1')).text).toContain('你排在第一位');
     const second = await say(app, '转人工', 'q2');
     expect(second.text).toContain('前面还有 1 位');
@@ -108,35 +108,35 @@ describe('dialogs through botbuilder TestAdapter', () => {
   });
 
   it('files a ticket instead of a queue nobody serves: outside working hours, or with no agent online', async () => {
-    const night = makeApp({ orders: [], now: '2026-11-23T23:30:00+08:00' });
-    night.services.presence.online = () => 3;
+    const night = await makeApp({ orders: [], now: '2026-11-23T23:30:00+08:00' });
+    night.services.presence.online = async () => 3;
     const a = await say(night, '转人工');
     expect(a.outcome).toMatchObject({ intent: 'human_agent', handoff: true, step: 'escalate' });
     expect(a.outcome?.ticketId).toMatch(/^T\d{10}$/);
     expect(a.text).toContain('09:00–22:00');
     expect(a.text).toContain(a.outcome!.ticketId);
-    expect(night.db.prepare('SELECT COUNT(*) FROM handoff_requests').pluck().get()).toBe(0);
-    const nobody = makeApp({ orders: [] });
+    expect((await night.store.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM handoff_requests'))?.n).toBe(0);
+    const nobody = await makeApp({ orders: [] });
     const b = await say(nobody, '转人工');
     expect(b.text).toContain('都不在线');
     expect(b.outcome?.ticketId).toBeDefined();
-    expect(nobody.services.tickets.get(b.outcome!.ticketId)!.symptom).toContain('要求人工');
+    expect((await nobody.services.tickets.get(b.outcome!.ticketId))!.symptom).toContain('要求人工');
   });
 
   it('lets a buyer stop waiting for an agent', async () => {
-    const app = makeApp({ orders: [] });
-    app.services.presence.online = () => 1;
+    const app = await makeApp({ orders: [] });
+    app.services.presence.online = async () => 1;
     expect((await say(app, '转人工')).outcome).toMatchObject({ handoff: true });
     const canceled = await say(app, '不用了');
     expect(canceled.text).toContain('取消排队');
     expect(canceled.outcome).toMatchObject({ handoff: false });
-    expect(app.db.prepare('SELECT state FROM handoff_requests').pluck().get()).toBe('canceled');
+    expect((await app.store.sql.get<{ state: string }>('SELECT state FROM handoff_requests'))?.state).toBe('canceled');
     // Without a queued request, "不用了" is just an answer.
     expect((await say(app, '不用了')).text).not.toContain('取消排队');
   });
 
   it('a contact given with the request is checked at once, and a wrong one counts as a failure', async () => {
-    const app = makeApp({ orders: [delivered] });
+    const app = await makeApp({ orders: [delivered] });
     try {
       const wrong = await say(app, '卡密在哪看 K8PL3MZ7Q2XV9TRB 手机13900000000', 'with-1', { clientKey: 'ip:203.0.113.9' });
       expect(wrong.text).not.toContain('QB10-8842-5519-7Z3K');
@@ -149,7 +149,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
   });
 
   it('verifies the owner before revealing codes; five failures lock that claimant out of the order for 10 minutes', async () => {
-    const app = makeApp({ orders: [delivered] });
+    const app = await makeApp({ orders: [delivered] });
     const from = { clientKey: 'ip:203.0.113.7' };
     const first = await say(app, '卡密在哪看 K8PL3MZ7Q2XV9TRB', 'conv-1', from);
     expect(first.text).toContain('QB10****7Z3K');
@@ -173,7 +173,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
 
   it('failures spread over many clients lock the order for anonymous claimants, never for its logged-in owner', async () => {
     const owned = order({ ...delivered, orderNo: 'K8PL3MZ7Q2XV9TRD', buyer: { userId: 'u1001', contact: '13812345678', hasQueryPassword: false } });
-    const app = makeApp({ orders: [owned] });
+    const app = await makeApp({ orders: [owned] });
     for (let i = 0; i < 25; i++) {
       const from = { clientKey: `ip:203.0.113.${i}` };
       await say(app, '查看卡密 K8PL3MZ7Q2XV9TRD', `guess-${i}`, from);
@@ -189,7 +189,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
 
   it('takes a bare QQ number as the contact it just asked for, not as an order number', async () => {
     const qqOrder = order({ ...delivered, orderNo: 'K8PL3MZ7Q2XV9TRE', buyer: { contact: '2290417735', contactType: 'qq', hasQueryPassword: false } });
-    const app = makeApp({ orders: [qqOrder] });
+    const app = await makeApp({ orders: [qqOrder] });
     await say(app, '查看卡密 K8PL3MZ7Q2XV9TRE');
     const ok = await say(app, '2290417735');
     expect(ok.outcome?.lookup).toBeUndefined(); // no order lookup spent on it
@@ -202,7 +202,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
   });
 
   it('"查看卡密" after an answer asks for proof only when codes were delivered', async () => {
-    const app = makeApp({ orders: [delivered, paidRecently] });
+    const app = await makeApp({ orders: [delivered, paidRecently] });
     await say(app, 'K8PL3MZ7Q2XV9TRB', 'a');
     const ask = await say(app, '查看卡密', 'a');
     expect(ask.text).toContain('核对身份');
@@ -214,13 +214,13 @@ describe('dialogs through botbuilder TestAdapter', () => {
   });
 
   it('reveals to the right contact, and to a logged-in owner', async () => {
-    const app = makeApp({ orders: [delivered] });
+    const app = await makeApp({ orders: [delivered] });
     await say(app, '查看卡密 K8PL3MZ7Q2XV9TRB');
     const ok = await say(app, '下单手机是 138-1234-5678');
     expect(ok.text).toContain('QB10-8842-5519-7Z3K');
 
     const owned = order({ ...delivered, orderNo: 'K8PL3MZ7Q2XV9TRC', buyer: { userId: 'u1001', contact: '13812345678', hasQueryPassword: false } });
-    const app2 = makeApp({ orders: [owned] });
+    const app2 = await makeApp({ orders: [owned] });
     const me = await say(app2, '卡密发我 K8PL3MZ7Q2XV9TRC', 'c', { buyer: { id: 'u1001' } });
     expect(me.text).toContain('QB10-8842-5519-7Z3K');
     const other = await say(app2, '卡密发我 K8PL3MZ7Q2XV9TRC', 'd', { buyer: { id: 'u2002' } });
@@ -229,7 +229,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
 
   it('asks for the query password when the order has one', async () => {
     const locked = order({ ...delivered, orderNo: 'K8PL3MZ7Q2XV9TRD', queryPassword: 'abc123', buyer: { contact: '13812345678', hasQueryPassword: true } });
-    const app = makeApp({ orders: [locked] });
+    const app = await makeApp({ orders: [locked] });
     const ask = await say(app, '卡密发我 K8PL3MZ7Q2XV9TRD');
     expect(ask.text).toContain('查询密码');
     const noPw = await say(app, '13812345678');
@@ -246,7 +246,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
       paidAt: '2026-11-23T14:54:00+08:00',
       buyer: { userId: 'u1', contact: '13812345678', hasQueryPassword: false },
     });
-    const app = makeApp({ orders: [mine] });
+    const app = await makeApp({ orders: [mine] });
     const loggedIn = await say(app, '查订单 K7QX9ZP2M4RT8WN8', 'a', { buyer: { id: 'u1' } });
     expect(loggedIn.outcome).toMatchObject({ cause: 'order_not_found' });
     expect(loggedIn.text).toContain('K7QX9ZP2M4RT8WNB');
@@ -259,13 +259,13 @@ describe('dialogs through botbuilder TestAdapter', () => {
   });
 
   it('walks the ladder: self-check → ticket → live agent → rights', async () => {
-    const app = makeApp({ orders: [paidRecently] });
+    const app = await makeApp({ orders: [paidRecently] });
     expect((await say(app, 'K7QX9ZP2M4RT8WNA')).outcome).toMatchObject({ step: 'self_check' });
     const contact = await say(app, '还是没到');
     expect(contact.outcome).toMatchObject({ step: 'contact' });
     expect(contact.outcome?.ticketId).toMatch(/^T261123\d{4}$/);
     expect(contact.text).toContain(contact.outcome!.ticketId);
-    const ticket = app.services.tickets.get(contact.outcome!.ticketId)!;
+    const ticket = (await app.services.tickets.get(contact.outcome!.ticketId))!;
     expect(ticket).toMatchObject({ orderNo: 'K7QX9ZP2M4RT8WNA', productType: 'game_card', cause: 'sync_delay' });
     expect(ticket.paymentTime).toBeTruthy();
     expect(ticket.symptom.length).toBeGreaterThan(0);
@@ -287,7 +287,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
       buyer: { contact: '13812345678', hasQueryPassword: false },
     });
     const theirs = order({ orderNo: 'K7QX9ZP2M4RT8WND', status: 'paid', paidAt: '2026-11-22T20:00:00+08:00', buyer: { contact: '13999999999', hasQueryPassword: false } });
-    const app = makeApp({ orders: [mine, mine2, theirs] });
+    const app = await makeApp({ orders: [mine, mine2, theirs] });
     const ask = await say(app, '我没有订单号，昨晚八点左右买的');
     expect(ask.text).toContain('手机号');
     expect(ask.text).not.toMatch(/K7QX/);
@@ -302,13 +302,13 @@ describe('dialogs through botbuilder TestAdapter', () => {
 
   it("lists a logged-in buyer's orders by payment time without asking for a contact", async () => {
     const mine = order({ orderNo: 'K7QX9ZP2M4RT8WNB', status: 'paid', paidAt: '2026-11-22T20:03:00+08:00', buyer: { userId: 'u1001', hasQueryPassword: false } });
-    const app = makeApp({ orders: [mine] });
+    const app = await makeApp({ orders: [mine] });
     const r = await say(app, '没有订单号，昨晚8点付的', 'c', { buyer: { id: 'u1001' } });
     expect(r.outcome).toMatchObject({ lookup: { found: true }, slots: { orderNo: 'K7QX9ZP2M4RT8WNB' } });
   });
 
   it('answers FAQs from the knowledge base and says so when nothing matches', async () => {
-    const app = makeApp({ orders: [] });
+    const app = await makeApp({ orders: [] });
     const faq = await say(app, '卡密和订单号有什么区别');
     expect(faq.outcome).toMatchObject({ intent: 'faq', step: 'answered' });
     expect(faq.text).toContain('卡密');
@@ -318,11 +318,11 @@ describe('dialogs through botbuilder TestAdapter', () => {
 
   it('takes a payment screenshot as the proof a ticket asks for, and files it with the ticket', async () => {
     const unpaid = order({ orderNo: '675261123144000302', status: 'awaiting_payment', productType: 'phone_topup', createdAt: '2026-11-23T14:40:00+08:00' });
-    const app = makeApp({ orders: [unpaid] });
+    const app = await makeApp({ orders: [unpaid] });
     const adapter = testAdapter(app, { conversation: { id: 'conv-shot' } });
     // The channel stores the bytes before the turn (as Direct Line's upload does); the bot sees the attachment.
     const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
-    const file = app.services.attachments.save({ conversationId: 'conv-shot', channelId: 'test', userId: 'user1', name: 'pay.png', data: PNG }, new Date(NOW))!;
+    const file = (await app.services.attachments.save({ conversationId: 'conv-shot', channelId: 'test', userId: 'user1', name: 'pay.png', data: PNG }, new Date(NOW)))!;
     let ticketId = '';
     await adapter
       .send('钱扣了订单没了')
@@ -339,12 +339,12 @@ describe('dialogs through botbuilder TestAdapter', () => {
       })
       .assertReply((a) => expect(outcomeOf(a).ticketId).toBe(ticketId))
       .startTest();
-    expect(app.services.attachments.meta(file.id)!.ticketId).toBe(ticketId);
-    expect(app.services.tickets.get(ticketId)!.symptom).toContain('附件 1 个');
+    expect((await app.services.attachments.meta(file.id))!.ticketId).toBe(ticketId);
+    expect((await app.services.tickets.get(ticketId))!.symptom).toContain('附件 1 个');
   });
 
   it('says it cannot read a picture, keeps it, and asks for the number in words', async () => {
-    const app = makeApp({ orders: [] });
+    const app = await makeApp({ orders: [] });
     const adapter = testAdapter(app);
     await adapter
       .send({ type: 'message', attachments: [{ contentType: 'image/jpeg', contentUrl: 'https://bot.example/a.jpg' }] } as Partial<Activity>)
@@ -355,7 +355,7 @@ describe('dialogs through botbuilder TestAdapter', () => {
       .startTest();
   });
 
-  it('never starts on a NOW other than the fixed clock', () => {
-    expect(makeApp().clock.now().toISOString()).toBe(new Date(NOW).toISOString());
+  it('never starts on a NOW other than the fixed clock', async () => {
+    expect((await makeApp()).clock.now().toISOString()).toBe(new Date(NOW).toISOString());
   });
 });

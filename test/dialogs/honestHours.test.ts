@@ -42,12 +42,12 @@ describe.each([
   it('keeps every promise inside working hours and says nothing the order contradicts', async () => {
     const now = fromLocal(TZ, BASE.y, BASE.m, BASE.d, hour, minute);
     const orders = demoOrders(now).map((o) => ({ ...o })) as never[];
-    const app = makeApp({ now: now.toISOString(), orders });
+    const app = await makeApp({ now: now.toISOString(), orders });
     const problems: string[] = [];
     let asked = 0;
     let promises = 0;
     try {
-      for (const no of app.orders.allOrderNos()) {
+      for (const no of await app.orders.allOrderNos()) {
         const order = (await app.orders.findByOrderNo(no)) as UnifiedOrder;
         const conv = `night-${no}`;
         const first = await say(app, `查一下 ${no}`, conv, { buyer: order.buyer.userId ? { id: order.buyer.userId } : undefined });

@@ -25,19 +25,19 @@ const risky = order({ orderNo: 'DJ20261123120055QWER', status: 'on_hold', holdRe
 
 interface Running {
   app: App;
-  s: ReturnType<typeof createServerWithChannels>;
+  s: Awaited<ReturnType<typeof createServerWithChannels>>;
   base: string;
   logs: string[];
 }
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-agent-'));
 async function start(file = path.join(dir, `c-${Math.random().toString(36).slice(2)}.sqlite`)): Promise<Running> {
   const logs: string[] = [];
-  const app = makeApp({ file, orders: [delivered, risky], env: { LOG_LEVEL: 'debug' }, log: (l) => logs.push(l) });
-  if (app.agents.count() === 0) {
+  const app = await makeApp({ file, orders: [delivered, risky], env: { LOG_LEVEL: 'debug' }, log: (l) => logs.push(l) });
+  if ((await app.agents.count()) === 0) {
     await app.agents.create('xiaowang', '小王', PASSWORD);
     await app.agents.create('xiaoli', '小李', PASSWORD);
   }
-  const s = createServerWithChannels(app);
+  const s = await createServerWithChannels(app);
   const base = await serve(s.server);
   return { app, s, base, logs };
 }
@@ -141,7 +141,7 @@ describe('agent console security', () => {
   });
 
   it('stores passwords only as scrypt hashes, never logs them, and limits guessing', async () => {
-    const hashes = run.app.db.prepare('SELECT password_hash FROM agents').pluck().all() as string[];
+    const hashes = (await run.app.store.sql.all<{ password_hash: string }>('SELECT password_hash FROM agents')).map((r) => r.password_hash);
     for (const h of hashes) {
       expect(h).toMatch(/^scrypt\$16384\$8\$1\$/);
       expect(h).not.toContain(PASSWORD);
@@ -170,16 +170,16 @@ describe('agent console security', () => {
     const a = await signIn(run);
     a.ws.close();
     const token = a.cookie.split('=')[1]!;
-    expect(run.app.db.prepare('SELECT COUNT(*) FROM agent_sessions WHERE id = ?').pluck().get(token)).toBe(0);
+    expect((await run.app.store.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM agent_sessions WHERE id = ?', [token]))?.n).toBe(0);
   });
 });
 
 describe('behind a TLS-terminating proxy (TRUST_PROXY)', () => {
   it('marks the session cookie Secure and expects the https origin the proxy forwards', async () => {
     const file = path.join(dir, 'proxy.sqlite');
-    const app = makeApp({ file, env: { TRUST_PROXY: 'loopback' } });
+    const app = await makeApp({ file, env: { TRUST_PROXY: 'loopback' } });
     await app.agents.create('proxied', '代理后', PASSWORD);
-    const s = createServerWithChannels(app);
+    const s = await createServerWithChannels(app);
     const base = await serve(s.server);
     try {
       const host = base.replace('http://', '');
@@ -246,7 +246,7 @@ describe('a handoff from web chat to an agent and back', () => {
       await until(async () => (await b.botTexts()).some((t) => t.includes('回复 1–5')));
       await b.says('5');
       await until(async () => (await b.botTexts()).some((t) => t.includes('收到 5 分')));
-      const h = run.app.services.handoffs.get(item.id)!;
+      const h = (await run.app.services.handoffs.get(item.id))!;
       expect(h).toMatchObject({ state: 'resolved', outcome: 'solved', rating: 5 });
       // Back with the bot: it answers again.
       await b.says('谢谢');
@@ -261,14 +261,14 @@ describe('a handoff from web chat to an agent and back', () => {
     try {
       const b = await buyer(run);
       await b.says('转人工');
-      const id = run.app.services.handoffs.active({ channelId: 'directline', conversationId: b.conversationId })!.id;
+      const id = (await run.app.services.handoffs.active({ channelId: 'directline', conversationId: b.conversationId }))!.id;
       expect(await run.s.agentConsole.sweep(new Date(Date.parse(NOW) + 19 * 60_000))).toBe(0); // not yet
       expect(await run.s.agentConsole.sweep(new Date(Date.parse(NOW) + 21 * 60_000))).toBe(1);
-      expect(run.app.db.prepare('SELECT state, outcome FROM handoff_requests WHERE id = ?').get(id)).toEqual({ state: 'canceled', outcome: 'timed_out' });
+      expect(await run.app.store.sql.get('SELECT state, outcome FROM handoff_requests WHERE id = ?', [id])).toEqual({ state: 'canceled', outcome: 'timed_out' });
       await until(async () => (await b.botTexts()).some((t) => t.includes('抱歉让你久等了')));
       const ticketId = (await b.botTexts()).find((t) => t.includes('抱歉让你久等了'))!.match(/T\d{10}/)![0];
-      expect(run.app.services.tickets.get(ticketId)).toMatchObject({ status: 'open', conversationId: b.conversationId });
-      expect(run.app.services.tickets.get(ticketId)!.symptom).toContain('20 分钟没有客服接入');
+      expect(await run.app.services.tickets.get(ticketId)).toMatchObject({ status: 'open', conversationId: b.conversationId });
+      expect((await run.app.services.tickets.get(ticketId))!.symptom).toContain('20 分钟没有客服接入');
       expect((await agent.call('GET', '/queue')).json.queued.some((q: any) => q.id === id)).toBe(false);
     } finally {
       agent.ws.close();
@@ -286,7 +286,7 @@ describe('a handoff from web chat to an agent and back', () => {
       expect(tickets.find((t: any) => t.id === ticketId)).toMatchObject({ reachable: true });
       expect((await agent.call('POST', `/tickets/${ticketId}/answer`, { text: '已为您补发卡密，请查收。' })).json).toMatchObject({ ok: true, delivered: true });
       await until(async () => (await b.botTexts()).some((t) => t.includes(`关于工单 ${ticketId}`) && t.includes('已为您补发卡密')));
-      expect(run.app.services.tickets.get(ticketId)).toMatchObject({ status: 'answered', answer: '已为您补发卡密，请查收。' });
+      expect(await run.app.services.tickets.get(ticketId)).toMatchObject({ status: 'answered', answer: '已为您补发卡密，请查收。' });
     } finally {
       agent.ws.close();
     }
@@ -301,7 +301,7 @@ describe('a handoff from web chat to an agent and back', () => {
       expect((await agent.call('POST', '/orders/K8PL3MZ7Q2XV9TRB/reveal', {})).status).toBe(400);
       const shown = await agent.call('POST', '/orders/K8PL3MZ7Q2XV9TRB/reveal', { reason: '买家说卡密无效，核对' });
       expect(JSON.stringify(shown.json)).toContain('QB10-8842-5519-7Z3K');
-      expect(run.app.agents.auditLog(5)[0]).toMatchObject({ action: 'reveal_delivery', subject: 'K8PL3MZ7Q2XV9TRB', detail: '买家说卡密无效，核对' });
+      expect((await run.app.agents.auditLog(5))[0]).toMatchObject({ action: 'reveal_delivery', subject: 'K8PL3MZ7Q2XV9TRB', detail: '买家说卡密无效，核对' });
     } finally {
       agent.ws.close();
     }
@@ -369,8 +369,8 @@ describe('relay across a crash', () => {
     const second = await start(file);
     try {
       const texts = async () => {
-        const rows = second.app.db.prepare('SELECT activity FROM dl_activities WHERE conversation_id = ?').pluck().all(b.conversationId) as string[];
-        return rows.map((r) => JSON.parse(r).text ?? '');
+        const rows = await second.app.store.sql.all<{ activity: string }>('SELECT activity FROM dl_activities WHERE conversation_id = ?', [b.conversationId]);
+        return rows.map((r) => JSON.parse(r.activity).text ?? '');
       };
       await until(async () => count(await texts()) === 1);
     } finally {
@@ -379,8 +379,8 @@ describe('relay across a crash', () => {
     const third = await start(file); // and another restart sends nothing again
     try {
       await new Promise((r) => setTimeout(r, 200));
-      const rows = third.app.db.prepare('SELECT activity FROM dl_activities WHERE conversation_id = ?').pluck().all(b.conversationId) as string[];
-      expect(count(rows.map((r) => JSON.parse(r).text ?? ''))).toBe(1);
+      const rows = await third.app.store.sql.all<{ activity: string }>('SELECT activity FROM dl_activities WHERE conversation_id = ?', [b.conversationId]);
+      expect(count(rows.map((r) => JSON.parse(r.activity).text ?? ''))).toBe(1);
     } finally {
       await stop(third);
     }

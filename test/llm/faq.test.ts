@@ -50,7 +50,7 @@ describe('the bot answering a general question', () => {
   const kind = (r: FakeRequest) => (r.messages[0]!.content.includes('知识库文章') ? 'faq' : r.messages[0]!.content.includes('润色') ? 'rephrase' : 'understand');
   const env = () => ({ LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test', LLM_BUDGET_MS: '1000' });
   async function ask(text: string, withModel: boolean) {
-    const app = makeApp({ orders: [], env: withModel ? env() : {} });
+    const app = await makeApp({ orders: [], env: withModel ? env() : {} });
     try {
       return await say(app, text, 'faq');
     } finally {

@@ -59,7 +59,7 @@ describe('the client', () => {
         : json({ intent: 'refund' });
     fake.set(qwen);
     const before = fake.requests.length;
-    const app = makeApp({ orders: [], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'qwen-plus', LLM_API_KEY: 'sk-test', LLM_REPHRASE: 'true' } });
+    const app = await makeApp({ orders: [], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'qwen-plus', LLM_API_KEY: 'sk-test', LLM_REPHRASE: 'true' } });
     try {
       await say(app, '我要退款 钱怎么还没退回来', 'qwen');
       await say(app, '话费一般要多久才到账', 'qwen');
@@ -226,7 +226,7 @@ describe('the bot with a model', () => {
   const appWith = () => makeApp({ orders: [paid, delivered], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test', LLM_BUDGET_MS: '800' } });
 
   it("acts on the model's intent when it is valid", async () => {
-    const app = appWith();
+    const app = await appWith();
     try {
       fake.set(() => json({ intent: 'human_agent', signals: { wantsPerson: true } }));
       const r = await say(app, '能不能让个活人跟我说话');
@@ -238,7 +238,7 @@ describe('the bot with a model', () => {
   });
 
   it('a hostile model (invented numbers, statuses and codes in every field) puts none of them in a reply', async () => {
-    const app = appWith();
+    const app = await appWith();
     try {
       fake.set(() =>
         json({
@@ -267,13 +267,13 @@ describe('the bot with a model', () => {
 
   it('a broken or slow model leaves the bot as it is without one', async () => {
     const lines = ['付款了怎么查不到单号', 'K7QX9ZP2M4RT8WNA', '还是没到'];
-    const plain = makeApp({ orders: [paid, delivered] });
+    const plain = await makeApp({ orders: [paid, delivered] });
     const expected: unknown[] = [];
     for (const l of lines) expected.push((await say(plain, l, 'same')).outcome);
     await plain.close();
     for (const b of [() => completion('[]'), () => error(500, 'down'), () => ({ delayMs: 2000, ...json({ intent: 'refund' }) })]) {
       fake.set(b);
-      const app = appWith();
+      const app = await appWith();
       try {
         const got: unknown[] = [];
         for (const l of lines) got.push((await say(app, l, 'same')).outcome);
@@ -295,7 +295,7 @@ describe('a model that reads correctly', () => {
       const exact = [...label].find(([t]) => redact(asTyped(t)) === sent.买家这句话)?.[1];
       return json({ intent: exact ?? 'unknown' });
     });
-    const app = makeApp({ orders: [], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test', LLM_BUDGET_MS: '1500' } });
+    const app = await makeApp({ orders: [], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test', LLM_BUDGET_MS: '1500' } });
     const missed: string[] = [];
     try {
       for (const [i, m] of split.entries()) {

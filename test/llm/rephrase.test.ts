@@ -86,7 +86,7 @@ describe('the bot with LLM_REPHRASE', () => {
 
   async function conversation(rephrasing: boolean, rewrite?: (t: string) => unknown) {
     if (rewrite) fake.set(script(rewrite));
-    const app = makeApp({ orders: [paid, delivered], env: rephrasing ? { ...env, LLM_BASE_URL: fake.base } : {} });
+    const app = await makeApp({ orders: [paid, delivered], env: rephrasing ? { ...env, LLM_BASE_URL: fake.base } : {} });
     try {
       const out: string[] = [];
       for (const l of lines) out.push((await say(app, l, 'r')).text);
@@ -113,7 +113,7 @@ describe('the bot with LLM_REPHRASE', () => {
 
   it('never sends the model a revealed code, nor a reply that holds one', async () => {
     fake.set(script((t) => t));
-    const app = makeApp({ orders: [delivered], env: { ...env, LLM_BASE_URL: fake.base } });
+    const app = await makeApp({ orders: [delivered], env: { ...env, LLM_BASE_URL: fake.base } });
     const before = fake.requests.length;
     try {
       await say(app, '卡密在哪看 K8PL3MZ7Q2XV9TRB', 'code');

@@ -3,15 +3,17 @@ import { DemoOrderService, DEMO_QUERY_PASSWORD } from '../../src/orders/demo/dem
 import { demoOrders, syntheticOrders } from '../../src/orders/demo/seedOrders.js';
 import { maskContact, maskSecret } from '../../src/orders/masking.js';
 import { DELIVERY_KINDS, HOLD_REASONS, ORDER_STATUSES, PRODUCT_TYPES, UnifiedOrder } from '../../src/orders/model.js';
-import { openDatabase } from '../../src/storage/db.js';
+import pino from 'pino';
+import { openStore } from '../../src/storage/index.js';
 
 const now = new Date('2026-11-23T15:00:00+08:00');
 const seed = demoOrders(now);
 const parsed = seed.map((o) => UnifiedOrder.parse(o));
 
-function service() {
-  const s = new DemoOrderService(openDatabase(':memory:'));
-  s.upsert(seed);
+async function service() {
+  const store = await openStore({ databaseFile: ':memory:', logger: pino({ level: 'silent' }) });
+  const s = new DemoOrderService(store.repos.demoOrders);
+  await s.upsert(seed);
   return s;
 }
 
@@ -63,7 +65,7 @@ describe('demo order adapter', () => {
   const withCodes = parsed.find((o) => o.delivery?.kind === 'card_codes' && o.delivery.items.some((i) => i.plaintext) && !o.buyer.hasQueryPassword && o.buyer.contact)!;
 
   it('never returns plaintext secrets from lookups', async () => {
-    const s = service();
+    const s = await service();
     for (const o of parsed) {
       const found = await s.findByOrderNo(o.orderNo);
       expect(JSON.stringify(found)).not.toMatch(/plaintext/);
@@ -72,7 +74,7 @@ describe('demo order adapter', () => {
   });
 
   it('finds by alternative number, case-insensitively by order number', async () => {
-    const s = service();
+    const s = await service();
     const o = parsed.find((x) => x.altNos.length > 0)!;
     expect((await s.findByAltNo(o.altNos[0]!))?.orderNo).toBe(o.orderNo);
     expect((await s.findByOrderNo(o.orderNo.toLowerCase()))?.orderNo).toBe(o.orderNo);
@@ -80,7 +82,7 @@ describe('demo order adapter', () => {
   });
 
   it('reveals only with a second factor', async () => {
-    const s = service();
+    const s = await service();
     expect(await s.revealDelivery(withCodes.orderNo, {})).toBeNull();
     expect(await s.revealDelivery(withCodes.orderNo, { contact: '13000000000' })).toBeNull();
     expect(await s.revealDelivery(withCodes.orderNo, { userId: 'someone-else' })).toBeNull();
@@ -89,7 +91,7 @@ describe('demo order adapter', () => {
   });
 
   it('requires the query password when the order has one', async () => {
-    const s = service();
+    const s = await service();
     const o = parsed.find((x) => x.buyer.hasQueryPassword && (x.buyer.contact || x.buyer.email))!;
     const contact = o.buyer.contact ?? o.buyer.email!;
     expect(await s.verifyOwnership(o.orderNo, { contact })).toBe(false);
@@ -98,7 +100,7 @@ describe('demo order adapter', () => {
   });
 
   it('lists candidates only for a known buyer', async () => {
-    const s = service();
+    const s = await service();
     expect(await s.findCandidates({})).toEqual([]);
     const o = parsed.find((x) => x.buyer.userId && x.paidAt)!;
     const mine = await s.findCandidates({ userId: o.buyer.userId, limit: 50 });

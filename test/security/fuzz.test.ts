@@ -2234,8 +2234,8 @@ const size = (c: Case) => (c.t === 'http' ? Buffer.byteLength(c.body ?? '') + c.
 
 let app: App;
 let bfApp: App;
-let main: ReturnType<typeof createServerWithChannels>;
-let bf: ReturnType<typeof createServerWithChannels>;
+let main: Awaited<ReturnType<typeof createServerWithChannels>>;
+let bf: Awaited<ReturnType<typeof createServerWithChannels>>;
 let fx: Fixture;
 let agentSocket: WebSocket | undefined;
 const logs: string[] = [];
@@ -2256,8 +2256,8 @@ async function json(res: Response): Promise<any> {
 }
 
 async function setUp(): Promise<Fixture> {
-  app = makeApp({ env: ENV, log: (l) => logs.push(l) });
-  app.orders.upsert([
+  app = await makeApp({ env: ENV, log: (l) => logs.push(l) });
+  await app.orders.upsert([
     order({
       orderNo: 'K8PL3MZ7Q2XV9TRB',
       status: 'delivered',
@@ -2270,13 +2270,13 @@ async function setUp(): Promise<Fixture> {
   ]);
   const me = await app.agents.create('fuzzagent', '模糊', PASSWORD);
   const other = await app.agents.create('fuzzb', '测试乙', PASSWORD);
-  main = createServerWithChannels(app);
+  main = await createServerWithChannels(app);
   main.server.on('connection', (sock) => (serverSockets.add(sock), sock.once('close', () => serverSockets.delete(sock))));
   const base = await serve(main.server);
   const port = Number(new URL(base).port);
   const host = `127.0.0.1:${port}`;
-  bfApp = makeApp({ env: BF_AUTH_ENV, log: (l) => bfLogs.push(l) });
-  bf = createServerWithChannels(bfApp);
+  bfApp = await makeApp({ env: BF_AUTH_ENV, log: (l) => bfLogs.push(l) });
+  bf = await createServerWithChannels(bfApp);
   bf.server.on('connection', (sock) => (serverSockets.add(sock), sock.once('close', () => serverSockets.delete(sock))));
   const bfBase = await serve(bf.server);
 
@@ -2425,8 +2425,8 @@ afterAll(async () => {
   for (const sock of serverSockets) sock.destroy();
   if (main) await shutdown(main.server).catch(() => undefined);
   if (bf) await shutdown(bf.server).catch(() => undefined);
-  app?.close();
-  bfApp?.close();
+  await app?.close();
+  await bfApp?.close();
   await new Promise((r) => setTimeout(r, 50));
   console.error = realConsoleError;
   process.off('uncaughtException', onException);

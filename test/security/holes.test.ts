@@ -35,15 +35,15 @@ const shipped = order({
 
 interface Running {
   app: App;
-  s: ReturnType<typeof createServerWithChannels>;
+  s: Awaited<ReturnType<typeof createServerWithChannels>>;
   base: string;
   logs: string[];
 }
 async function start(env: Record<string, string> = {}): Promise<Running> {
   const logs: string[] = [];
-  const app = makeApp({ orders: [delivered, shipped], env: { LOG_LEVEL: 'debug', WECHAT_OA_TOKEN: OA.token, ...env }, log: (l) => logs.push(l) });
+  const app = await makeApp({ orders: [delivered, shipped], env: { LOG_LEVEL: 'debug', WECHAT_OA_TOKEN: OA.token, ...env }, log: (l) => logs.push(l) });
   await app.agents.create('xiaowang', '小王', PASSWORD);
-  const s = createServerWithChannels(app);
+  const s = await createServerWithChannels(app);
   return { app, s, base: await serve(s.server), logs };
 }
 async function stop(r: Running) {
@@ -173,7 +173,7 @@ describe('the JSON chat API: the conversation id is a capability the server issu
   it("refuses ids it did not issue (another channel's conversation id, a guess)", async () => {
     const v = await visitor(run.base);
     await v.says('K8PL3MZ7Q2XV9TRB');
-    const lines = run.app.services.transcript.recent({ channelId: 'directline', conversationId: v.conversationId }).length;
+    const lines = (await run.app.services.transcript.recent({ channelId: 'directline', conversationId: v.conversationId })).length;
     const r = await fetch(`${run.base}/api/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -185,7 +185,7 @@ describe('the JSON chat API: the conversation id is a capability the server issu
       (await fetch(`${run.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversationId: guess, text: 'hi' }) }))
         .status,
     ).toBe(403);
-    expect(run.app.services.transcript.recent({ channelId: 'directline', conversationId: v.conversationId }).length).toBe(lines);
+    expect((await run.app.services.transcript.recent({ channelId: 'directline', conversationId: v.conversationId })).length).toBe(lines);
   });
 
   it('keeps a conversation it issued, and a failed turn logs only a digest of it', async () => {
@@ -291,7 +291,7 @@ describe('codes a buyer saw are masked for agents', () => {
         const shown = JSON.stringify(detail);
         expect(shown).toContain('QB10****7Z3K');
         expect(shown).not.toContain('QB10-8842-5519-7Z3K');
-        expect(JSON.stringify(r.app.services.handoffs.context(id))).not.toContain('QB10-8842-5519-7Z3K');
+        expect(JSON.stringify(await r.app.services.handoffs.context(id))).not.toContain('QB10-8842-5519-7Z3K');
       } finally {
         ws.close();
       }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createServerWithChannels } from '../../src/server.js';
-import { MIGRATIONS } from '../../src/storage/migrations.js';
+import { MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { makeApp, serve, shutdown } from '../helpers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-ops-'));
@@ -18,8 +18,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const latest = MIGRATIONS.at(-1)!.version;
 
 async function running() {
-  const app = makeApp({ file: path.join(dir, `ops-${Math.random().toString(36).slice(2)}.sqlite`), orders: [] });
-  const served = createServerWithChannels(app);
+  const app = await makeApp({ file: path.join(dir, `ops-${Math.random().toString(36).slice(2)}.sqlite`), orders: [] });
+  const served = await createServerWithChannels(app);
   const base = await serve(served.server);
   return { app, served, base };
 }
@@ -31,7 +31,7 @@ describe('health and readiness', () => {
       expect((await fetch(`${r.base}/healthz`)).status).toBe(200);
       const ready = await fetch(`${r.base}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ ready: true, schema: latest });
+      expect(await ready.json()).toEqual({ ready: true, schema: latest, database: 'sqlite' });
     } finally {
       await shutdown(r.served.server);
       await r.app.close();
@@ -41,12 +41,12 @@ describe('health and readiness', () => {
   it('is not ready when the schema is not the one this code expects, or the database is gone', async () => {
     const r = await running();
     try {
-      r.app.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(latest + 1, 'from a newer release', new Date().toISOString());
+      await r.app.store.sql.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [latest + 1, 'from a newer release', new Date().toISOString()]);
       const newer = await fetch(`${r.base}/readyz`);
       expect(newer.status).toBe(503);
       expect(await newer.json()).toMatchObject({ ready: false, reason: 'migrations not current', schema: latest + 1, expected: latest });
       expect((await fetch(`${r.base}/healthz`)).status).toBe(200); // still alive: do not restart it for this
-      r.app.db.close();
+      await r.app.store.close();
       const gone = await fetch(`${r.base}/readyz`);
       expect(gone.status).toBe(503);
       expect(await gone.json()).toMatchObject({ reason: 'database unreachable' });

@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCheckpointer } from '../../src/storage/checkpointer.js';
-import { openDatabase } from '../../src/storage/db.js';
-import { SqliteStorage } from '../../src/storage/sqliteStorage.js';
+import { SqlBotStorage } from '../../src/storage/sql/botState.js';
+import { startCheckpointer } from '../../src/storage/sqlite/checkpointer.js';
+import { openDatabase } from '../../src/storage/sqlite/db.js';
+import { SqliteSql } from '../../src/storage/sqlite/sql.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -75,7 +76,7 @@ describe('background WAL checkpoints', () => {
     const db = openDatabase(file);
     const errors: string[] = [];
     const ck = startCheckpointer(db, { intervalMs: 20, restartFrames: 200, onError: (m) => errors.push(m) });
-    const storage = new SqliteStorage(db);
+    const storage = new SqlBotStorage(new SqliteSql(db));
     const failures: string[] = [];
     let turns = 0;
     const end = Date.now() + 2500;

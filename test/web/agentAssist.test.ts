@@ -59,8 +59,8 @@ describe('the check', () => {
 describe('in the console', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-assist-'));
   let fake: Awaited<ReturnType<typeof fakeOpenAI>>;
-  let app: ReturnType<typeof makeApp>;
-  let server: ReturnType<typeof createServer>;
+  let app: Awaited<ReturnType<typeof makeApp>>;
+  let server: Awaited<ReturnType<typeof createServer>>;
   let base = '';
   let browser: Browser;
   beforeAll(async () => {
@@ -72,9 +72,9 @@ describe('in the console', () => {
           })
         : json({ intent: (JSON.parse(r.messages.at(-1)!.content) as { 买家这句话: string }).买家这句话.includes('转人工') ? 'human_agent' : 'order_status' }),
     );
-    app = makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [risky], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' } });
+    app = await makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [risky], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' } });
     await app.agents.create('xiaowang', '小王', 'correct horse battery');
-    server = createServer(app);
+    server = await createServer(app);
     base = await serve(server);
     browser = await launchChromium();
   }, 60_000);
@@ -98,7 +98,7 @@ describe('in the console', () => {
 
     await say(app, '查下订单 DJ20261123120055QWER', 'assist');
     await say(app, '转人工', 'assist');
-    expect(app.services.handoffs.open()).toHaveLength(1);
+    expect(await app.services.handoffs.open()).toHaveLength(1);
     const queued = page.locator('[data-testid="queue"] li');
     await expect.poll(() => queued.count(), { timeout: 10_000 }).toBe(1);
     await queued.first().click();
@@ -117,7 +117,7 @@ describe('in the console', () => {
     await page.locator('#assist-replies button').first().click();
     expect(await reply.inputValue()).toContain('我是人工客服');
     // Nothing went to the buyer: the transcript holds no agent message.
-    const lines = app.services.transcript.recent({ channelId: 'test', conversationId: 'assist' });
+    const lines = await app.services.transcript.recent({ channelId: 'test', conversationId: 'assist' });
     expect(lines.some((l) => l.text.includes('我是人工客服'))).toBe(false);
     expect(errors).toEqual([]);
   }, 60_000);

@@ -13,11 +13,11 @@ import { makeApp, order, serve, shutdown } from '../helpers.js';
 import { launchChromium } from './chromium.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-console-'));
-const app = makeApp({
+const app = await makeApp({
   file: path.join(dir, 'bot.sqlite'),
   orders: [order({ orderNo: 'DJ20261123120055QWER', status: 'on_hold', holdReasons: ['risk_control'], paidAt: '2026-11-23T12:01:00+08:00', title: '网易一卡通300元' })],
 });
-const server = createServer(app);
+const server = await createServer(app);
 let base = '';
 let browser: Browser;
 
@@ -85,7 +85,7 @@ describe('buyer in web chat, agent in the console', () => {
     await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('回复 1–5');
     await buyerPage.getByRole('button', { name: '5', exact: true }).last().click();
     await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('收到 5 分');
-    expect(app.db.prepare('SELECT state, outcome, rating FROM handoff_requests').get()).toEqual({ state: 'resolved', outcome: 'solved', rating: 5 });
+    expect(await app.store.sql.get('SELECT state, outcome, rating FROM handoff_requests')).toEqual({ state: 'resolved', outcome: 'solved', rating: 5 });
     expect(errors).toEqual([]);
   }, 120_000);
 });
@@ -99,12 +99,14 @@ describe('the console shows an agent only what belongs to the open conversation'
       buyer: { contact: '13812345678', hasQueryPassword: false },
       delivery: { kind: 'card_codes', items: [{ plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' },
     });
-    app.orders.upsert([codes]);
+    await app.orders.upsert([codes]);
     const page = await browser.newPage({ locale: 'zh-CN' });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('dialog', (d) => void d.accept('买家说卡密无效，核对一下'));
     await page.goto(`${base}/agent`);
+    // The page asks /me first and only then shows the sign-in form or the desk: wait for one of them.
+    await expect.poll(() => page.locator('#login:not([hidden]), #desk:not([hidden])').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     if (await page.getByLabel('账号').isVisible()) {
       await page.getByLabel('账号').fill('xiaowang');
       await page.getByLabel('密码').fill('correct horse battery');

@@ -12,8 +12,8 @@ import { makeApp, order, serve, shutdown } from '../helpers.js';
 import { launchChromium } from './chromium.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-web-'));
-const app = makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' })] });
-const server = createServer(app);
+const app = await makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' })] });
+const server = await createServer(app);
 let base = '';
 let browser: Browser;
 

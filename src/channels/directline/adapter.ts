@@ -5,21 +5,21 @@
  * and the conversation state are committed together, and sockets hear of them only then. A
  * message re-posted with the same clientActivityID (a client retrying after a lost answer) is not
  * a second turn. Proactive messages (agent replies later) use continueConversation and wait in the
- * log for a buyer who is offline.
+ * log for a buyer who is offline. Every append is announced on the bus once committed: whichever
+ * instance holds the buyer's stream sends it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Activity, ActivityTypes, type ConversationReference, type ResourceResponse, TurnContext } from 'botbuilder';
-import { QueuedAdapter } from '../queuedAdapter.js';
+import { QueuedAdapter, type TurnStore } from '../queuedAdapter.js';
 import { withoutRecord } from '../../bot/records.js';
 import { BOT_NAME } from '../../replies/index.js';
 import { UnitOfWork, inUnitOfWork } from '../../storage/unitOfWork.js';
+import type { Bus } from '../../storage/cluster.js';
 import type { Clock } from '../../time.js';
 import type { DirectLineStore } from './store.js';
 
 export const DIRECTLINE_CHANNEL = 'directline';
 export const BOT = { id: 'order-assistant', name: BOT_NAME, role: 'bot' } as const;
-
-export type Listener = (conversationId: string, activities: Partial<Activity>[], watermark: number) => void;
 
 /** Ids of the activities sent in this turn (not yet committed: updateActivity may still name them). */
 const SENT = Symbol('dlSent');
@@ -36,44 +36,36 @@ export function clientActivityIdOf(a: Partial<Activity>): string | undefined {
 }
 
 export class DirectLineAdapter extends QueuedAdapter {
-  private readonly listeners = new Set<Listener>();
-
   constructor(
-    private readonly store: DirectLineStore,
+    store: TurnStore,
+    private readonly log: DirectLineStore,
+    private readonly bus: Bus,
     private readonly clock: Clock,
   ) {
-    super(store.db);
+    super(store);
   }
 
-  onAppend(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  private announce(conversationId: string, watermark: number): void {
+    this.bus.publish('directline.append', { conversationId, watermark });
   }
 
   /**
    * Stores an activity in the log: as part of the running turn (sockets are told after its commit),
    * or at once outside a turn.
    */
-  private later(conversationId: string, activity: Partial<Activity> & { id: string }, opts: { keep?: boolean; clientActivityId?: string } = {}): void {
+  private later(conversationId: string, activity: Partial<Activity> & { id: string }, opts: { keep?: boolean; clientActivityId?: string } = {}): Promise<void> {
     let watermark = 0;
-    UnitOfWork.write(() => void (watermark = this.store.append(conversationId, activity, opts.clientActivityId)), {
+    return UnitOfWork.write(async () => void (watermark = await this.log.append(conversationId, activity, opts.clientActivityId)), {
       keep: opts.keep,
-      after: () => {
-        for (const l of this.listeners) l(conversationId, [activity], watermark);
-      },
+      after: () => this.announce(conversationId, watermark),
     });
   }
 
-  /** Only the SQLite part of storing an activity (callers run it inside their own transaction); then notify(). */
-  append(conversationId: string, activity: Partial<Activity>): { stored: Partial<Activity>; notify: () => void } {
+  /** Only the storing part (callers run it inside their own transaction); then notify(), once committed. */
+  async append(conversationId: string, activity: Partial<Activity>): Promise<{ stored: Partial<Activity>; notify: () => void }> {
     const stored = { ...activity, id: newActivityId(conversationId) };
-    const watermark = this.store.append(conversationId, stored);
-    return {
-      stored,
-      notify: () => {
-        for (const l of this.listeners) l(conversationId, [stored], watermark);
-      },
-    };
+    const watermark = await this.log.append(conversationId, stored);
+    return { stored, notify: () => this.announce(conversationId, watermark) };
   }
 
   /** An activity from the bot's side for a conversation, outside any turn (an agent's message). */
@@ -109,31 +101,31 @@ export class DirectLineAdapter extends QueuedAdapter {
         timestamp: this.clock.now(),
         replyToId: a.replyToId ?? context.activity.id,
       };
-      this.later(conversationId, stored);
+      await this.later(conversationId, stored);
       sent.add(stored.id);
       out.push({ id: stored.id });
     }
     return out;
   }
 
-  private known(context: TurnContext, id: string | undefined): id is string {
-    return !!id && (!!(context.turnState.get(SENT) as Set<string> | undefined)?.has(id) || this.store.has(context.activity.conversation.id, id));
+  private async known(context: TurnContext, id: string | undefined): Promise<boolean> {
+    return !!id && (!!(context.turnState.get(SENT) as Set<string> | undefined)?.has(id) || (await this.log.has(context.activity.conversation.id, id)));
   }
 
   async updateActivity(context: TurnContext, activity: Partial<Activity>): Promise<void> {
     const cid = context.activity.conversation.id;
     const id = activity.id;
-    if (!this.known(context, id)) throw new Error(`updateActivity: unknown activity ${id}`);
-    UnitOfWork.write(() => void this.store.replace(cid, id, activity));
-    this.later(cid, { id: newActivityId(cid), type: 'messageUpdate', replyToId: id, from: { ...BOT }, text: activity.text, timestamp: this.clock.now() });
+    if (!id || !(await this.known(context, id))) throw new Error(`updateActivity: unknown activity ${id}`);
+    await UnitOfWork.write(() => this.log.replace(cid, id, activity));
+    await this.later(cid, { id: newActivityId(cid), type: 'messageUpdate', replyToId: id, from: { ...BOT }, text: activity.text, timestamp: this.clock.now() });
   }
 
   async deleteActivity(context: TurnContext, reference: Partial<ConversationReference>): Promise<void> {
     const cid = context.activity.conversation.id;
     const id = reference.activityId;
-    if (!this.known(context, id)) throw new Error(`deleteActivity: unknown activity ${id}`);
-    UnitOfWork.write(() => void this.store.replace(cid, id, { type: 'messageDelete', from: { ...BOT } }));
-    this.later(cid, { id: newActivityId(cid), type: 'messageDelete', replyToId: id, from: { ...BOT }, timestamp: this.clock.now() });
+    if (!id || !(await this.known(context, id))) throw new Error(`deleteActivity: unknown activity ${id}`);
+    await UnitOfWork.write(() => this.log.replace(cid, id, { type: 'messageDelete', from: { ...BOT } }));
+    await this.later(cid, { id: newActivityId(cid), type: 'messageDelete', replyToId: id, from: { ...BOT }, timestamp: this.clock.now() });
   }
 
   /** Runs one turn for an activity that is not part of the log (a conversation update). */
@@ -150,14 +142,14 @@ export class DirectLineAdapter extends QueuedAdapter {
     const conversationId = inbound.conversation!.id;
     const clientActivityId = clientActivityIdOf(inbound);
     return this.serialize(conversationId, async (): Promise<string> => {
-      const prior = clientActivityId ? this.store.byClientActivityId(conversationId, clientActivityId) : undefined;
+      const prior = clientActivityId ? await this.log.byClientActivityId(conversationId, clientActivityId) : undefined;
       if (prior) return prior;
       const id = newActivityId(conversationId);
       const activity = { ...inbound, id } as Activity;
       // The log keeps what the client sent; what the server adds for the bot (buyer, client key) stays out of it.
       const logged = { ...activity, id, channelData: clientActivityId ? { clientActivityID: clientActivityId } : undefined };
-      await inUnitOfWork(this.db, async () => {
-        this.later(conversationId, logged, { keep: true, clientActivityId });
+      await inUnitOfWork(this.store.sql, async () => {
+        await this.later(conversationId, logged, { keep: true, clientActivityId });
         await this.runMiddleware(new TurnContext(this, activity), logic);
       });
       return id;

@@ -13,7 +13,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { RateLimiter } from '../../orders/guards.js';
+import { isTransient } from '../../storage/sql.js';
 import { MAX_JSON_DEPTH, jsonBody, requestUrl, safeDecode, withinDepth } from '../http/request.js';
 import { BOT, DIRECTLINE_CHANNEL, DirectLineAdapter } from './adapter.js';
 import { DirectLineStore } from './store.js';
@@ -78,19 +78,53 @@ export interface DirectLine {
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
-export function createDirectLine(app: App): DirectLine {
-  const store = new DirectLineStore(app.db);
-  const key = Buffer.from(store.setting('directline.tokenKey', TokenService.randomKey), 'base64url');
+/** A buyer's open stream: what it has been sent, and whether a send is under way. */
+interface Stream {
+  ws: WebSocket;
+  sent: number;
+  pumping: boolean;
+  again: boolean;
+}
+
+export async function createDirectLine(app: App): Promise<DirectLine> {
+  const { bus } = app.store;
+  const store = new DirectLineStore(app.store.repos.directLine);
+  // One key for every instance: a token minted by one is good on all.
+  const key = Buffer.from(await app.store.setting('directline.tokenKey', TokenService.randomKey), 'base64url');
   const tokens = new TokenService(key, app.config.directLine.tokenTtlSec);
-  const adapter = app.wire(new DirectLineAdapter(store, app.clock));
-  const postLimiter = new RateLimiter(app.config.directLine.ratePerMin, 60_000);
-  const anonLimiter = new RateLimiter(60, 600_000);
-  const sockets = new Map<string, WebSocket>();
+  const adapter = app.wire(new DirectLineAdapter(app.store, store, bus, app.clock));
+  const postLimiter = app.store.limiter('directline-post', app.config.directLine.ratePerMin, 60_000);
+  const anonLimiter = app.store.limiter('directline-anonymous', 60, 600_000);
+  const sockets = new Map<string, Stream>();
   const now = () => new Date(); // tokens are security: real time, not the shop's (possibly fixed) clock
 
-  adapter.onAppend((cid, activities, watermark) => {
-    const ws = sockets.get(cid);
-    if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ activities, watermark: String(watermark) }));
+  /** Sends a stream what the log holds beyond what it was sent, one read at a time, in order. */
+  const pump = async (cid: string, s: Stream): Promise<void> => {
+    if (s.pumping) return void (s.again = true);
+    s.pumping = true;
+    try {
+      do {
+        s.again = false;
+        const page = await store.after(cid, s.sent);
+        if (sockets.get(cid) !== s || s.ws.readyState !== WebSocket.OPEN) return;
+        if (page.activities.length === 0) continue;
+        s.sent = page.watermark;
+        s.ws.send(JSON.stringify({ activities: page.activities, watermark: String(page.watermark) }));
+      } while (s.again);
+    } catch (err) {
+      app.logger.warn({ err }, 'direct line: stream send failed');
+    } finally {
+      s.pumping = false;
+    }
+  };
+  // Appends committed on any instance: the stream's instance sends them.
+  bus.subscribe('directline.append', ({ conversationId, watermark }) => {
+    const s = sockets.get(conversationId);
+    if (s && watermark > s.sent) void pump(conversationId, s);
+  });
+  // One stream per conversation across instances: a newer one elsewhere replaces ours.
+  bus.subscribe('directline.stream', ({ conversationId, instance }) => {
+    if (instance !== app.store.instance) sockets.get(conversationId)?.ws.close(4000, 'collision');
   });
 
   const streamUrl = (req: Request, claims: TokenClaims, token: string, watermark?: string) => {
@@ -113,11 +147,11 @@ export function createDirectLine(app: App): DirectLine {
   const fail = (res: Response, status: number, code: string, message: string) => res.status(status).json({ error: { code, message } });
 
   /** The token's claims when it grants this conversation (or any, without an id). */
-  const authorize = (req: Request, res: Response, conversationId?: string): { claims: TokenClaims; token: string } | undefined => {
+  const authorize = async (req: Request, res: Response, conversationId?: string): Promise<{ claims: TokenClaims; token: string } | undefined> => {
     const token = bearer(req);
     // The shop secret is the master key (as with Azure): it may act in any existing conversation.
     if (isShopSecret(token) && conversationId !== undefined) {
-      const c = store.get(conversationId);
+      const c = await store.get(conversationId);
       if (!c) {
         fail(res, 404, 'NotFound', 'no such conversation');
         return undefined;
@@ -168,8 +202,8 @@ export function createDirectLine(app: App): DirectLine {
   router.use('/api/directline', jsonBody({ limit: '4kb' }));
 
   // Anonymous visitors of the shop page: a token for one new conversation.
-  router.post('/api/directline/token', (req, res) => {
-    if (!anonLimiter.take(req.ip ?? 'unknown', now())) return void fail(res, 429, 'TooManyRequests', 'too many conversations from this address');
+  router.post('/api/directline/token', async (req, res) => {
+    if (!(await anonLimiter.take(req.ip ?? 'unknown', now()))) return void fail(res, 429, 'TooManyRequests', 'too many conversations from this address');
     res.json(grant(newConversation()));
   });
 
@@ -181,8 +215,8 @@ export function createDirectLine(app: App): DirectLine {
     res.json(grant(newConversation(body.data.user?.id, body.data.buyer)));
   });
 
-  router.post(`${BASE}/tokens/refresh`, (req, res) => {
-    const auth = authorize(req, res);
+  router.post(`${BASE}/tokens/refresh`, async (req, res) => {
+    const auth = await authorize(req, res);
     if (auth) res.json(grant({ cid: auth.claims.cid, uid: auth.claims.uid, buyer: auth.claims.buyer }));
   });
 
@@ -192,10 +226,10 @@ export function createDirectLine(app: App): DirectLine {
       if (isShopSecret(bearer(req))) {
         const { token } = grant(newConversation());
         auth = { claims: tokens.verify(token, now())!, token };
-      } else auth = authorize(req, res);
+      } else auth = await authorize(req, res);
       if (!auth) return;
       const { claims, token } = auth;
-      const created = store.create({ id: claims.cid, userId: claims.uid, buyer: claims.buyer, createdAt: Date.now() });
+      const created = await store.create({ id: claims.cid, userId: claims.uid, buyer: claims.buyer, createdAt: Date.now() });
       if (created) {
         // Like Azure and the Emulator: the bot learns that the user joined (and may say hello).
         await adapter.processActivity(
@@ -220,32 +254,32 @@ export function createDirectLine(app: App): DirectLine {
     }
   });
 
-  router.get(`${BASE}/conversations/:id`, (req, res) => {
-    const auth = authorize(req, res, req.params.id);
+  router.get(`${BASE}/conversations/:id`, async (req, res) => {
+    const auth = await authorize(req, res, req.params.id);
     if (!auth) return;
-    if (!store.get(auth.claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
+    if (!(await store.get(auth.claims.cid))) return void fail(res, 404, 'NotFound', 'no such conversation');
     const watermark = typeof req.query.watermark === 'string' ? req.query.watermark : undefined;
     res.json({ conversationId: auth.claims.cid, token: auth.token, expires_in: tokens.ttl, streamUrl: streamUrl(req, auth.claims, auth.token, watermark) });
   });
 
-  router.get(`${BASE}/conversations/:id/activities`, (req, res) => {
-    const auth = authorize(req, res, req.params.id);
+  router.get(`${BASE}/conversations/:id/activities`, async (req, res) => {
+    const auth = await authorize(req, res, req.params.id);
     if (!auth) return;
-    if (!store.get(auth.claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
+    if (!(await store.get(auth.claims.cid))) return void fail(res, 404, 'NotFound', 'no such conversation');
     const w = Number(typeof req.query.watermark === 'string' && req.query.watermark ? req.query.watermark : 0);
-    const page = store.after(auth.claims.cid, Number.isFinite(w) && w >= 0 ? w : 0);
+    const page = await store.after(auth.claims.cid, Number.isFinite(w) && w >= 0 ? w : 0);
     res.json({ activities: page.activities, watermark: String(page.watermark) });
   });
 
   /** The claims of a request that may post to this existing conversation; answers the error otherwise. */
-  const poster = (req: Request, res: Response): TokenClaims | undefined => {
-    const auth = authorize(req, res, String(req.params.id));
+  const poster = async (req: Request, res: Response): Promise<TokenClaims | undefined> => {
+    const auth = await authorize(req, res, String(req.params.id));
     if (!auth) return undefined;
-    if (!store.get(auth.claims.cid)) return void fail(res, 404, 'NotFound', 'no such conversation');
+    if (!(await store.get(auth.claims.cid))) return void fail(res, 404, 'NotFound', 'no such conversation');
     return auth.claims;
   };
-  const withinRate = (res: Response, claims: TokenClaims): boolean => {
-    if (postLimiter.take(claims.cid, now())) return true;
+  const withinRate = async (res: Response, claims: TokenClaims): Promise<boolean> => {
+    if (await postLimiter.take(claims.cid, now())) return true;
     res.set('Retry-After', '60');
     fail(res, 429, 'TooManyRequests', 'too many activities in this conversation, slow down');
     return false;
@@ -277,19 +311,19 @@ export function createDirectLine(app: App): DirectLine {
     } catch (err) {
       // The turn could not be committed (the database stayed busy): nothing of it was kept, so the
       // client may simply post again (with the same clientActivityID it is still one turn).
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      if (!isTransient(err)) throw err;
       res.set('Retry-After', '1');
       fail(res, 503, 'ServiceUnavailable', 'busy, post the activity again');
     }
   };
 
   router.post(`${BASE}/conversations/:id/activities`, async (req, res) => {
-    const claims = poster(req, res);
+    const claims = await poster(req, res);
     if (!claims) return;
     const body = InboundActivity.safeParse(req.body);
     if (!body.success) return void fail(res, 400, 'BadArgument', issuesOf(body.error));
     if (body.data.type === 'typing') return void res.json({ id: newId() });
-    if (!withinRate(res, claims)) return;
+    if (!(await withinRate(res, claims))) return;
     await receive(req, res, claims, body.data);
   });
 
@@ -297,10 +331,10 @@ export function createDirectLine(app: App): DirectLine {
   // "activity" part (application/vnd.microsoft.activity) and one "file" part per attachment.
   const uploads = app.config.uploads;
   router.post(`${BASE}/conversations/:id/upload`, async (req, res) => {
-    const claims = poster(req, res);
+    const claims = await poster(req, res);
     if (!claims) return;
     if (!/^multipart\/form-data/i.test(req.get('content-type') ?? '')) return void fail(res, 415, 'BadArgument', 'expected multipart/form-data');
-    if (!withinRate(res, claims)) return;
+    if (!(await withinRate(res, claims))) return;
     const form = await readForm(req, uploads);
     if ('error' in form) return void fail(res, form.status, 'BadArgument', form.error);
     let template: z.infer<typeof InboundActivity> = { type: 'message' };
@@ -321,7 +355,10 @@ export function createDirectLine(app: App): DirectLine {
     const attachments: NonNullable<Activity['attachments']> = [];
     for (const f of form.files) {
       // The type comes from the bytes (sniffed by the store), never from the client.
-      const meta = app.services.attachments.save({ conversationId: claims.cid, channelId: DIRECTLINE_CHANNEL, userId: claims.uid, name: f.name, data: f.data }, app.clock.now());
+      const meta = await app.services.attachments.save(
+        { conversationId: claims.cid, channelId: DIRECTLINE_CHANNEL, userId: claims.uid, name: f.name, data: f.data },
+        app.clock.now(),
+      );
       if (!meta) rejected++;
       else attachments.push({ contentType: meta.contentType, name: meta.name, contentUrl: `${base}${BASE}/attachments/${meta.id}/${tokens.signAttachment(meta.id)}` });
     }
@@ -329,10 +366,10 @@ export function createDirectLine(app: App): DirectLine {
   });
 
   // An uploaded file, for the <img> in Web Chat: the signed link is the capability (no header can be sent).
-  router.get(`${BASE}/attachments/:id/:sig`, (req, res) => {
+  router.get(`${BASE}/attachments/:id/:sig`, async (req, res) => {
     const { id, sig } = req.params;
-    const meta = tokens.checkAttachment(id, sig) ? app.services.attachments.meta(id) : undefined;
-    const data = meta && app.services.attachments.data(id);
+    const meta = tokens.checkAttachment(id, sig) ? await app.services.attachments.meta(id) : undefined;
+    const data = meta && (await app.services.attachments.data(id));
     if (!meta || !data) return void fail(res, 404, 'NotFound', 'no such attachment');
     res.set({
       'Content-Type': meta.contentType,
@@ -353,44 +390,55 @@ export function createDirectLine(app: App): DirectLine {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const refuse = (socket: Duplex) => {
+    socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+    socket.destroy();
+  };
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean => {
-    {
-      const url = requestUrl(req.url);
-      const m = url?.pathname.match(/^\/v3\/directline\/conversations\/([^/]+)\/stream$/);
-      if (!url || !m) return false;
-      const cid = safeDecode(m[1]!) ?? '';
-      const claims = tokens.verify(url.searchParams.get('t') ?? undefined, now());
-      if (!claims || claims.cid !== cid || !store.get(cid)) {
-        socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-        socket.destroy();
-        return true;
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        // One socket per conversation: a newer connection (a reload) replaces the old one.
-        sockets.get(cid)?.close(4000, 'collision');
-        sockets.set(cid, ws);
-        const w = Number(url.searchParams.get('watermark') ?? 0);
-        const page = store.after(cid, Number.isFinite(w) && w >= 0 ? w : 0);
-        if (page.activities.length) ws.send(JSON.stringify({ activities: page.activities, watermark: String(page.watermark) }));
-        ws.on('message', () => undefined); // DirectLineJS pings with empty strings
-        ws.on('error', () => ws.terminate()); // an oversized or invalid frame: drop this socket, nothing else
-        // Empty frames keep proxies from closing an idle stream; DirectLineJS ignores them.
-        const keepAlive = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(''), 25_000);
-        keepAlive.unref();
-        ws.on('close', () => {
-          clearInterval(keepAlive);
-          if (sockets.get(cid) === ws) sockets.delete(cid);
-        });
-      });
+    const url = requestUrl(req.url);
+    const m = url?.pathname.match(/^\/v3\/directline\/conversations\/([^/]+)\/stream$/);
+    if (!url || !m) return false;
+    const cid = safeDecode(m[1]!) ?? '';
+    const claims = tokens.verify(url.searchParams.get('t') ?? undefined, now());
+    if (!claims || claims.cid !== cid) {
+      refuse(socket);
+      return true;
     }
+    void store
+      .get(cid)
+      .then((conversation) => {
+        if (!conversation) return refuse(socket);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          // One socket per conversation: a newer connection (a reload) replaces the old one, here or on another instance.
+          sockets.get(cid)?.ws.close(4000, 'collision');
+          const w = Number(url.searchParams.get('watermark') ?? 0);
+          const stream: Stream = { ws, sent: Number.isFinite(w) && w >= 0 ? w : 0, pumping: false, again: false };
+          sockets.set(cid, stream);
+          bus.publish('directline.stream', { conversationId: cid, instance: app.store.instance });
+          void pump(cid, stream);
+          ws.on('message', () => undefined); // DirectLineJS pings with empty strings
+          ws.on('error', () => ws.terminate()); // an oversized or invalid frame: drop this socket, nothing else
+          // Empty frames keep proxies from closing an idle stream; DirectLineJS ignores them.
+          const keepAlive = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(''), 25_000);
+          keepAlive.unref();
+          ws.on('close', () => {
+            clearInterval(keepAlive);
+            if (sockets.get(cid) === stream) sockets.delete(cid);
+          });
+        });
+      })
+      .catch((err) => {
+        app.logger.warn({ err }, 'direct line: stream refused');
+        socket.destroy();
+      });
     return true;
   };
 
   // Agents reach web-chat buyers through the activity log: appended in the relay's transaction.
   app.relay.register(DIRECTLINE_CHANNEL, {
     continueConversation: (ref, logic) => adapter.continueConversation(ref, logic),
-    deliverInTransaction: (ref, activity) => {
-      const { notify } = adapter.append(ref.conversation!.id, adapter.botActivity(ref.conversation!.id, ref.user?.id ?? '', activity));
+    deliverInTransaction: async (ref, activity) => {
+      const { notify } = await adapter.append(ref.conversation!.id, adapter.botActivity(ref.conversation!.id, ref.user?.id ?? '', activity));
       return { after: notify };
     },
   });
@@ -398,7 +446,7 @@ export function createDirectLine(app: App): DirectLine {
   const mintForBuyer = (buyer: { id: string; contact?: string }) => grant(newConversation(buyer.id, buyer));
 
   const closeStreams = () => {
-    for (const ws of sockets.values()) ws.close(1012, 'restarting');
+    for (const s of sockets.values()) s.ws.close(1012, 'restarting');
   };
   return { adapter, store, tokens, router, upgrade, mintForBuyer, closeStreams };
 }

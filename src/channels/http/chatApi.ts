@@ -11,7 +11,6 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { setting } from '../../storage/settings.js';
 import { jsonBody } from './request.js';
 
 export const CHAT_API_CHANNEL = 'webjson';
@@ -22,11 +21,8 @@ const ChatRequest = z.object({
   text: z.string().max(10_000),
 });
 
-export function chatRouter(app: App): express.Router {
-  const key = Buffer.from(
-    setting(app.db, 'chatapi.key', () => randomBytes(32).toString('base64url')),
-    'base64url',
-  );
+export async function chatRouter(app: App): Promise<express.Router> {
+  const key = Buffer.from(await app.store.setting('chatapi.key', () => randomBytes(32).toString('base64url')), 'base64url');
   const mac = (nonce: string) => createHmac('sha256', key).update(`chat.${nonce}`).digest('base64url').slice(0, 32);
   const issue = () => {
     const nonce = randomBytes(18).toString('base64url');

@@ -14,7 +14,7 @@ try {
   console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 }
-const app = createApp({ config });
+const app = await createApp({ config });
 const showTrace = process.argv.includes('--trace');
 const userId = process.env.CHAT_BUYER_ID;
 const conversationId = `terminal-${randomUUID()}`;

@@ -12,14 +12,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Activity, ActivityTypes, type ResourceResponse, TurnContext } from 'botbuilder';
 import { idDigest } from '../../logging.js';
-import type { Db } from '../../storage/db.js';
 import { UnitOfWork } from '../../storage/unitOfWork.js';
-import { QueuedAdapter } from '../queuedAdapter.js';
+import { QueuedAdapter, type TurnStore } from '../queuedAdapter.js';
 import type pino from 'pino';
 import { recordText } from '../../bot/records.js';
 import { wechatText } from '../../replies/index.js';
 import type { Outbox } from './outbox.js';
-import type { WeChatStore } from './store.js';
+import type { WeChatRepo } from './store.js';
 
 /** WeChat cuts text messages at 2,048 bytes; stay under it. */
 export const MESSAGE_MAX_BYTES = 2000;
@@ -71,11 +70,11 @@ export function packMessages(texts: string[], maxBytes = MESSAGE_MAX_BYTES): str
 
 export class WeChatAdapter extends QueuedAdapter {
   constructor(
-    db: Db,
+    store: TurnStore,
     readonly channelId: 'wechat' | 'wecom',
     private readonly outbox: Outbox,
   ) {
-    super(db);
+    super(store);
   }
 
   async sendActivities(ctx: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
@@ -90,7 +89,7 @@ export class WeChatAdapter extends QueuedAdapter {
       if (!text) continue;
       const said = { text, record: wechatText(recordText(a), buttons) };
       if (buffer) buffer.push(said);
-      else this.outbox.enqueue(ctx.activity.from.id, ctx.activity.conversation.id, packMessages([text]), said.record);
+      else await this.outbox.enqueue(ctx.activity.from.id, ctx.activity.conversation.id, packMessages([text]), said.record);
     }
     return out;
   }
@@ -137,16 +136,19 @@ const TIMEOUT = Symbol('timeout');
 /** The 5-second rule for one channel: dedupe, deadline, passive reply or the outbox. */
 export class PushHandler {
   private readonly live = new Map<string, Live>();
-  /** Identifies this process: a running turn recorded by another boot died with it. */
-  readonly boot = randomUUID();
 
   constructor(
     private readonly adapter: WeChatAdapter,
-    private readonly store: WeChatStore,
+    private readonly store: WeChatRepo,
     private readonly outbox: Outbox,
     private readonly logic: (ctx: TurnContext) => Promise<void>,
-    private readonly opts: { deadlineMs: number; logger: pino.Logger },
+    private readonly opts: { deadlineMs: number; logger: pino.Logger; instance: string; alive: (instance: string) => Promise<boolean> },
   ) {}
+
+  /** Identifies this instance: a running turn recorded by an instance that is gone died with it. */
+  get boot(): string {
+    return this.opts.instance;
+  }
 
   /**
    * Handles one delivery of a push; resolves, by the deadline counted from `arrivedAt`, with the
@@ -157,13 +159,18 @@ export class PushHandler {
     let live = this.live.get(push.key);
     if (!live) {
       const now = Date.now();
-      const row = this.store.inbound(push.key);
-      if (!row) {
-        if (!this.store.claim(push.key, channel, push.userId, this.boot, now)) return undefined;
-        live = this.start(push);
-      } else if (row.state === 'running' && row.boot !== this.boot && this.store.takeOver(push.key, row.boot, this.boot, now)) {
-        // The process that started this turn is gone (a restart): nothing was sent, run it here.
-        this.opts.logger.info({ channel, push: idDigest(push.key) }, 'wechat push retried after a restart: running it again');
+      const row = await this.store.inbound(push.key);
+      // Another delivery of this push may have started it here while we looked.
+      live = this.live.get(push.key);
+      if (live) {
+        // joins the running turn below
+      } else if (!row) {
+        if (!(await this.store.claim(push.key, channel, push.userId, this.boot, now))) live = this.live.get(push.key);
+        else live = this.start(push);
+        if (!live) return undefined; // another instance has it
+      } else if (row.state === 'running' && row.boot !== this.boot && !(await this.opts.alive(row.boot)) && (await this.store.takeOver(push.key, row.boot, this.boot, now))) {
+        // The instance that started this turn is gone (killed, restarted): nothing was sent, run it here.
+        this.opts.logger.info({ channel, push: idDigest(push.key) }, 'wechat push retried after its instance died: running it again');
         live = this.start(push);
       } else if (row.state === 'passive') {
         // WeChat retries only when it got no answer: the passive reply was lost, give it again.
@@ -181,8 +188,8 @@ export class PushHandler {
     if (result === TIMEOUT || live.taken) return undefined;
     live.taken = true;
     const [passive, ...rest] = packMessages(texts(result));
-    this.store.settle(push.key, passive ? 'passive' : 'none', passive ?? null, Date.now());
-    this.outbox.enqueue(push.userId, push.activity.conversation!.id, rest, records(result));
+    await this.store.settle(push.key, passive ? 'passive' : 'none', passive ?? null, Date.now());
+    await this.outbox.enqueue(push.userId, push.activity.conversation!.id, rest, records(result));
     return passive;
   }
 
@@ -194,13 +201,15 @@ export class PushHandler {
     });
     this.live.set(push.key, live);
     // Registered before any waiter's: when the turn ends with nobody waiting, the API delivers.
-    void live.done.then((said) => {
-      this.live.delete(push.key);
-      if (live.waiters > 0 || live.taken) return;
-      live.taken = true;
-      this.store.settle(push.key, said.length ? 'api' : 'none', null, Date.now());
-      this.outbox.enqueue(push.userId, push.activity.conversation!.id, packMessages(texts(said)), records(said));
-    });
+    void live.done
+      .then(async (said) => {
+        this.live.delete(push.key);
+        if (live.waiters > 0 || live.taken) return;
+        live.taken = true;
+        await this.store.settle(push.key, said.length ? 'api' : 'none', null, Date.now());
+        await this.outbox.enqueue(push.userId, push.activity.conversation!.id, packMessages(texts(said)), records(said));
+      })
+      .catch((err) => this.opts.logger.error({ err, channel: this.adapter.channelId }, 'wechat: could not queue a late reply'));
     return live;
   }
 

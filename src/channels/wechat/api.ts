@@ -4,7 +4,7 @@
  * Official Account (customer-service message API) and a WeCom app (app message API). Base URLs come
  * from config, so tests point them at a local fake. Secrets and tokens are never logged.
  */
-import type { WeChatStore } from './store.js';
+import type { WeChatRepo } from './store.js';
 
 export class WeChatApiError extends Error {
   constructor(
@@ -55,7 +55,7 @@ abstract class TokenedApi implements MessageApi {
   fetches = 0;
 
   constructor(
-    protected readonly store: WeChatStore,
+    protected readonly store: WeChatRepo,
     protected readonly channel: string,
     protected readonly base: string,
   ) {}
@@ -64,14 +64,14 @@ abstract class TokenedApi implements MessageApi {
   abstract sendText(userId: string, text: string): Promise<void>;
 
   async token(): Promise<string> {
-    const cached = this.store.token(this.channel);
+    const cached = await this.store.token(this.channel);
     if (cached && cached.expiresAt - REFRESH_EARLY_MS > Date.now()) return cached.token;
     // One fetch at a time: a fetch invalidates the previous token, so parallel fetches would fight.
     this.inflight ??= (async () => {
       try {
         this.fetches++;
         const t = await this.fetchToken();
-        this.store.saveToken(this.channel, t.token, Date.now() + t.expiresInSec * 1000);
+        await this.store.saveToken(this.channel, t.token, Date.now() + t.expiresInSec * 1000);
         return t.token;
       } finally {
         this.inflight = undefined;
@@ -87,7 +87,7 @@ abstract class TokenedApi implements MessageApi {
       const res = await requestJson(`${this.base}${path}?access_token=${encodeURIComponent(token)}`, { method: 'POST', body });
       const code = Number(res.errcode ?? 0);
       if (TOKEN_ERRORS.has(code) && attempt === 0) {
-        this.store.dropToken(this.channel, token);
+        await this.store.dropToken(this.channel, token);
         continue;
       }
       if (code !== 0) throw new WeChatApiError(code, String(res.errmsg ?? ''));
@@ -105,7 +105,7 @@ abstract class TokenedApi implements MessageApi {
 /** Official Account: /cgi-bin/token and the customer-service message API. */
 export class OfficialAccountApi extends TokenedApi {
   constructor(
-    store: WeChatStore,
+    store: WeChatRepo,
     base: string,
     private readonly appId: string,
     private readonly appSecret: string,
@@ -126,7 +126,7 @@ export class OfficialAccountApi extends TokenedApi {
 /** WeCom self-built app: /cgi-bin/gettoken and the app message API. */
 export class WeComApi extends TokenedApi {
   constructor(
-    store: WeChatStore,
+    store: WeChatRepo,
     base: string,
     private readonly corpId: string,
     private readonly secret: string,

@@ -13,7 +13,7 @@ import { PushHandler, type Push, WeChatAdapter, packMessages } from './adapter.j
 import { MessageCrypto, WeChatCryptoError, plainSignature, safeEqual } from './crypto.js';
 import { type MessageApi, OfficialAccountApi, WeComApi } from './api.js';
 import { Outbox } from './outbox.js';
-import { WeChatStore } from './store.js';
+import { type WeChatRepo, twinOf } from './store.js';
 import { XmlError, buildXml, parseWeChatXml } from './xml.js';
 
 /** Custom-menu CLICK keys the shop configures in the WeChat console, and what the buyer "says" by clicking. */
@@ -35,7 +35,7 @@ export interface WeChat {
   router: express.Router;
   oa?: WeChatChannel;
   wecom?: WeChatChannel;
-  store: WeChatStore;
+  store: WeChatRepo;
   close(): void;
 }
 
@@ -52,22 +52,35 @@ class HttpError extends Error {
 
 export function createWeChat(app: App): WeChat {
   const { config, logger } = app;
-  const store = new WeChatStore(app.db);
-  store.prune(Date.now() - 7 * 86_400_000); // dedupe rows outlive any retry by far
+  const store = app.store.repos.wechat;
+  // Dedupe rows outlive any retry by far.
+  void store.prune(Date.now() - 7 * 86_400_000).catch((err) => logger.warn({ err }, 'wechat: prune failed'));
   const router = express.Router();
   const channels: { oa?: WeChatChannel; wecom?: WeChatChannel } = {};
   const wc = config.wechat;
 
   const build = (channelId: 'wechat' | 'wecom', api: (MessageApi & { fetches: number }) | undefined, windows: boolean): WeChatChannel => {
-    const outbox = new Outbox(store, api, app.services.tickets, { channel: channelId, windows }, logger);
-    const adapter = app.wire(new WeChatAdapter(app.db, channelId, outbox));
-    const handler = new PushHandler(adapter, store, outbox, app.logic, { deadlineMs: wc.deadlineMs, logger });
+    const outbox = new Outbox(
+      store,
+      api,
+      app.services.tickets,
+      { channel: channelId, windows, leader: app.store.leader, instance: app.store.instance, alive: (other) => app.store.alive(other) },
+      logger,
+    );
+    const adapter = app.wire(new WeChatAdapter(app.store, channelId, outbox));
+    const handler = new PushHandler(adapter, store, outbox, app.logic, {
+      deadlineMs: wc.deadlineMs,
+      logger,
+      instance: app.store.instance,
+      alive: (instance) => app.store.alive(instance),
+    });
     outbox.start();
     // Agents reach WeChat buyers through the outbox (same transaction as the relay's bookkeeping).
     app.relay.register(channelId, {
       continueConversation: (ref, logic) => adapter.continueConversation(ref, logic),
-      deliverInTransaction: (ref, activity) => {
-        store.enqueue(channelId, ref.user!.id, ref.conversation!.id, packMessages([wechatText(activity.text ?? '', [])]), Date.now());
+      deliverInTransaction: async (ref, activity) => {
+        const texts = packMessages([wechatText(activity.text ?? '', [])]);
+        await store.enqueue(channelId, ref.user!.id, ref.conversation!.id, texts, Date.now(), twinOf(texts));
         return { after: () => void outbox.kick() };
       },
     });
@@ -84,11 +97,12 @@ export function createWeChat(app: App): WeChat {
    * captured query would carry any body for the whole timestamp window. A signed query is good for
    * one body; the same body again is WeChat retrying (answered once by MsgId), another is refused.
    */
-  const checkReplay = (channelId: string, q: Request['query'], body: string) => {
+  const checkReplay = async (channelId: string, q: Request['query'], body: string) => {
     const now = Date.now();
     const key = `${channelId}:${str(q.timestamp)}:${str(q.nonce) ?? ''}:${str(q.msg_signature) ?? str(q.signature) ?? ''}`;
     const digest = createHash('sha256').update(body).digest('hex');
-    if (store.useNonce(key, digest, now + 2 * wc.timestampWindowSec * 1000, now) === 'reused') throw new HttpError(403, 'this signature was already used for another message');
+    if ((await store.useNonce(key, digest, now + 2 * wc.timestampWindowSec * 1000, now)) === 'reused')
+      throw new HttpError(403, 'this signature was already used for another message');
   };
   const parse = (xml: string) => {
     try {
@@ -151,7 +165,7 @@ export function createWeChat(app: App): WeChat {
     }
     if (type === 'image') {
       // Kept as evidence (a payment screenshot): fetched once, on the first delivery, within a short budget.
-      if (f.PicUrl && !store.inbound(msgKey)) await keepImage(f.PicUrl, conversationId, channelId, user);
+      if (f.PicUrl && !(await store.inbound(msgKey))) await keepImage(f.PicUrl, conversationId, channelId, user);
       return { push: message({ text: '', attachments: f.PicUrl ? [{ contentType: 'image/jpeg', contentUrl: f.PicUrl, name: 'wechat-image.jpg' }] : [] }) };
     }
     return { push: message({ text: '' }) }; // video, location, link, file: nothing the bot can read
@@ -165,7 +179,7 @@ export function createWeChat(app: App): WeChat {
       if (!res.ok || declared > config.uploads.maxBytes) return;
       const data = Buffer.from(await res.arrayBuffer());
       if (data.length > config.uploads.maxBytes) return;
-      app.services.attachments.save({ conversationId, channelId, userId, name: 'wechat-image.jpg', data }, new Date());
+      await app.services.attachments.save({ conversationId, channelId, userId, name: 'wechat-image.jpg', data }, new Date());
     } catch (err) {
       logger.warn({ channelId, err: (err as Error).name }, 'could not keep a WeChat image');
     }
@@ -177,16 +191,16 @@ export function createWeChat(app: App): WeChat {
     const user = fields.FromUserName!;
     const now = Date.now();
     // A retry is the same message: it must not renew the window (nor its quota).
-    const fresh = !push || !store.inbound(push.key);
+    const fresh = !push || !(await store.inbound(push.key));
     if (fresh && ch.adapter.channelId === 'wechat' && wc.oa) {
       // The customer-service window: a message opens 48 h (5 sends); a click or a follow, 1 minute (3).
-      if (fields.MsgType !== 'event') store.openWindow('wechat', user, now + wc.oa.csWindowHours * 3_600_000, wc.oa.csQuota);
-      else if (event === 'subscribe' || event?.toUpperCase() === 'CLICK' || event === 'SCAN') store.openWindow('wechat', user, now + 60_000, 3);
+      if (fields.MsgType !== 'event') await store.openWindow('wechat', user, now + wc.oa.csWindowHours * 3_600_000, wc.oa.csQuota);
+      else if (event === 'subscribe' || event?.toUpperCase() === 'CLICK' || event === 'SCAN') await store.openWindow('wechat', user, now + 60_000, 3);
     }
     if (event === 'unsubscribe') {
       // Nothing can reach them any more; what is queued would only fail.
-      store.cancelPending(ch.adapter.channelId, user, 'unsubscribed');
-      store.closeWindow(ch.adapter.channelId, user);
+      await store.cancelPending(ch.adapter.channelId, user, 'unsubscribed');
+      await store.closeWindow(ch.adapter.channelId, user);
     }
     const text = push ? await ch.handler.handle(push, arrivedAt) : undefined;
     if (text === undefined) return void res.type('text/plain').send('success');
@@ -234,7 +248,7 @@ export function createWeChat(app: App): WeChat {
           checkPlainSignature(q);
           fields = parse(body);
         }
-        checkReplay('wechat', q, body);
+        await checkReplay('wechat', q, body);
         await answer(res, ch, fields, arrivedAt, (text) => {
           const xml = passiveXml(fields.FromUserName!, fields.ToUserName ?? '', text);
           // Safe and compatible modes: the reply is encrypted too (allowed in compatible, required in safe).
@@ -275,7 +289,7 @@ export function createWeChat(app: App): WeChat {
         checkTimestamp(str(q.timestamp));
         const body = typeof req.body === 'string' ? req.body : '';
         const fields = decrypt(crypto, q, parse(body));
-        checkReplay('wecom', q, body);
+        await checkReplay('wecom', q, body);
         await answer(res, ch, fields, arrivedAt, (text) =>
           crypto.replyEnvelope(passiveXml(fields.FromUserName!, w.corpId, text), String(Math.floor(Date.now() / 1000)), str(q.nonce) ?? ''),
         );

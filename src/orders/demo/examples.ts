@@ -5,7 +5,7 @@ import type { DemoOrderService } from './demoOrderService.js';
 
 export async function demoExamples(orders: DemoOrderService, now: Date, policy: Policy): Promise<Partial<Record<Cause, string>>> {
   const out: Partial<Record<Cause, string>> = {};
-  for (const no of orders.allOrderNos()) {
+  for (const no of await orders.allOrderNos()) {
     const order = await orders.findByOrderNo(no);
     if (!order) continue;
     const { cause } = diagnoseOrder(order, { moneyTaken: false, wantsTracking: false }, now, policy);

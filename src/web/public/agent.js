@@ -71,11 +71,11 @@
     ws.onmessage = (e) => {
       const ev = JSON.parse(e.data);
       if (ev.type === 'presence') $('presence').textContent = `在线客服 ${ev.online} 人`;
-      if (ev.type === 'changed') refresh();
+      if (ev.type === 'changed') void refresh();
       if (ev.type === 'message' && current?.kind === 'handoff' && ev.handoffId === current.id) addMessage(ev.message);
       if (ev.type === 'buyer') {
         if (current?.kind === 'handoff' && ev.handoffId === current.id) addLine({ direction: 'in', sender: '买家', text: ev.text, at: ev.at });
-        refresh();
+        void refresh();
       }
     };
     // Presence comes from the socket itself (a queue fetched before it opened would say 0).
@@ -279,13 +279,13 @@
   };
   $('reply-form').onsubmit = (e) => {
     e.preventDefault();
-    send(false);
+    void send(false);
   };
   $('note').onclick = () => send(true);
   $('reply').onkeydown = (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
-      send(false);
+      void send(false);
     }
   };
   $('ticket-form').onsubmit = async (e) => {
@@ -333,5 +333,5 @@
       out.append(el('div', 'error', err.message === 'no such order' ? '查不到这个订单' : err.message));
     }
   };
-  start();
+  void start();
 })();

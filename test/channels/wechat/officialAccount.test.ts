@@ -6,10 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../../src/app.js';
+import { type App, createApp } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config.js';
 import type { OrderService } from '../../../src/orders/port.js';
-import { createServerWithChannels } from '../../../src/server.js';
-import { makeApp, order, serve, shutdown, until } from '../../helpers.js';
+import { type Served, createServerWithChannels } from '../../../src/server.js';
+import { fixedClock } from '../../../src/time.js';
+import { NOW, order, serve, shutdown, until } from '../../helpers.js';
 import { type Account, contentOf, eventXml, fakeWeChatApi, openReply, push, textXml } from './fakes.js';
 
 const vectors = JSON.parse(fs.readFileSync(new URL('../../fixtures/wechat-vectors.json', import.meta.url), 'utf8'));
@@ -20,29 +22,33 @@ const paid = order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-
 type Fake = Awaited<ReturnType<typeof fakeWeChatApi>>;
 interface Running {
   app: App;
-  server: ReturnType<typeof createServerWithChannels>;
+  server: Served;
   base: string;
 }
 let fake: Fake;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-wx-'));
 let n = 0;
 
+/**
+ * Each start is a process of its own: its own instance name, as a restarted process has (makeApp
+ * would give every app this test process's one name, so a "dead" first app would look alive).
+ */
 async function start(opts: { file?: string; env?: Record<string, string>; log?: (line: string) => void } = {}): Promise<Running> {
-  const app = makeApp({
-    log: opts.log,
-    file: opts.file ?? path.join(dir, `oa-${n++}.sqlite`),
-    orders: [paid],
-    env: {
-      WECHAT_OA_TOKEN: OA.token,
-      WECHAT_OA_APPID: OA.id,
-      WECHAT_OA_APPSECRET: 'oa-secret',
-      WECHAT_OA_AES_KEY: OA.aesKey!,
-      WECHAT_OA_API_BASE: fake.base,
-      WECHAT_REPLY_DEADLINE_MS: String(DEADLINE),
-      ...opts.env,
-    },
+  const instance = `oa-test-${++n}`;
+  const config = loadConfig({
+    DATABASE_FILE: opts.file ?? path.join(dir, `oa-${n}.sqlite`),
+    LOG_LEVEL: 'silent',
+    WECHAT_OA_TOKEN: OA.token,
+    WECHAT_OA_APPID: OA.id,
+    WECHAT_OA_APPSECRET: 'oa-secret',
+    WECHAT_OA_AES_KEY: OA.aesKey!,
+    WECHAT_OA_API_BASE: fake.base,
+    WECHAT_REPLY_DEADLINE_MS: String(DEADLINE),
+    ...opts.env,
   });
-  const server = createServerWithChannels(app);
+  const log = opts.log;
+  const app = await createApp({ config, clock: fixedClock(NOW), orders: [paid], instance, logDestination: log ? { write: (line: string) => void log(line) } : undefined });
+  const server = await createServerWithChannels(app);
   const base = await serve(server.server);
   return { app, server, base };
 }
@@ -66,8 +72,8 @@ const send = async (base: string, p: { query: string; body: string }, route = '/
   const r = await fetch(`${base}${route}?${p.query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: p.body });
   return { status: r.status, body: await r.text(), ms: performance.now() - t0 };
 };
-const transcriptIn = (app: App, conversationId: string) =>
-  app.services.transcript.recent({ channelId: conversationId.slice(0, conversationId.indexOf(':')), conversationId }, 500).filter((l) => l.direction === 'in').length;
+const transcriptIn = async (app: App, conversationId: string) =>
+  (await app.services.transcript.recent({ channelId: conversationId.slice(0, conversationId.indexOf(':')), conversationId }, 500)).filter((l) => l.direction === 'in').length;
 let msgId = 6054768590064713728n;
 const nextMsgId = () => String(msgId++);
 
@@ -127,7 +133,7 @@ describe('Official Account: messages in every mode', () => {
     const xml = `<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><FromUserName><![CDATA[o-image]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[${fake.base}/mmbiz/pic.jpg]]></PicUrl><MediaId><![CDATA[media]]></MediaId><MsgId>${nextMsgId()}</MsgId></xml>`;
     const r = await send(run.base, push(OA, xml, 'safe'));
     expect(contentOf(openReply(OA, r.body))).toContain('图片收到了');
-    const kept = run.app.services.attachments.forConversation({ channelId: 'wechat', conversationId: 'wechat:o-image' });
+    const kept = await run.app.services.attachments.forConversation({ channelId: 'wechat', conversationId: 'wechat:o-image' });
     expect(kept.map((f) => f.contentType)).toEqual(['image/jpeg']);
   });
 
@@ -176,7 +182,7 @@ describe('Official Account: the 5-second rule', () => {
       const passive = deliveries.filter((d) => d.body !== 'success');
       const viaApi = fake.state.sent.filter((s) => s.touser === 'o-retry');
       expect(passive.length + viaApi.length).toBe(1);
-      expect(transcriptIn(r.app, 'wechat:o-retry')).toBe(1);
+      expect(await transcriptIn(r.app, 'wechat:o-retry')).toBe(1);
       for (const d of deliveries) expect(d.ms).toBeLessThan(DEADLINE + 1000);
     } finally {
       await stop(r);
@@ -197,7 +203,7 @@ describe('Official Account: the 5-second rule', () => {
       expect(contentOf(retry.body)).toContain('付款已经收到');
       const again = await send(second.base, push(OA, xml, 'plain')); // its answer got lost: the same again, no new turn
       expect(contentOf(again.body)).toBe(contentOf(retry.body));
-      expect(transcriptIn(second.app, 'wechat:o-restart')).toBe(1);
+      expect(await transcriptIn(second.app, 'wechat:o-restart')).toBe(1);
       expect(fake.state.sent.filter((s) => s.touser === 'o-restart')).toHaveLength(0);
     } finally {
       await stop(second);
@@ -291,21 +297,21 @@ describe('Official Account: the customer-service API', () => {
         bot: { id: 'gh', name: 'gh' },
         serviceUrl: 'wechat://',
       });
-      const symptoms = () => r.app.db.prepare('SELECT symptom FROM tickets').pluck().all() as string[];
+      const symptoms = async () => (await r.app.store.sql.all<{ symptom: string }>('SELECT symptom FROM tickets')).map((t) => t.symptom);
       // Never wrote to us: no window.
       await ch.adapter.continueConversation(ref('o-stranger'), async (ctx) => void (await ctx.sendActivity('您的订单已发货')));
-      await until(() => symptoms().some((s) => s.includes('window_closed')));
+      await until(async () => (await symptoms()).some((s) => s.includes('window_closed')));
       // Wrote once (quota 1): the first proactive message goes, the second becomes a ticket.
       await send(r.base, push(OA, textXml('o-quota', '你好', nextMsgId()), 'plain'));
       await ch.adapter.continueConversation(ref('o-quota'), async (ctx) => void (await ctx.sendActivity('消息一')));
       await ch.adapter.continueConversation(ref('o-quota'), async (ctx) => void (await ctx.sendActivity('消息二')));
-      await until(() => symptoms().some((s) => s.includes('quota') && s.includes('消息二')));
+      await until(async () => (await symptoms()).some((s) => s.includes('quota') && s.includes('消息二')));
       expect(fake.state.sent.filter((s) => s.touser === 'o-quota').map((s) => s.content)).toEqual(['消息一']);
       // WeChat refuses (user unfollowed long ago, 45015).
       await send(r.base, push(OA, textXml('o-45015', '你好', nextMsgId()), 'plain'));
       fake.state.sendErrors.push(45015);
       await ch.adapter.continueConversation(ref('o-45015'), async (ctx) => void (await ctx.sendActivity('客服回复了你')));
-      await until(() => symptoms().some((s) => s.includes('45015') && s.includes('客服回复了你')));
+      await until(async () => (await symptoms()).some((s) => s.includes('45015') && s.includes('客服回复了你')));
     } finally {
       await stop(r);
     }
@@ -316,18 +322,19 @@ describe('Official Account: live agents', () => {
   it("an agent's reply reaches a WeChat buyer through the customer-service API; the bot keeps quiet meanwhile", async () => {
     const r = await start();
     try {
-      r.app.services.presence.online = () => 1;
+      r.app.services.presence.online = async () => 1;
       const queued = await send(r.base, push(OA, textXml('o-agent', '转人工', nextMsgId()), 'plain'));
       expect(contentOf(queued.body)).toContain('已为你转接人工客服');
       const agent = await r.app.agents.create('xiaowang', '小王', 'correct horse battery');
-      const h = r.app.services.handoffs.open()[0]!;
+      const h = (await r.app.services.handoffs.open())[0]!;
       expect(h.channelId).toBe('wechat');
-      expect(r.app.services.handoffs.claim(h.id, agent.id, new Date())).toBe(true);
-      await r.app.relay.agentSays(r.app.services.handoffs.get(h.id)!, agent, '您好，我来帮您查');
+      expect(await r.app.services.handoffs.claim(h.id, agent.id, new Date())).toBe(true);
+      await r.app.relay.agentSays((await r.app.services.handoffs.get(h.id))!, agent, '您好，我来帮您查');
       await until(() => fake.state.sent.some((m) => m.touser === 'o-agent' && m.content === '客服 小王：您好，我来帮您查'));
       const heard: string[] = [];
-      r.app.relay.on('buyer', (b) => heard.push(b.text));
+      const off = r.app.store.bus.subscribe('handoff.buyer', (b) => heard.push(b.text));
       const answer = await send(r.base, push(OA, textXml('o-agent', '订单号是 K7QX9ZP2M4RT8WNA', nextMsgId()), 'plain'));
+      off();
       expect(answer.body).toBe('success'); // the agent answers, not the bot
       expect(heard).toEqual(['订单号是 K7QX9ZP2M4RT8WNA']);
     } finally {
@@ -338,7 +345,8 @@ describe('Official Account: live agents', () => {
 
 describe('Official Account: bad input changes nothing', () => {
   it('refuses wrong signatures, stale timestamps, undecryptable bodies, XXE, malformed XML and oversized bodies', async () => {
-    const before = run.app.db.prepare('SELECT COUNT(*) FROM wechat_inbound').pluck().get();
+    const inbound = async () => Number((await run.app.store.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM wechat_inbound'))?.n);
+    const before = await inbound();
     const good = push(OA, textXml('o-bad', 'K7QX9ZP2M4RT8WNA', nextMsgId()), 'safe');
     const q = new URLSearchParams(good.query);
     const withQ = (k: string, v: string) => {
@@ -365,8 +373,8 @@ describe('Official Account: bad input changes nothing', () => {
     expect((await send(run.base, push(OA, '<xml><ToUserName>gh</ToUser', 'plain'))).status).toBe(400);
     expect((await send(run.base, push(OA, '{"MsgType":"text"}', 'plain'))).status).toBe(400);
     expect((await send(run.base, push(OA, textXml('o-bad', '很长'.repeat(40_000), nextMsgId()), 'plain'))).status).toBe(413);
-    expect(run.app.db.prepare('SELECT COUNT(*) FROM wechat_inbound').pluck().get()).toBe(before);
-    expect(transcriptIn(run.app, 'wechat:o-bad')).toBe(0);
+    expect(await inbound()).toBe(before);
+    expect(await transcriptIn(run.app, 'wechat:o-bad')).toBe(0);
   });
 
   it('never writes a secret to the log', async () => {
@@ -376,7 +384,7 @@ describe('Official Account: bad input changes nothing', () => {
       slowOrders(r.app, 700);
       fake.state.sendErrors.push(45015);
       await send(r.base, push(OA, textXml('o-log', 'K7QX9ZP2M4RT8WNA', nextMsgId()), 'safe'));
-      await until(() => (r.app.db.prepare("SELECT COUNT(*) FROM wechat_outbox WHERE state = 'failed'").pluck().get() as number) > 0);
+      await until(async () => Number((await r.app.store.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM wechat_outbox WHERE state = ?', ['failed']))?.n) > 0);
       await send(r.base, { query: 'timestamp=1&nonce=1&signature=x', body: 'x' });
     } finally {
       await stop(r);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app.js';
 import type { OrderService } from '../../../src/orders/port.js';
-import { createServerWithChannels } from '../../../src/server.js';
+import { type Served, createServerWithChannels } from '../../../src/server.js';
 import { makeApp, order, serve, shutdown, until } from '../../helpers.js';
 import { type Account, contentOf, fakeWeChatApi, openReply, push, textXml } from './fakes.js';
 
@@ -18,7 +18,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-wecom-'));
 let n = 0;
 
 async function start(env: Record<string, string> = {}) {
-  const app = makeApp({
+  const app = await makeApp({
     file: path.join(dir, `wecom-${n++}.sqlite`),
     orders: [paid],
     env: {
@@ -32,11 +32,11 @@ async function start(env: Record<string, string> = {}) {
       ...env,
     },
   });
-  const s = createServerWithChannels(app);
+  const s = await createServerWithChannels(app);
   const base = await serve(s.server);
   return { app, s, base };
 }
-async function stop(r: { app: App; s: ReturnType<typeof createServerWithChannels> }) {
+async function stop(r: { app: App; s: Served }) {
   await shutdown(r.s.server);
   await r.app.close();
 }
@@ -112,6 +112,6 @@ describe('WeCom app callback', () => {
   it('refuses a push signed with another token or encrypted for another corp', async () => {
     expect((await send(run.base, push({ ...CORP, token: 'someoneelse' }, wecomText('x', 'hi', '1'), 'wecom'))).status).toBe(401);
     expect((await send(run.base, push({ ...CORP, id: 'wwOTHERCORP' }, wecomText('x', 'hi', '2'), 'wecom'))).status).toBe(403);
-    expect(run.app.db.prepare("SELECT COUNT(*) FROM wechat_inbound WHERE user_id = 'x'").pluck().get()).toBe(0);
+    expect(Number((await run.app.store.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM wechat_inbound WHERE user_id = ?', ['x']))?.n)).toBe(0);
   });
 });

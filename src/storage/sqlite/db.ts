@@ -2,7 +2,7 @@
  * One SQLite file (WAL) holding bot state, the demo shop, tickets and handoffs.
  * Migrations are versioned and applied in order inside a transaction each.
  *
- * Every transaction that writes is BEGIN IMMEDIATE (`db.transaction(fn).immediate`): it takes the
+ * Every transaction that writes is BEGIN IMMEDIATE (sql.ts, migrations here): it takes the
  * write lock before reading, so it waits (briefly) when the checkpointer holds the lock. A deferred
  * one that has already read cannot wait: SQLite fails it at once with "database is locked".
  */

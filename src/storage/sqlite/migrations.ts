@@ -1,9 +1,5 @@
-/** Versioned schema. Append only: never edit a migration that has shipped. */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+/** The SQLite schema, versioned. Append only: never edit a migration that has shipped. */
+import type { Migration } from '../migration.js';
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -310,5 +306,25 @@ export const MIGRATIONS: Migration[] = [
     name: 'the knowledge index lives in memory (static files; every instance builds its own)',
     sql: `DROP TABLE IF EXISTS knowledge_fts;
       DROP TABLE IF EXISTS knowledge_articles;`,
+  },
+  {
+    version: 16,
+    name: 'several instances: counters instead of MAX+1 or COUNT+1, the Direct Line log sequence per conversation, outbox leases, shared rate limits and agent presence',
+    sql: `
+      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO counters (name, value)
+        SELECT 'ticket:' || substr(id, 2, 6), MAX(CAST(substr(id, 8) AS INTEGER)) FROM tickets WHERE id GLOB 'T[0-9]*' GROUP BY substr(id, 2, 6);
+      ALTER TABLE dl_conversations ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE dl_conversations SET last_seq = COALESCE((SELECT MAX(seq) FROM dl_activities a WHERE a.conversation_id = dl_conversations.id), 0);
+      ALTER TABLE wechat_outbox ADD COLUMN claimed_until INTEGER;
+      ALTER TABLE wechat_outbox ADD COLUMN claimed_by TEXT;
+      CREATE TABLE rate_limits (key TEXT PRIMARY KEY, points INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+      CREATE INDEX rate_limits_expiry ON rate_limits (expires_at);
+      CREATE TABLE agent_presence (
+        instance TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (instance, agent_id)
+      );`,
   },
 ];
