@@ -3,7 +3,8 @@
  * demo shop of 10,000 orders in a SQLite file, understanding alone, and Direct Line over HTTP with
  * 32 concurrent conversations beside a bare express echo, and the WeChat Official Account endpoint
  * (encrypted round trips; the 5-second rule with a 10-second order service), and the live-agent relay
- * with 50 simultaneous handoffs, and the LLM layer's own overhead per turn. Prints figures; never fails.
+ * with 50 simultaneous handoffs, the LLM layer's own overhead per turn, and Direct Line on one and
+ * several instances (SQLite, PostgreSQL ×1, PostgreSQL ×3). Prints figures; never fails.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -272,6 +273,73 @@ async function directLine() {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * Several instances: Direct Line turns/s and p99 at 32 conversations against the real server as
+ * child processes (npm start), on SQLite (one instance), PostgreSQL with one instance, and
+ * PostgreSQL with three behind a client that spreads conversations over them. PostgreSQL runs with
+ * its own durable defaults (fsync, synchronous commit), as in production, on the same machine.
+ */
+async function cluster() {
+  const { ServerProcess, freePort } = await import('../test/load/loadKit.js');
+  const { startPostgres, createDatabase } = await import('../test/support/postgres.js');
+  const pg = await startPostgres({ durable: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-bench-cluster-'));
+  const env = (port: number, extra: Record<string, string>) => ({
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    LOOKUP_RATE_LIMIT: '1000000',
+    LOOKUP_ADDRESS_RATE_LIMIT: '1000000',
+    DIRECTLINE_RATE_PER_MIN: '1000000',
+    ...extra,
+  });
+  const texts = ['付款了怎么查不到单号', 'K7QX9ZP2M4RT8WNA', '快递单号是多少', '谢谢'];
+  const bodies = texts.map((text) => ({ type: 'message', from: { id: 'u' }, text }));
+  const measure = async (label: string, count: number, extra: Record<string, string>) => {
+    const servers: InstanceType<typeof ServerProcess>[] = [];
+    for (let i = 0; i < count; i++) {
+      const port = await freePort();
+      servers.push(new ServerProcess({ root: process.cwd(), host: '127.0.0.1', port, env: env(port, extra) }));
+    }
+    await Promise.all(servers.map((s) => s.start()));
+    try {
+      // 32 conversations, spread over the instances (a balancer would do the same).
+      const convs = await Promise.all(
+        Array.from({ length: 32 }, async (_, i) => {
+          const base = servers[i % count]!.base;
+          const t = (await (await fetch(`${base}/api/directline/token`, { method: 'POST' })).json()) as { token: string };
+          const c = (await (await fetch(`${base}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${t.token}` } })).json()) as {
+            conversationId: string;
+          };
+          return { token: t.token, url: `${base}/v3/directline/conversations/${c.conversationId}/activities` };
+        }),
+      );
+      await load(convs, bodies, 1500); // warm-up
+      const r = await load(convs, bodies, 6000);
+      return { label, ...r };
+    } finally {
+      await Promise.all(servers.map((s) => s.terminate()));
+    }
+  };
+  try {
+    const sqlite = await measure('SQLite, 1 instance', 1, { DATABASE_FILE: path.join(dir, 'bench.sqlite') });
+    const pg1 = await measure('PostgreSQL, 1 instance', 1, { DATABASE_URL: await createDatabase(pg.url, 'bench') });
+    const pg3 = await measure('PostgreSQL, 3 instances', 3, { DATABASE_URL: await createDatabase(pg.url, 'bench') });
+    console.log(`several instances: Direct Line over HTTP, 32 conversations in closed loops, the server as child processes (${os.cpus().length} cores shared by all):`);
+    for (const r of [sqlite, pg1, pg3])
+      console.log(
+        `  ${r.label.padEnd(24)} ${r.rps.toFixed(0).padStart(5)} turns/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}  (${((r.rps / sqlite.rps) * 100).toFixed(0)}% of SQLite's throughput)`,
+      );
+    console.log(
+      `  three instances vs one on PostgreSQL: ${(pg3.rps / pg1.rps).toFixed(2)}× the turns/s. On this machine the instances, PostgreSQL and the load share the same cores, so this measures the cost of coordination (locks, NOTIFY, shared state), not the gain of more machines.`,
+    );
+  } finally {
+    await pg.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The Official Account endpoint in safe mode (every push and reply encrypted) against a fake WeChat API. */
 async function wechat() {
   const { fakeWeChatApi, push, textXml, openReply, contentOf } = await import('../test/channels/wechat/fakes.js');
@@ -477,4 +545,5 @@ if (want('directline')) await directLine();
 if (want('wechat')) await wechat();
 if (want('relay')) await relay();
 if (want('llm')) await llmLayer();
+if (want('cluster')) await cluster();
 console.log(`rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);

@@ -1,4 +1,5 @@
 /** Contact rung: a ticket with order number, payment time, product type and the symptom. */
+import { record } from '../src/bot/outcome.js';
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { BUTTONS, say, ticketNote } from '../src/replies/index.js';
 import { DIALOG, FlowDialog } from './base.js';
@@ -14,16 +15,15 @@ export class ContactDialog extends FlowDialog<State> {
 
   override async beginDialog(dc: DialogContext, options?: { needProof?: boolean }): Promise<DialogTurnResult> {
     const sess = this.session(dc);
-    const t = this.turn(dc);
     if (options?.needProof) {
       this.state(dc).stage = 'proof';
-      t.outcome.step = 'contact';
+      record(dc.context, { step: 'contact' });
       await this.desk.send(dc.context, say.askPaymentProof(), BUTTONS.noProof);
       return Dialog.EndOfTurn;
     }
     if (!sess.current && !sess.slots.orderNo && !sess.symptom) {
       this.state(dc).stage = 'symptom';
-      t.outcome.step = 'contact';
+      record(dc.context, { step: 'contact' });
       await this.desk.send(dc.context, say.askSymptom());
       return Dialog.EndOfTurn;
     }

@@ -2,6 +2,7 @@
  * Find an order without its number. A logged-in buyer: by payment time (and product type) among
  * their own orders. An anonymous buyer: the checkout contact first, and only then masked candidates.
  */
+import { record } from '../src/bot/outcome.js';
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { maskNumbers } from '../src/orders/masking.js';
 import type { UnifiedOrder } from '../src/orders/model.js';
@@ -43,11 +44,11 @@ export class FindOrderDialog extends FlowDialog<State> {
     if (pointed.length === 1) return this.answer(dc, pointed[0]!.orderNo);
     if (others.length === 0) {
       await this.desk.send(dc.context, say.notThisOne(), BUTTONS.ticketOrAgent);
-      t.outcome.step = 'collecting';
+      record(dc.context, { step: 'collecting' });
       return dc.endDialog();
     }
     if (others.length === 1 && words.length === 0) return this.answer(dc, others[0]!.orderNo);
-    const found = (await Promise.all((pointed.length ? pointed : others).map((c) => this.desk.s.orders.findByOrderNo(c.orderNo)))).filter((o): o is UnifiedOrder => !!o);
+    const found = await this.desk.cases.ordersByNumber((pointed.length ? pointed : others).map((c) => c.orderNo));
     return this.list(dc, found);
   }
 
@@ -76,7 +77,7 @@ export class FindOrderDialog extends FlowDialog<State> {
       if (t.u.signals.no || t.u.signals.notThis) {
         state.stage = 'time';
         sess.candidates = [];
-        t.outcome.step = 'collecting';
+        record(dc.context, { step: 'collecting' });
         await this.desk.send(dc.context, say.notThisOne(), BUTTONS.ticketOrAgent);
         return Dialog.EndOfTurn;
       }
@@ -104,7 +105,7 @@ export class FindOrderDialog extends FlowDialog<State> {
     const t = this.turn(dc);
     const sess = this.session(dc);
     const state = this.state(dc);
-    t.outcome.step = 'collecting';
+    record(dc.context, { step: 'collecting' });
     if (!t.buyer && !sess.contact) {
       state.stage = 'contact';
       sess.awaiting = 'contact';
@@ -129,13 +130,13 @@ export class FindOrderDialog extends FlowDialog<State> {
     const from = pt ? new Date(Date.parse(pt.from) - 30 * MINUTE) : new Date(t.now.getTime() - 30 * DAY);
     const to = pt ? new Date(Date.parse(pt.to) + 30 * MINUTE) : t.now;
     const who = { userId: t.buyer?.id, contact: t.buyer ? undefined : sess.contact, email: !t.buyer && sess.contact?.includes('@') ? sess.contact : undefined };
-    let found = await this.desk.s.orders.findCandidates({ ...who, paidFrom: from, paidTo: to, productType: sess.slots.productType, limit: 5 });
-    if (found.length === 0 && sess.slots.productType && pt) found = await this.desk.s.orders.findCandidates({ ...who, paidFrom: from, paidTo: to, limit: 5 });
+    // With a payment time, a product type the buyer got wrong does not hide the order; with only the type, it is all there is.
+    const found = await this.desk.cases.findOrders({ ...who, from, to, productType: sess.slots.productType, strictType: !pt });
     if (found.length === 0) {
       await this.desk.send(dc.context, say.noCandidates(say.searchWindow(from, to, rc)), BUTTONS.ticketOrAgent);
-      t.outcome.lookup = { found: false };
-      t.outcome.cause = 'order_not_found';
-      t.outcome.step = 'self_check';
+      record(dc.context, { lookup: { found: false } });
+      record(dc.context, { cause: 'order_not_found' });
+      record(dc.context, { step: 'self_check' });
       return dc.endDialog();
     }
     if (found.length === 1) {
@@ -160,7 +161,7 @@ export class FindOrderDialog extends FlowDialog<State> {
     state.attempts = 0;
     state.candidates = found.map((o) => o.orderNo);
     this.session(dc).candidates = found.map((o) => ({ orderNo: o.orderNo, title: o.title }));
-    t.outcome.step = 'collecting';
+    record(dc.context, { step: 'collecting' });
     const shown = state.masked ? found.map((o) => maskNumbers(o)) : found;
     await this.desk.send(
       dc.context,
@@ -175,7 +176,7 @@ export class FindOrderDialog extends FlowDialog<State> {
     const state = this.state(dc);
     state.stage = 'confirm';
     state.candidates = [o.orderNo];
-    t.outcome.step = 'collecting';
+    record(dc.context, { step: 'collecting' });
     const shown = state.masked ? maskNumbers(o) : o;
     await this.desk.send(dc.context, say.confirmCandidate(shown, this.desk.replyContext(t)), ['是', '不是']);
     return Dialog.EndOfTurn;
@@ -189,7 +190,7 @@ export class FindOrderDialog extends FlowDialog<State> {
 
   private async reprompt(dc: DialogContext, text: string): Promise<DialogTurnResult> {
     const state = this.state(dc);
-    this.turn(dc).outcome.step = 'collecting';
+    record(dc.context, { step: 'collecting' });
     if (++state.attempts > MAX_REPROMPTS) {
       await this.desk.send(dc.context, say.searchGiveUp(), BUTTONS.ticketOrAgent);
       return dc.endDialog();

@@ -2,6 +2,7 @@
  * The root: interruptions first (转人工, 重新开始/取消, 帮助), then the active dialog, then routing
  * by intent. It decides what happens next; the work is done by the desk and the child dialogs.
  */
+import { record } from '../src/bot/outcome.js';
 import type { StatePropertyAccessor, TurnContext } from 'botbuilder';
 import { type DialogContext, type DialogState, DialogSet, DialogTurnStatus } from 'botbuilder-dialogs';
 import type { Desk } from '../src/bot/desk.js';
@@ -158,15 +159,15 @@ export class MainDialog {
           await dc.beginDialog(DIALOG.findOrder);
           return;
         }
-        const hits = u.text ? this.desk.s.knowledge.search(u.text, 3) : [];
+        const hits = this.desk.cases.searchKnowledge(u.text);
         if (hits.length > 0) {
           await this.desk.answerFaq(ctx, u.text, hits);
-          t.outcome.step = 'answered';
+          record(dc.context, { step: 'answered' });
           return;
         }
         if (u.intent === 'faq') {
           await this.desk.send(ctx, say.faqNone(), BUTTONS.menu);
-          t.outcome.step = 'self_check';
+          record(dc.context, { step: 'self_check' });
           return;
         }
         if (u.text && (await withPeople(this.desk, ctx))) await this.desk.send(ctx, say.unknownWhileWaiting());

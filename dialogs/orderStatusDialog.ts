@@ -3,6 +3,7 @@
  * it in any message, re-prompts at most twice, then offers a way out. The answer itself and the
  * next rung come from the desk.
  */
+import { record } from '../src/bot/outcome.js';
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { BUTTONS, say, slotLabels } from '../src/replies/index.js';
 import type { Understanding } from '../src/understanding/index.js';
@@ -59,7 +60,7 @@ export class OrderStatusDialog extends FlowDialog<State> {
 
     const state = this.state(dc);
     if (!first) state.attempts++;
-    t.outcome.step = 'collecting';
+    record(dc.context, { step: 'collecting' });
     if (state.attempts > MAX_REPROMPTS) {
       await this.desk.send(dc.context, say.askOrderNoGiveUp(), BUTTONS.wayOut);
       return dc.endDialog();

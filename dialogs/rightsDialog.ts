@@ -1,4 +1,5 @@
 /** Rights rung: refund under the E-Commerce Law, payment-channel dispute, 12315, police. */
+import { record } from '../src/bot/outcome.js';
 import type { DialogContext, DialogTurnResult } from 'botbuilder-dialogs';
 import { say } from '../src/replies/index.js';
 import { DIALOG, FlowDialog } from './base.js';
@@ -11,7 +12,7 @@ export class RightsDialog extends FlowDialog {
   override async beginDialog(dc: DialogContext): Promise<DialogTurnResult> {
     const t = this.turn(dc);
     const sess = this.session(dc);
-    t.outcome.step = 'rights';
+    record(dc.context, { step: 'rights' });
     sess.ladder.push({ step: 'rights', at: t.now.toISOString(), orderNo: sess.current?.orderNo });
     if (sess.current) sess.current.step = 'rights';
     await this.desk.send(dc.context, say.rights());

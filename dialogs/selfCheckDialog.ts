@@ -1,4 +1,5 @@
 /** Self-check rung: the steps were shown with the diagnosis; wait to hear whether they helped. */
+import { record } from '../src/bot/outcome.js';
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { say } from '../src/replies/index.js';
 import { DIALOG, FlowDialog } from './base.js';
@@ -17,7 +18,7 @@ export class SelfCheckDialog extends FlowDialog {
     if (u.signals.notResolved && u.identifiers.length === 0) return dc.replaceDialog(DIALOG.contact);
     if (u.signals.resolved) {
       await this.desk.send(dc.context, say.resolvedThanks());
-      this.turn(dc).outcome.step = 'answered';
+      record(dc.context, { step: 'answered' });
       return dc.endDialog();
     }
     return this.reroute(dc);

@@ -3,6 +3,8 @@
  * plus the query password when the order has one). Failures count per claimant and per order
  * (orders/guards.ts); a logged-in owner is never locked out.
  */
+import type { OwnershipProof } from '../src/orders/port.js';
+import { record } from '../src/bot/outcome.js';
 import { Dialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import { profile } from '../src/bot/desk.js';
 import { maskDelivery } from '../src/orders/masking.js';
@@ -24,12 +26,11 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     const orderNo = options?.orderNo ?? this.session(dc).current?.orderNo;
     if (!orderNo) return dc.replaceDialog(DIALOG.orderStatus);
     Object.assign(this.state(dc), { orderNo, prompts: 0 });
-    const order = await this.desk.s.orders.findByOrderNo(orderNo);
-    const d = order?.delivery;
+    const order = await this.desk.cases.withSecrets(orderNo);
     // Nothing secret was delivered: answer the order instead of asking for a proof that reveals nothing.
-    if (!order || !d || (d.kind !== 'card_codes' && d.kind !== 'license_key') || d.items.length === 0) return dc.replaceDialog(DIALOG.orderStatus);
+    if (!order) return dc.replaceDialog(DIALOG.orderStatus);
     // A logged-in owner needs nothing more, and no lock applies to them (strangers' failures cannot lock them out).
-    if (t.buyer && (await this.desk.s.orders.verifyOwnership(orderNo, { userId: t.buyer.id }))) return this.reveal(dc, { userId: t.buyer.id });
+    if (t.buyer && (await this.desk.cases.ownerByLogin(orderNo, t.buyer.id))) return this.reveal(dc, { userId: t.buyer.id });
     if (await this.locked(dc, orderNo)) return dc.endDialog();
     // Someone who already proved it in this conversation needs nothing more either.
     const sess = this.session(dc);
@@ -62,37 +63,34 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
       return Dialog.EndOfTurn;
     }
     const proof = { contact, email: contact, queryPassword: password };
-    if (await this.desk.s.orders.verifyOwnership(state.orderNo, proof)) {
-      await this.desk.s.verifyGuard.reset(state.orderNo, t.claimants);
+    const check = await this.desk.cases.verifyOwner(state.orderNo, proof, t.claimants, t.now);
+    if (check.ok) {
       const sess = this.session(dc);
       sess.contact = contact;
       (await profile(dc.context)).verifiedContact = contact;
       if (!sess.verified.includes(state.orderNo)) sess.verified.push(state.orderNo);
       return this.reveal(dc, proof);
     }
-    const left = await this.desk.s.verifyGuard.fail(state.orderNo, t.claimants, t.now);
-    if (left === 0) {
+    if (check.left === 0) {
       await this.locked(dc, state.orderNo);
       return dc.endDialog();
     }
-    const order = await this.desk.s.orders.findByOrderNo(state.orderNo);
     this.session(dc).awaiting = 'contact';
-    await this.desk.send(dc.context, order?.buyer.hasQueryPassword && !password ? say.verifyNeedPassword() : say.verifyFailed(left), BUTTONS.cancel);
+    await this.desk.send(dc.context, check.needsPassword ? say.verifyNeedPassword() : say.verifyFailed(check.left), BUTTONS.cancel);
     return Dialog.EndOfTurn;
   }
 
   private async locked(dc: DialogContext, orderNo: string): Promise<boolean> {
     const t = this.turn(dc);
-    const until = await this.desk.s.verifyGuard.lockedUntil(orderNo, t.claimants, t.now);
+    const until = await this.desk.cases.lockedUntil(orderNo, t.claimants, t.now);
     if (!until) return false;
     await this.desk.send(dc.context, say.verifyLocked(until, this.desk.replyContext(t)), BUTTONS.agent);
     return true;
   }
 
-  private async reveal(dc: DialogContext, proof: Parameters<typeof this.desk.s.orders.revealDelivery>[1]): Promise<DialogTurnResult> {
-    const t = this.turn(dc);
-    const delivery = await this.desk.s.orders.revealDelivery(this.state(dc).orderNo, proof);
-    t.outcome.step = 'answered';
+  private async reveal(dc: DialogContext, proof: OwnershipProof): Promise<DialogTurnResult> {
+    const delivery = await this.desk.cases.reveal(this.state(dc).orderNo, proof);
+    record(dc.context, { step: 'answered' });
     if (delivery) await this.desk.send(dc.context, say.revealed(delivery), undefined, { record: say.revealed(maskDelivery(delivery)) });
     else await this.desk.send(dc.context, say.nothingToReveal());
     return dc.endDialog();

@@ -8,9 +8,13 @@ import type { BotAdapter } from 'botbuilder';
 import pino from 'pino';
 import { KeyedConversationState, KeyedUserState, channelOf } from './bot/channelKey.js';
 import { idDigest } from './logging.js';
+import type { DialogState } from 'botbuilder-dialogs';
+import { MainDialog } from '../dialogs/mainDialog.js';
+import { Desk } from './bot/desk.js';
 import { OrderBot } from './bot/orderBot.js';
 import { TranscriptMiddleware } from './bot/transcript.js';
 import type { BotServices } from './bot/types.js';
+import type { ChannelDeps } from './channels/deps.js';
 import { InProcessAdapter } from './channels/inprocess.js';
 import type { Config } from './config.js';
 import { AgentStore } from './handoff/agents.js';
@@ -100,7 +104,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   };
   const agents = new AgentStore(repos.agents);
   const relay = new Relay(store, services.handoffs, services.transcript, agents, logger);
-  const bot = new OrderBot(services, new KeyedConversationState(repos.botState), new KeyedUserState(repos.botState));
+  // The bot is given its main dialog and the desk the dialogs work through (DESIGN §2).
+  const conversationState = new KeyedConversationState(repos.botState);
+  const desk = new Desk(services);
+  const main = new MainDialog(conversationState.createProperty<DialogState>('dialogState'), desk);
+  const bot = new OrderBot(services, conversationState, new KeyedUserState(repos.botState), main, desk);
   /** Every channel adapter gets the same middleware and error handling. */
   const wire = <A extends BotAdapter>(adapter: A): A => {
     adapter.use(new TranscriptMiddleware(services.transcript, clock));
@@ -128,5 +136,20 @@ export async function createApp(opts: AppOptions): Promise<App> {
     relay,
     logic: (ctx) => bot.run(ctx),
     close: () => store.close(),
+  };
+}
+
+/** What the channels get of the app (src/channels/deps.ts): never the app itself. */
+export function channelDeps(app: App): ChannelDeps {
+  return {
+    config: app.config,
+    clock: app.clock,
+    logger: app.logger,
+    logic: app.logic,
+    wire: app.wire,
+    store: app.store,
+    relay: app.relay,
+    files: app.services.attachments,
+    tickets: app.services.tickets,
   };
 }

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import express from 'express';
-import { type App, PROJECT_ROOT } from './app.js';
+import { type App, PROJECT_ROOT, channelDeps } from './app.js';
 import { botFrameworkRouter } from './channels/botframework/index.js';
 import { type DirectLine, createDirectLine } from './channels/directline/index.js';
 import { demoRouter } from './web/demo.js';
@@ -42,7 +42,8 @@ export async function createServerWithChannels(app: App): Promise<Served> {
   web.disable('x-powered-by');
   web.set('etag', false); // API answers are never cached; hashing every body costs time
   web.set('trust proxy', app.config.trustProxy);
-  const directLine = await createDirectLine(app);
+  const channels = channelDeps(app);
+  const directLine = await createDirectLine(channels, app.store.repos.directLine);
   // Liveness: the process answers (no database call, so a slow database does not get it restarted).
   web.get('/healthz', (_req, res) => {
     res.json({ ok: true, articles: app.services.knowledge.size });
@@ -64,10 +65,10 @@ export async function createServerWithChannels(app: App): Promise<Served> {
     if (schema.version !== schema.latest) res.status(503).json({ ready: false, reason: 'migrations not current', schema: schema.version, expected: schema.latest });
     else res.json({ ready: true, schema: schema.version, database: app.store.kind });
   });
-  web.use(await chatRouter(app));
+  web.use(await chatRouter(channels, app.adapter));
   web.use(directLine.router);
-  web.use(botFrameworkRouter(app));
-  const wechat = createWeChat(app);
+  web.use(botFrameworkRouter(channels));
+  const wechat = createWeChat(channels, app.store.repos.wechat);
   web.use(wechat.router);
   const agentConsole = createAgentConsole(app);
   web.use(agentConsole.router);

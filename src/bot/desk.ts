@@ -2,6 +2,7 @@
  * The work a dialog asks for in one call: look an order up, diagnose it, tell the buyer; file a
  * ticket; request a handoff. Dialogs decide when; the desk knows how (and owns no wording).
  */
+import { record } from './outcome.js';
 import { EventFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import { diagnose, type Diagnosis, type Lookup } from '../diagnosis/index.js';
 import { lookupIdentifier } from '../orders/lookup.js';
@@ -18,6 +19,7 @@ import { agentAssist } from '../llm/assist.js';
 import { groundedAnswer } from '../llm/faq.js';
 import { rephrase } from '../llm/rephrase.js';
 import type { Hit } from '../knowledge/index.js';
+import { Cases } from '../cases/index.js';
 
 /** All model calls in one turn together (WeChat wants an answer within 5 s; lookups need time too). */
 const TURN_MODEL_MS = 3500;
@@ -38,7 +40,12 @@ export function session(ctx: TurnContext): Session {
 }
 
 export class Desk {
-  constructor(readonly s: BotServices) {}
+  /** The use cases dialogs ask for (src/cases/): results, no wording. */
+  readonly cases: Cases;
+
+  constructor(readonly s: BotServices) {
+    this.cases = new Cases(s);
+  }
 
   replyContext(t: TurnData): ReplyContext {
     return { now: t.now, tz: this.s.config.timeZone, shopName: this.s.config.shopName };
@@ -102,9 +109,9 @@ export class Desk {
       return 'error';
     }
     const d = diagnose({ lookup, claims: sess.claims, now: t.now, policy: this.s.config.policy });
-    t.outcome.lookup = lookup.found ? { found: true, status: lookup.order.status, holdReasons: lookup.order.holdReasons } : { found: false };
-    t.outcome.cause = d.cause;
-    t.outcome.step = d.step;
+    record(ctx, { lookup: lookup.found ? { found: true, status: lookup.order.status, holdReasons: lookup.order.holdReasons } : { found: false } });
+    record(ctx, { cause: d.cause });
+    record(ctx, { step: d.step });
 
     if (!lookup.found) {
       sess.current = undefined;
@@ -169,7 +176,7 @@ export class Desk {
     const sess = session(ctx);
     const existing = await this.s.tickets.openFor(conversationOf(ctx), sess.current?.orderNo ?? sess.slots.orderNo);
     if (existing && !extra) {
-      t.outcome.ticketId = existing.id;
+      record(ctx, { ticketId: existing.id });
       sess.ticketId = existing.id;
       await this.send(ctx, say.ticketExists(existing.id), BUTTONS.agent);
       return existing.id;
@@ -204,20 +211,19 @@ export class Desk {
     sess.ticketId = ticket.id;
     if (sess.current) sess.current.step = 'contact';
     sess.ladder.push({ step: 'contact', at: t.now.toISOString(), orderNo: ticket.orderNo });
-    t.outcome.ticketId = ticket.id;
-    t.outcome.step = 'contact';
+    record(ctx, { ticketId: ticket.id });
+    record(ctx, { step: 'contact' });
     return ticket;
   }
 
   /** A message that is only files (a screenshot): keep them with the case, say where they went. */
   async acknowledgeFiles(ctx: TurnContext): Promise<void> {
-    const t = turnData(ctx);
     const sess = session(ctx);
     const conversation = conversationOf(ctx);
     const ticket = sess.ticketId ? await this.s.tickets.get(sess.ticketId) : undefined;
     if (ticket && ticket.status === 'open') {
       await this.s.attachments.attachToTicket(conversation, ticket.id);
-      t.outcome.ticketId = ticket.id;
+      record(ctx, { ticketId: ticket.id });
       await this.send(ctx, say.filesAddedToTicket(ticket.id));
       return;
     }
@@ -235,7 +241,7 @@ export class Desk {
     if (active?.state !== 'queued') return false;
     await this.s.handoffs.cancel(active.id, t.now);
     session(ctx).handoffId = undefined;
-    t.outcome.handoff = false;
+    record(ctx, { handoff: false });
     await this.send(ctx, say.handoffCanceled());
     return true;
   }
@@ -243,8 +249,8 @@ export class Desk {
   async requestHandoff(ctx: TurnContext, reason: string, diag?: Pick<Diagnosis, 'priority'>): Promise<void> {
     const t = turnData(ctx);
     const sess = session(ctx);
-    t.outcome.handoff = true;
-    t.outcome.step = 'escalate';
+    record(ctx, { handoff: true });
+    record(ctx, { step: 'escalate' });
     const conversation = conversationOf(ctx);
     const active = await this.s.handoffs.active(conversation);
     if (active) {
@@ -259,8 +265,8 @@ export class Desk {
       const existing = sess.ticketId ? await this.s.tickets.get(sess.ticketId) : undefined;
       const ticket = existing?.status === 'open' ? existing : await this.fileTicket(ctx, ticketNote.wantedAgent(reason));
       sess.ticketId = ticket.id;
-      t.outcome.ticketId = ticket.id;
-      t.outcome.step = 'escalate';
+      record(ctx, { ticketId: ticket.id });
+      record(ctx, { step: 'escalate' });
       if (sess.current) sess.current.step = 'escalate';
       await this.send(ctx, say.noAgentTicket(open ? 'offline' : 'closed', hours, ticket.id, new Date(ticket.dueAt), this.replyContext(t)));
       return;

@@ -6,6 +6,7 @@
  * has the case ("还要等多久", "人呢") get the queue or the ticket. Dialogs decide when; this knows
  * how (and owns no wording).
  */
+import { record } from './outcome.js';
 import type { TurnContext } from 'botbuilder';
 import { formatHours, isOpen } from '../calendar.js';
 import { type Diagnosis, diagnoseOrder } from '../diagnosis/index.js';
@@ -58,15 +59,15 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
   const d = diagnoseOrder(order, sess.claims, t.now, policy);
   const rc = desk.replyContext(t);
   const shown = sess.current.masked ? maskNumbers(order) : order;
-  t.outcome.lookup = { found: true, status: order.status, holdReasons: order.holdReasons };
-  t.outcome.cause = d.cause;
+  record(ctx, { lookup: { found: true, status: order.status, holdReasons: order.holdReasons } });
+  record(ctx, { cause: d.cause });
   const told = explain(d, shown, {}, rc);
   // "还没到吗" while people have the case: if nothing changed, say so and where the case is, not the block again.
   const unchanged = d.cause === sess.current.cause && d.step === sess.current.step;
   Object.assign(sess.current, { cause: d.cause, told, pastWindow: d.pastWindow, step: unchanged ? sess.current.step : d.step });
   // A follow-up does its own work (a ticket it files is filed): the dialog has nothing left to run.
   const answered = (step: 'answered' | 'contact' | 'self_check' = 'answered'): 'answered' => {
-    t.outcome.step = step;
+    record(ctx, { step: step });
     return 'answered';
   };
 
@@ -165,7 +166,7 @@ async function refund(desk: Desk, ctx: TurnContext, order: UnifiedOrder, d: Diag
   const open = await desk.s.tickets.openFor(conversationOf(ctx), order.orderNo);
   if (open) {
     sess.ticketId = open.id;
-    t.outcome.ticketId = open.id;
+    record(ctx, { ticketId: open.id });
     const reply = t.u.signals.asksWhen ? say.refundWhen : say.refundPending;
     await desk.send(ctx, reply(open.id, new Date(open.dueAt), rc), BUTTONS.agent);
     return 'contact';
@@ -189,8 +190,8 @@ export async function answerWait(desk: Desk, ctx: TurnContext): Promise<boolean>
     const ahead = await desk.s.handoffs.ahead(h);
     const pace = (await desk.s.handoffs.averageHandlingMinutes()) ?? desk.s.config.agents.handleMin;
     await desk.send(ctx, say.queueWait(ahead, Math.ceil((ahead * pace) / Math.max(1, await desk.s.presence.online()))));
-    t.outcome.step = 'escalate';
-    t.outcome.handoff = true;
+    record(ctx, { step: 'escalate' });
+    record(ctx, { handoff: true });
     return true;
   }
   if (h?.state === 'assigned') return true; // the agent answers; the bot keeps quiet (HandoffGate)
@@ -198,8 +199,8 @@ export async function answerWait(desk: Desk, ctx: TurnContext): Promise<boolean>
   if (ticket?.status === 'open') {
     const hours = desk.s.config.policy.agentHours;
     await desk.send(ctx, say.ticketWait(ticket.id, new Date(ticket.dueAt), formatHours(hours), !isOpen(t.now, hours, desk.s.config.timeZone), rc));
-    t.outcome.ticketId = ticket.id;
-    t.outcome.step = sess.current?.step === 'escalate' ? 'escalate' : 'contact';
+    record(ctx, { ticketId: ticket.id });
+    record(ctx, { step: sess.current?.step === 'escalate' ? 'escalate' : 'contact' });
     return true;
   }
   return false;

@@ -1,14 +1,13 @@
 /**
- * The ActivityHandler: welcome, one understanding per message, the main dialog, and exactly one
- * `turnOutcome` trace for every turn the bot answers (DESIGN §5).
+ * The ActivityHandler: welcome, one understanding per message, the main dialog it is given (built
+ * by the composition root, src/app.ts), and exactly one `turnOutcome` trace for every turn the bot
+ * answers (DESIGN §5).
  */
 import { ActivityHandler, ActivityTypes, type ConversationState, type TurnContext, type UserState } from 'botbuilder';
-import type { DialogState } from 'botbuilder-dialogs';
-import { MainDialog } from '../../dialogs/mainDialog.js';
 import { BUTTONS, say, ticketNote } from '../replies/index.js';
 import { toShopIso } from '../time.js';
 import { channelOf } from './channelKey.js';
-import { Desk } from './desk.js';
+import type { Desk } from './desk.js';
 import { type BotServices, type KnownBuyer, type Profile, type Session, type TurnData, type TurnOutcome, PROFILE_KEY, SESSION_KEY, TURN_KEY, newSession } from './types.js';
 
 export const TURN_OUTCOME = 'turnOutcome';
@@ -28,32 +27,35 @@ function knownBuyer(ctx: TurnContext): KnownBuyer | undefined {
   return { id: b.id, contact: typeof b.contact === 'string' ? b.contact : undefined };
 }
 
-export class OrderBot extends ActivityHandler {
-  private readonly main: MainDialog;
-  private readonly sessionAccessor;
+/** The main dialog as the bot runs it: one call per message (dialogs/mainDialog.ts). */
+export interface RunnableDialog {
+  run(ctx: TurnContext): Promise<void>;
+}
 
+export class OrderBot extends ActivityHandler {
+  private readonly sessionAccessor;
   private readonly profileAccessor;
 
   constructor(
     private readonly s: BotServices,
     private readonly conversationState: ConversationState,
     private readonly userState: UserState,
+    private readonly main: RunnableDialog,
+    private readonly desk: Desk,
   ) {
     super();
     this.sessionAccessor = conversationState.createProperty<Session>('session');
     this.profileAccessor = userState.createProperty<Profile>('profile');
-    const desk = new Desk(s);
-    this.main = new MainDialog(conversationState.createProperty<DialogState>('dialogState'), desk);
 
     this.onMembersAdded(async (ctx, next) => {
       for (const m of ctx.activity.membersAdded ?? []) {
-        if (m.id !== ctx.activity.recipient?.id) await desk.send(ctx, say.welcome(s.config.shopName), BUTTONS.menu);
+        if (m.id !== ctx.activity.recipient?.id) await this.desk.send(ctx, say.welcome(s.config.shopName), BUTTONS.menu);
       }
       await next();
     });
 
     this.onMessage(async (ctx, next) => {
-      await this.handleMessage(ctx, desk);
+      await this.handleMessage(ctx);
       await next();
     });
   }
@@ -72,12 +74,12 @@ export class OrderBot extends ActivityHandler {
     const sess = await this.sessionAccessor.get(ctx, newSession());
     sess.handoffId = undefined;
     sess.csat = { handoffId };
-    const desk = new Desk(this.s);
-    await desk.send(ctx, say.askRating(), BUTTONS.rating);
+    await this.desk.send(ctx, say.askRating(), BUTTONS.rating);
     await this.conversationState.saveChanges(ctx, false);
   }
 
-  private async handleMessage(ctx: TurnContext, desk: Desk): Promise<void> {
+  private async handleMessage(ctx: TurnContext): Promise<void> {
+    const { desk } = this;
     const startedMs = performance.now();
     const now = this.s.clock.now();
     const raw = typeof ctx.activity.text === 'string' ? ctx.activity.text : '';

@@ -1,12 +1,13 @@
 import type { TurnContext } from 'botbuilder';
 import { describe, expect, it } from 'vitest';
+import { channelDeps } from '../../src/app.js';
 import { createDirectLine } from '../../src/channels/directline/index.js';
 import { makeApp } from '../helpers.js';
 
 describe('DirectLineAdapter', () => {
   it('delivers proactive messages into the conversation log, and updates and deletes them', async () => {
     const app = await makeApp({ orders: [] });
-    const dl = await createDirectLine(app);
+    const dl = await createDirectLine(channelDeps(app), app.store.repos.directLine);
     await dl.store.create({ id: 'c1', userId: 'dl_u1', createdAt: Date.now() });
     // Every append is announced on the bus with its watermark; the announced activity is the log's entry there.
     const announced: Array<{ conversationId: string; watermark: number }> = [];
@@ -48,7 +49,7 @@ describe('DirectLineAdapter', () => {
 
   it('runs the turns of one conversation one at a time', async () => {
     const app = await makeApp({ orders: [] });
-    const dl = await createDirectLine(app);
+    const dl = await createDirectLine(channelDeps(app), app.store.repos.directLine);
     await dl.store.create({ id: 'c2', userId: 'dl_u2', createdAt: Date.now() });
     const order: string[] = [];
     const turn = (name: string, ms: number) => (ctx: TurnContext) =>

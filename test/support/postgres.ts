@@ -112,8 +112,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** initdb + pg_ctl start in a fresh temp directory; `stop()` shuts it down immediately and deletes the directory. */
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * initdb + pg_ctl start in a fresh temp directory; `stop()` shuts it down immediately and deletes the directory.
+ * Tests trade durability for speed (no fsync); `durable` keeps PostgreSQL's own defaults (the bench).
+ */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PostgresServer> {
   const bin = findPostgresBin();
   if (!bin) throw new Error(`No PostgreSQL server binaries (initdb, pg_ctl) in ${PG_ROOT}/<major>/bin: install the Debian package "postgresql"`);
   const root = isRoot();
@@ -167,7 +170,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     for (let attempt = 1; !url; attempt++) {
       const port = await freePort();
       // pg_ctl hands these to /bin/sh, hence the quoting.
-      const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${shellQuote(dir)} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+      const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${shellQuote(dir)}${opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'} -c max_connections=300`;
       await rm(log, { force: true });
       try {
         await pgRun('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', 'start']);

@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { type Activity, CloudAdapter, ConfigurationBotFrameworkAuthentication, type Middleware, type TurnContext } from 'botbuilder';
 import express, { type Request, type Response } from 'express';
-import type { App } from '../../app.js';
+import type { ChannelDeps } from '../deps.js';
 import { channelNamespace } from '../../bot/channelKey.js';
 import { withoutRecord } from '../../bot/records.js';
 import { jsonBody } from '../http/request.js';
@@ -74,7 +74,7 @@ class EndpointAdapter extends CloudAdapter {
   }
 }
 
-export function botFrameworkRouter(app: App): express.Router {
+export function botFrameworkRouter(app: Pick<ChannelDeps, 'config' | 'wire' | 'relay' | 'logic' | 'logger'>): express.Router {
   const { botFramework: bf } = app.config;
   const router = express.Router();
   const mode = bf.appId ? 'azure' : bf.emulator ? 'emulator' : 'off';

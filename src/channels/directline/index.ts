@@ -12,11 +12,11 @@ import busboy from 'busboy';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
-import type { App } from '../../app.js';
+import type { ChannelDeps } from '../deps.js';
 import { isTransient } from '../../storage/sql.js';
 import { MAX_JSON_DEPTH, jsonBody, requestUrl, safeDecode, withinDepth } from '../http/request.js';
 import { BOT, DIRECTLINE_CHANNEL, DirectLineAdapter } from './adapter.js';
-import { DirectLineStore } from './store.js';
+import { type DirectLineRepo, DirectLineStore } from './store.js';
 import { type TokenClaims, TokenService } from './tokens.js';
 
 export const BASE = '/v3/directline';
@@ -86,9 +86,9 @@ interface Stream {
   again: boolean;
 }
 
-export async function createDirectLine(app: App): Promise<DirectLine> {
+export async function createDirectLine(app: ChannelDeps, log: DirectLineRepo): Promise<DirectLine> {
   const { bus } = app.store;
-  const store = new DirectLineStore(app.store.repos.directLine);
+  const store = new DirectLineStore(log);
   // One key for every instance: a token minted by one is good on all.
   const key = Buffer.from(await app.store.setting('directline.tokenKey', TokenService.randomKey), 'base64url');
   const tokens = new TokenService(key, app.config.directLine.tokenTtlSec);
@@ -355,10 +355,7 @@ export async function createDirectLine(app: App): Promise<DirectLine> {
     const attachments: NonNullable<Activity['attachments']> = [];
     for (const f of form.files) {
       // The type comes from the bytes (sniffed by the store), never from the client.
-      const meta = await app.services.attachments.save(
-        { conversationId: claims.cid, channelId: DIRECTLINE_CHANNEL, userId: claims.uid, name: f.name, data: f.data },
-        app.clock.now(),
-      );
+      const meta = await app.files.save({ conversationId: claims.cid, channelId: DIRECTLINE_CHANNEL, userId: claims.uid, name: f.name, data: f.data }, app.clock.now());
       if (!meta) rejected++;
       else attachments.push({ contentType: meta.contentType, name: meta.name, contentUrl: `${base}${BASE}/attachments/${meta.id}/${tokens.signAttachment(meta.id)}` });
     }
@@ -368,8 +365,8 @@ export async function createDirectLine(app: App): Promise<DirectLine> {
   // An uploaded file, for the <img> in Web Chat: the signed link is the capability (no header can be sent).
   router.get(`${BASE}/attachments/:id/:sig`, async (req, res) => {
     const { id, sig } = req.params;
-    const meta = tokens.checkAttachment(id, sig) ? await app.services.attachments.meta(id) : undefined;
-    const data = meta && (await app.services.attachments.data(id));
+    const meta = tokens.checkAttachment(id, sig) ? await app.files.meta(id) : undefined;
+    const data = meta && (await app.files.data(id));
     if (!meta || !data) return void fail(res, 404, 'NotFound', 'no such attachment');
     res.set({
       'Content-Type': meta.contentType,

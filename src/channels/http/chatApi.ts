@@ -10,7 +10,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { App } from '../../app.js';
+import type { InProcessAdapter } from '../inprocess.js';
+import type { ChannelDeps } from '../deps.js';
 import { jsonBody } from './request.js';
 
 export const CHAT_API_CHANNEL = 'webjson';
@@ -21,7 +22,7 @@ const ChatRequest = z.object({
   text: z.string().max(10_000),
 });
 
-export async function chatRouter(app: App): Promise<express.Router> {
+export async function chatRouter(app: Pick<ChannelDeps, 'store' | 'logic'>, adapter: InProcessAdapter): Promise<express.Router> {
   const key = Buffer.from(await app.store.setting('chatapi.key', () => randomBytes(32).toString('base64url')), 'base64url');
   const mac = (nonce: string) => createHmac('sha256', key).update(`chat.${nonce}`).digest('base64url').slice(0, 32);
   const issue = () => {
@@ -44,7 +45,7 @@ export async function chatRouter(app: App): Promise<express.Router> {
   router.post('/api/chat/start', async (_req, res) => {
     const conversationId = issue();
     const id = internalId(conversationId)!;
-    const activities = await app.adapter.conversationStart(id, `web-${id}`, app.logic, CHAT_API_CHANNEL);
+    const activities = await adapter.conversationStart(id, `web-${id}`, app.logic, CHAT_API_CHANNEL);
     res.json({ conversationId, replies: toReplies(activities) });
   });
 
@@ -60,7 +61,7 @@ export async function chatRouter(app: App): Promise<express.Router> {
       res.status(403).json({ error: 'unknown_conversation', message: 'conversationId must be one this server issued (POST /api/chat/start, or omit it to start one)' });
       return;
     }
-    const activities = await app.adapter.message(
+    const activities = await adapter.message(
       { conversationId: id, userId: `web-${id}`, text: parsed.data.text, channelId: CHAT_API_CHANNEL, channelData: { clientKey: `ip:${req.ip ?? 'unknown'}` } },
       app.logic,
     );

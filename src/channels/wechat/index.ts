@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { App } from '../../app.js';
+import type { ChannelDeps } from '../deps.js';
 import { BUTTONS, wechatText } from '../../replies/index.js';
 import { PushHandler, type Push, WeChatAdapter, packMessages } from './adapter.js';
 import { MessageCrypto, WeChatCryptoError, plainSignature, safeEqual } from './crypto.js';
@@ -50,9 +50,8 @@ class HttpError extends Error {
   }
 }
 
-export function createWeChat(app: App): WeChat {
+export function createWeChat(app: ChannelDeps, store: WeChatRepo): WeChat {
   const { config, logger } = app;
-  const store = app.store.repos.wechat;
   // Dedupe rows outlive any retry by far.
   void store.prune(Date.now() - 7 * 86_400_000).catch((err) => logger.warn({ err }, 'wechat: prune failed'));
   const router = express.Router();
@@ -63,7 +62,7 @@ export function createWeChat(app: App): WeChat {
     const outbox = new Outbox(
       store,
       api,
-      app.services.tickets,
+      app.tickets,
       { channel: channelId, windows, leader: app.store.leader, instance: app.store.instance, alive: (other) => app.store.alive(other) },
       logger,
     );
@@ -179,7 +178,7 @@ export function createWeChat(app: App): WeChat {
       if (!res.ok || declared > config.uploads.maxBytes) return;
       const data = Buffer.from(await res.arrayBuffer());
       if (data.length > config.uploads.maxBytes) return;
-      await app.services.attachments.save({ conversationId, channelId, userId, name: 'wechat-image.jpg', data }, new Date());
+      await app.files.save({ conversationId, channelId, userId, name: 'wechat-image.jpg', data }, new Date());
     } catch (err) {
       logger.warn({ channelId, err: (err as Error).name }, 'could not keep a WeChat image');
     }
