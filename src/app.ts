@@ -85,7 +85,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const knowledge = new KnowledgeBase();
   knowledge.index(opts.knowledgeDir ?? path.join(PROJECT_ROOT, 'knowledge'));
 
-  const llm = config.llm ? new LlmClient({ ...config.llm, timeZone: config.timeZone }, logger, () => clock.now().getTime()) : undefined;
+  const llm = config.llm ? new LlmClient({ ...config.llm, timeZone: config.timeZone }, logger, () => clock.now().getTime(), Date.now, repos.llmUsage) : undefined;
   const services: BotServices = {
     config,
     clock,

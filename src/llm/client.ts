@@ -58,6 +58,13 @@ export function parseJsonObject(text: string): unknown {
   return undefined;
 }
 
+/** Tokens spent per shop day, kept where every instance counts into one total (storage/sql/llmUsage.ts). */
+export interface LlmUsageRepo {
+  /** Adds tokens to a day; the day's total across instances. */
+  add(day: string, tokens: number): Promise<number>;
+  total(day: string): Promise<number>;
+}
+
 export class LlmClient {
   private readonly sdk: OpenAI;
   private failures = 0;
@@ -76,6 +83,8 @@ export class LlmClient {
     private readonly logger: pino.Logger,
     private readonly today: () => number = Date.now,
     private readonly now: () => number = Date.now,
+    /** Shared usage: the daily budget holds across instances and restarts (without it, per process). */
+    private readonly usage?: LlmUsageRepo,
   ) {
     this.sdk = new OpenAI({ baseURL: s.baseUrl, apiKey: s.apiKey || 'none', maxRetries: 0, timeout: s.budgetMs });
   }
@@ -181,6 +190,15 @@ export class LlmClient {
     this.stats.promptTokens += u.prompt;
     this.stats.completionTokens += u.completion;
     this.tokensToday += u.prompt + u.completion;
+    // The day's total as every instance counted it (a few calls' lag at most: callers never wait for it).
+    const day = this.day;
+    if (this.usage)
+      void this.usage
+        .add(day, u.prompt + u.completion)
+        .then((total) => {
+          if (this.day === day) this.tokensToday = Math.max(this.tokensToday, total);
+        })
+        .catch((err) => this.logger.warn({ err }, 'llm usage: could not record'));
   }
 
   private rollDay(): void {
@@ -189,6 +207,14 @@ export class LlmClient {
     if (day !== this.day) {
       this.day = day;
       this.tokensToday = 0;
+      // What this day has already used (an earlier run, other instances).
+      if (this.usage)
+        void this.usage
+          .total(day)
+          .then((total) => {
+            if (this.day === day) this.tokensToday = Math.max(this.tokensToday, total);
+          })
+          .catch(() => undefined);
     }
   }
 }

@@ -10,6 +10,7 @@ import type { DirectLineRepo } from '../channels/directline/store.js';
 import type { WeChatRepo } from '../channels/wechat/store.js';
 import type { AgentRepo } from '../handoff/agents.js';
 import type { HandoffRepo, TranscriptRepo } from '../handoff/index.js';
+import type { LlmUsageRepo } from '../llm/client.js';
 import type { DemoOrderRepo } from '../orders/demo/demoOrderService.js';
 import type { LimiterFactory, VerifyRepo } from '../orders/guards.js';
 import type { TicketRepo } from '../tickets/index.js';
@@ -23,6 +24,7 @@ import { SqlDemoOrderRepo } from './sql/demoOrders.js';
 import { SqlDirectLineRepo, setting } from './sql/directline.js';
 import { SqlVerifyRepo } from './sql/guards.js';
 import { SqlHandoffRepo, SqlTranscriptRepo } from './sql/handoffs.js';
+import { SqlLlmUsageRepo } from './sql/llmUsage.js';
 import { SqlTicketRepo } from './sql/tickets.js';
 import { SqlWeChatRepo } from './sql/wechat.js';
 
@@ -37,6 +39,7 @@ export interface Repos {
   directLine: DirectLineRepo;
   wechat: WeChatRepo;
   demoOrders: DemoOrderRepo;
+  llmUsage: LlmUsageRepo;
 }
 
 export interface Store {
@@ -74,6 +77,7 @@ export function reposOn(sql: Sql): Repos {
     directLine: new SqlDirectLineRepo(sql),
     wechat: new SqlWeChatRepo(sql),
     demoOrders: new SqlDemoOrderRepo(sql),
+    llmUsage: new SqlLlmUsageRepo(sql),
   };
 }
 

@@ -7,6 +7,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlmClient, type LlmSettings, parseJsonObject } from '../../src/llm/client.js';
+import { openStore } from '../../src/storage/index.js';
 import { asTyped, merge, redact, understandWithLlm } from '../../src/llm/understand.js';
 import { understand } from '../../src/understanding/index.js';
 import { makeApp, order, say } from '../helpers.js';
@@ -149,6 +150,26 @@ describe('the client', () => {
     expect(c.stats.promptTokens + c.stats.completionTokens).toBe(400);
     day += 24 * 3_600_000; // the next shop day
     expect((await ask(c)).ok).toBe(true);
+  });
+
+  it('shares the day’s budget between instances (and a restart) through the store', async () => {
+    const store = await openStore({ databaseFile: ':memory:', logger: silent });
+    try {
+      const today = () => NOW.getTime();
+      const a = new LlmClient(settings({ dailyTokens: 300 }), silent, today, Date.now, store.repos.llmUsage);
+      fake.set(() => json({ intent: 'greeting' }, { usage: [150, 50] }));
+      expect((await ask(a)).ok).toBe(true);
+      expect((await ask(a)).ok).toBe(true);
+      await new Promise((r) => setTimeout(r, 20)); // the usage is recorded off the call
+      // Another instance (or this one restarted) starts from what the day has used: 400 of 300.
+      const b = new LlmClient(settings({ dailyTokens: 300 }), silent, today, Date.now, store.repos.llmUsage);
+      expect(b.unavailable).toBe(false); // not known yet on the first look…
+      await new Promise((r) => setTimeout(r, 20));
+      const over = await ask(b);
+      expect(!over.ok && over.reason).toBe('budget'); // …and then it holds
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -182,6 +182,14 @@ describe.each(backends)('storage on $name', ({ name, open }) => {
     });
   });
 
+  it('counts LLM tokens per shop day, one total for every caller', async () => {
+    const u = (await open()).repos.llmUsage;
+    const totals = await Promise.all([u.add('2026-11-23', 100), u.add('2026-11-23', 50)]);
+    expect(Math.max(...totals)).toBe(150);
+    expect(await u.total('2026-11-23')).toBe(150);
+    expect(await u.total('2026-11-24')).toBe(0);
+  });
+
   it('keeps one installation-wide setting however many ask at once', async () => {
     const s = await open();
     let n = 0;
