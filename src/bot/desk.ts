@@ -4,18 +4,15 @@
  */
 import { record } from './outcome.js';
 import { EventFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
-import { diagnose, type Diagnosis, type Lookup } from '../diagnosis/index.js';
-import { lookupIdentifier } from '../orders/lookup.js';
+import type { Diagnosis } from '../diagnosis/index.js';
 import { takeAll } from '../orders/guards.js';
 import { maskNumbers, maskSecret } from '../orders/masking.js';
-import type { UnifiedOrder } from '../orders/model.js';
 import { type ReplyContext, BUTTONS, deliveredHowTo, explain, maskedDelivery, say, selfCheckSteps, ticketNote, timeline } from '../replies/index.js';
-import { inDailyWindow, toShopIso } from '../time.js';
+import { toShopIso } from '../time.js';
 import type { Identifier } from '../understanding/index.js';
 import { conversationOf } from './channelKey.js';
 import { RECORD_TEXT } from './records.js';
 import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KEY, SESSION_KEY, TURN_KEY, turnData } from './types.js';
-import { agentAssist } from '../llm/assist.js';
 import { groundedAnswer } from '../llm/faq.js';
 import { rephrase } from '../llm/rephrase.js';
 import type { Hit } from '../knowledge/index.js';
@@ -101,14 +98,14 @@ export class Desk {
     const sess = session(ctx);
     const rc = this.replyContext(t);
     if (!(await this.allowLookup(ctx))) return 'rate_limited';
-    let lookup: Lookup;
+    let answered: Awaited<ReturnType<Cases['answerOrder']>>;
     try {
-      lookup = await lookupIdentifier(this.s.orders, id, { userId: t.buyer?.id, contact: sess.contact ?? t.buyer?.contact });
+      answered = await this.cases.answerOrder(id, { userId: t.buyer?.id, contact: sess.contact ?? t.buyer?.contact }, sess.claims, t.now);
     } catch {
       await this.send(ctx, say.lookupFailed());
       return 'error';
     }
-    const d = diagnose({ lookup, claims: sess.claims, now: t.now, policy: this.s.config.policy });
+    const { lookup, diagnosis: d } = answered;
     record(ctx, { lookup: lookup.found ? { found: true, status: lookup.order.status, holdReasons: lookup.order.holdReasons } : { found: false } });
     record(ctx, { cause: d.cause });
     record(ctx, { step: d.step });
@@ -191,9 +188,9 @@ export class Desk {
     const t = turnData(ctx);
     const sess = session(ctx);
     const conversation = conversationOf(ctx);
-    const files = (await this.s.attachments.forConversation(conversation)).filter((f) => !f.ticketId).length;
-    const ticket = await this.s.tickets.create(
-      {
+    const ticket = await this.cases.fileTicket(
+      conversation,
+      (files) => ({
         ...conversation,
         userId: ctx.activity.from?.id ?? 'anonymous',
         orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
@@ -204,10 +201,9 @@ export class Desk {
         told: sess.current?.told,
         conversationRef: TurnContext.getConversationReference(ctx.activity as Activity),
         symptom: ticketNote.join([sess.symptom || t.u.text || ticketNote.none(), extra, files ? ticketNote.files(files) : undefined].filter((x): x is string => !!x)),
-      },
+      }),
       t.now,
     );
-    if (files) await this.s.attachments.attachToTicket(conversation, ticket.id);
     sess.ticketId = ticket.id;
     if (sess.current) sess.current.step = 'contact';
     sess.ladder.push({ step: 'contact', at: t.now.toISOString(), orderNo: ticket.orderNo });
@@ -260,28 +256,27 @@ export class Desk {
     // Nobody to take it now (outside working hours, or no agent online): a ticket with a promised
     // time, not a queue that nobody serves.
     const { hours } = this.s.config.agents;
-    const open = inDailyWindow(t.now, hours, this.s.config.timeZone);
-    if (!open || (await this.s.presence.online()) === 0) {
+    const availability = await this.cases.availability(t.now);
+    if (availability !== 'available') {
       const existing = sess.ticketId ? await this.s.tickets.get(sess.ticketId) : undefined;
       const ticket = existing?.status === 'open' ? existing : await this.fileTicket(ctx, ticketNote.wantedAgent(reason));
       sess.ticketId = ticket.id;
       record(ctx, { ticketId: ticket.id });
       record(ctx, { step: 'escalate' });
       if (sess.current) sess.current.step = 'escalate';
-      await this.send(ctx, say.noAgentTicket(open ? 'offline' : 'closed', hours, ticket.id, new Date(ticket.dueAt), this.replyContext(t)));
+      await this.send(ctx, say.noAgentTicket(availability, hours, ticket.id, new Date(ticket.dueAt), this.replyContext(t)));
       return;
     }
-    let order: UnifiedOrder | null = null;
-    if (sess.current?.orderNo) order = await this.s.orders.findByOrderNo(sess.current.orderNo).catch(() => null);
     sess.ladder.push({ step: 'escalate', at: t.now.toISOString(), orderNo: sess.current?.orderNo });
     if (sess.current) sess.current.step = 'escalate';
     const priority = reason === 'complaint' ? 3 : (diag?.priority ?? (sess.current?.cause === 'risk_hold' || sess.current?.cause === 'overdue' ? 3 : 1));
-    const req = await this.s.handoffs.request(
+    const { req, ahead, waitMin, context } = await this.cases.requestHandoff(
       {
-        ...conversation,
+        conversation,
         userId: ctx.activity.from?.id ?? 'anonymous',
         priority,
         conversationRef: TurnContext.getConversationReference(ctx.activity as Activity),
+        current: sess.current?.orderNo,
         context: {
           reason,
           orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
@@ -291,32 +286,16 @@ export class Desk {
           cause: sess.current?.cause,
           told: sess.current?.told,
           step: sess.current?.step,
-          order,
           ladder: sess.ladder.map((l) => ({ step: l.step, at: l.at })),
           ticketId: sess.ticketId,
           buyer: t.buyer ? { id: t.buyer.id } : undefined,
-          attachments: (await this.s.attachments.forConversation(conversation)).map((f) => ({ id: f.id, name: f.name, contentType: f.contentType, size: f.size, at: f.createdAt })),
-          transcript: await this.s.transcript.recent(conversation),
         },
       },
       t.now,
     );
     sess.handoffId = req.id;
-    // With a model: a summary and suggested replies for the agent, written off this turn.
-    if (this.s.llm) {
-      const context = await this.s.handoffs.context(req.id);
-      if (context) {
-        void agentAssist(this.s.llm, context, this.s.config.timeZone, t.now)
-          .then((a) => a && this.s.handoffs.annotate(req.id, a))
-          .catch(() => undefined);
-      }
-    }
-    // An honest wait: the queue ahead, shared by the agents online, at their usual pace.
-    const ahead = await this.s.handoffs.ahead(req);
-    const pace = (await this.s.handoffs.averageHandlingMinutes()) ?? this.s.config.agents.handleMin;
-    const waitMin = Math.ceil((ahead * pace) / Math.max(1, await this.s.presence.online()));
     await this.send(ctx, say.handoffQueued(ahead, waitMin));
     // For shops that plug in an external agent hub (Bot Framework handoff protocol).
-    await ctx.sendActivity(EventFactory.createHandoffInitiation(ctx, { handoffId: req.id, ...(await this.s.handoffs.context(req.id)) }));
+    await ctx.sendActivity(EventFactory.createHandoffInitiation(ctx, { handoffId: req.id, ...context }));
   }
 }

@@ -187,9 +187,8 @@ export async function answerWait(desk: Desk, ctx: TurnContext): Promise<boolean>
   const rc = desk.replyContext(t);
   const h = await desk.s.handoffs.active(conversationOf(ctx));
   if (h?.state === 'queued') {
-    const ahead = await desk.s.handoffs.ahead(h);
-    const pace = (await desk.s.handoffs.averageHandlingMinutes()) ?? desk.s.config.agents.handleMin;
-    await desk.send(ctx, say.queueWait(ahead, Math.ceil((ahead * pace) / Math.max(1, await desk.s.presence.online()))));
+    const { ahead, waitMin } = await desk.cases.queueWait(h);
+    await desk.send(ctx, say.queueWait(ahead, waitMin));
     record(ctx, { step: 'escalate' });
     record(ctx, { handoff: true });
     return true;
