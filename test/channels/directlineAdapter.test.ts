@@ -9,13 +9,17 @@ describe('DirectLineAdapter', () => {
     const app = await makeApp({ orders: [] });
     const dl = await createDirectLine(channelDeps(app), app.store.repos.directLine);
     await dl.store.create({ id: 'c1', userId: 'dl_u1', createdAt: Date.now() });
-    // Every append is announced on the bus with its watermark; the announced activity is the log's entry there.
+    // Every commit that appends is announced on the bus with the watermark it reached: what is new since the last announcement.
     const announced: Array<{ conversationId: string; watermark: number }> = [];
     const unsubscribe = app.store.bus.subscribe('directline.append', (e) => announced.push(e));
     const pushed = async () => {
       const out: string[] = [];
-      for (const { conversationId: cid, watermark } of announced)
-        out.push(...(await dl.store.after(cid, watermark - 1, 1)).activities.map((a) => `${cid}:${a.type}:${a.text ?? ''}`));
+      const last = new Map<string, number>();
+      for (const { conversationId: cid, watermark } of announced) {
+        const from = last.get(cid) ?? 0;
+        out.push(...(await dl.store.after(cid, from, watermark - from)).activities.map((a) => `${cid}:${a.type}:${a.text ?? ''}`));
+        last.set(cid, watermark);
+      }
       return out;
     };
     const reference = {

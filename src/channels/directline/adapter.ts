@@ -45,8 +45,22 @@ export class DirectLineAdapter extends QueuedAdapter {
     super(store);
   }
 
+  /** Watermarks committed but not yet announced, per conversation (a turn's appends make one announcement). */
+  private readonly unannounced = new Map<string, number>();
+
   private announce(conversationId: string, watermark: number): void {
-    this.bus.publish('directline.append', { conversationId, watermark });
+    const pending = this.unannounced.get(conversationId);
+    if (pending !== undefined) {
+      if (watermark > pending) this.unannounced.set(conversationId, watermark);
+      return;
+    }
+    this.unannounced.set(conversationId, watermark);
+    // A commit runs its `after`s one after another: the highest watermark goes out once, just after.
+    queueMicrotask(() => {
+      const w = this.unannounced.get(conversationId)!;
+      this.unannounced.delete(conversationId);
+      this.bus.publish('directline.append', { conversationId, watermark: w });
+    });
   }
 
   /**
