@@ -167,17 +167,18 @@ describe.each(backends)('storage on $name', ({ name, open }) => {
       expect(await s.repos.botState.read(['x'])).toEqual({});
     });
 
-    it('a transaction rolls back every statement when one fails, and others wait for it rather than slip in', async () => {
+    it('a transaction rolls back every statement when one fails, and writes from outside wait for it rather than slip in', async () => {
       const s = await open();
       const failing = s.sql.tx(async () => {
         await s.sql.run('INSERT INTO settings (key, value) VALUES (?, ?)', ['a', '1']);
         await new Promise((r) => setTimeout(r, 40));
         await s.sql.run('INSERT INTO settings (key, value) VALUES (?, ?)', ['a', '2']); // primary key violation
       });
-      // Another caller, outside the transaction's async context, while it is open: it must not see (or join) the open work.
-      const outside = new Promise((r) => setTimeout(r, 10)).then(() => s.sql.get('SELECT value FROM settings WHERE key = ?', ['a']));
+      // Another caller writes, outside the transaction's async context, while it is open: it must not join (and roll back with) it.
+      const outside = new Promise((r) => setTimeout(r, 10)).then(() => s.sql.run('INSERT INTO settings (key, value) VALUES (?, ?)', ['b', 'outside']));
       await expect(failing).rejects.toThrow();
-      expect(await outside).toBeUndefined();
+      expect(await outside).toBe(1);
+      expect(await s.sql.get('SELECT value FROM settings WHERE key = ?', ['b'])).toEqual({ value: 'outside' });
       expect(await s.sql.get('SELECT value FROM settings WHERE key = ?', ['a'])).toBeUndefined();
     });
   });
