@@ -39,7 +39,7 @@ async function turns() {
   // Keep only the numbers: the shop lives in SQLite, as in the real server, not in the JS heap.
   const orderNos = synthetic.map((o) => o.orderNo);
   synthetic = [];
-  console.log(`demo shop: ${await app.orders.count()} orders in ${config.databaseFile}`);
+  console.log(`demo shop: ${await app.shop.demo!.count()} orders in ${config.databaseFile}`);
 
   // A realistic conversation: question, number, follow-up, a time, thanks.
   const script = (no: string) => ['付款了怎么查不到单号', `订单号${no}`, '快递单号是多少', '还是没到', '谢谢'];

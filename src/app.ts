@@ -22,8 +22,9 @@ import { HandoffService } from './handoff/index.js';
 import { Relay } from './handoff/relay.js';
 import { HandoffGate } from './bot/handoffGate.js';
 import { KnowledgeBase } from './knowledge/index.js';
-import { DemoOrderService, type DemoOrderRecord } from './orders/demo/demoOrderService.js';
-import { demoOrders } from './orders/demo/seedOrders.js';
+import type { DemoOrderRecord } from './orders/demo/demoOrderService.js';
+import type { OrderService } from './orders/port.js';
+import { type ShopAdapter, openShop } from './orders/registry.js';
 import { VerifyGuard } from './orders/guards.js';
 import { AttachmentStore } from './storage/attachments.js';
 import { type Store, openStore } from './storage/index.js';
@@ -55,7 +56,10 @@ export interface App {
   store: Store;
   clock: Clock;
   services: BotServices;
-  orders: DemoOrderService;
+  /** The shop's orders, through its adapter (ORDER_ADAPTER). */
+  orders: OrderService;
+  /** The adapter itself, for what only some have (the demo shop's examples and data). */
+  shop: ShopAdapter;
   bot: OrderBot;
   adapter: InProcessAdapter;
   logger: pino.Logger;
@@ -76,12 +80,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const logger = opts.logDestination ? pino({ level: config.logLevel }, opts.logDestination) : pino({ level: config.logLevel });
   const store = await openStore({ databaseUrl: config.databaseUrl, databaseFile: config.databaseFile, logger, poolSize: config.databasePoolSize, instance: opts.instance });
   const { repos } = store;
-  const orders = new DemoOrderService(repos.demoOrders);
-  if (opts.orders) await orders.upsert(opts.orders);
-  else if (config.demoSeed && (await orders.count()) === 0) {
-    await orders.upsert(demoOrders(clock.now()));
-    logger.info({ orders: await orders.count() }, 'demo shop seeded');
-  }
+  const shop = await openShop({ config, clock, logger, store, orders: opts.orders });
+  const orders = shop.service;
   const knowledge = new KnowledgeBase();
   knowledge.index(opts.knowledgeDir ?? path.join(PROJECT_ROOT, 'knowledge'));
 
@@ -128,6 +128,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     clock,
     services,
     orders,
+    shop,
     bot,
     adapter,
     logger,
@@ -135,7 +136,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
     agents,
     relay,
     logic: (ctx) => bot.run(ctx),
-    close: () => store.close(),
+    close: async () => {
+      await shop.close?.();
+      await store.close();
+    },
   };
 }
 

@@ -1,7 +1,6 @@
 /** npm start: load configuration, build the app, serve HTTP. */
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
-import { demoExamples } from './orders/demo/examples.js';
 import { guardProcess } from './processGuards.js';
 import { createServerWithChannels } from './server.js';
 
@@ -42,7 +41,7 @@ server.listen(config.port, config.host, () => {
         agents ? 'agent console is up' : 'agent console is up; create an account first: npm run agent -- add <name>',
       ),
     );
-  void demoExamples(app.orders, app.clock.now(), config.policy).then((examples) => app.logger.info({ examples }, 'demo order numbers to try, by diagnosed cause'));
+  void app.shop.examples?.(app.clock.now(), config.policy).then((examples) => app.logger.info({ examples }, 'demo order numbers to try, by diagnosed cause'));
 });
 let stopping = false;
 const stop = () => {

@@ -34,7 +34,7 @@ describe('bad input gets a sensible reply and never an exception', () => {
     expect(r.text).not.toContain('出了点问题');
     expect(r.outcome).toBeDefined();
     // The shop is still intact afterwards.
-    expect(await app.orders.count()).toBe(seed.length);
+    expect(await app.shop.demo!.count()).toBe(seed.length);
   });
 });
 

@@ -47,7 +47,7 @@ describe.each([
     let asked = 0;
     let promises = 0;
     try {
-      for (const no of await app.orders.allOrderNos()) {
+      for (const no of await app.shop.demo!.allOrderNos()) {
         const order = (await app.orders.findByOrderNo(no)) as UnifiedOrder;
         const conv = `night-${no}`;
         const first = await say(app, `查一下 ${no}`, conv, { buyer: order.buyer.userId ? { id: order.buyer.userId } : undefined });

@@ -51,11 +51,11 @@ describe('persistence', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-'));
     const file = path.join(dir, 'bot.sqlite');
     const a = await makeApp({ file });
-    const n = await a.orders.count();
+    const n = await a.shop.demo!.count();
     expect(n).toBeGreaterThanOrEqual(40);
     await a.close();
     const b = await makeApp({ file });
-    expect(await b.orders.count()).toBe(n);
+    expect(await b.shop.demo!.count()).toBe(n);
     await b.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });

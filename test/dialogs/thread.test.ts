@@ -74,7 +74,7 @@ describe('a code that does not work', () => {
       expect(same.text).toContain('还是原来那张');
       expect(same.text).toContain('QB10****7Z3K');
       // The shop re-issued it (the adapter now returns another code): that is what the bot shows.
-      await app.orders.upsert([delivered(['QB10-9911-2044-8M2P'])]);
+      await app.shop.demo!.upsert([delivered(['QB10-9911-2044-8M2P'])]);
       const updated = await say(app, '新的卡密在哪');
       expect(updated.text).toContain('已经更新');
       expect(updated.text).toContain('QB10****8M2P');

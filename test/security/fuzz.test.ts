@@ -2257,7 +2257,7 @@ async function json(res: Response): Promise<any> {
 
 async function setUp(): Promise<Fixture> {
   app = await makeApp({ env: ENV, log: (l) => logs.push(l) });
-  await app.orders.upsert([
+  await app.shop.demo!.upsert([
     order({
       orderNo: 'K8PL3MZ7Q2XV9TRB',
       status: 'delivered',

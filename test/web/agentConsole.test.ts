@@ -99,7 +99,7 @@ describe('the console shows an agent only what belongs to the open conversation'
       buyer: { contact: '13812345678', hasQueryPassword: false },
       delivery: { kind: 'card_codes', items: [{ plaintext: 'QB10-8842-5519-7Z3K' }], expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' },
     });
-    await app.orders.upsert([codes]);
+    await app.shop.demo!.upsert([codes]);
     const page = await browser.newPage({ locale: 'zh-CN' });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

@@ -3,7 +3,6 @@ import readline from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../../app.js';
 import { ConfigError, loadConfig, loadDotEnv } from '../../config.js';
-import { demoExamples } from '../../orders/demo/examples.js';
 import { terminal } from '../../replies/index.js';
 
 let config: ReturnType<typeof loadConfig>;
@@ -32,7 +31,7 @@ function print(activities: Array<{ type?: string; text?: string; value?: unknown
 
 const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: `\n${terminal.you()}` });
 print(await app.adapter.conversationStart(conversationId, userId ?? 'terminal-buyer', app.logic));
-const examples = await demoExamples(app.orders, app.clock.now(), config.policy);
+const examples = (await app.shop.examples?.(app.clock.now(), config.policy)) ?? {};
 console.log(`\n${terminal.examples(Object.entries(examples) as Array<[string, string]>)}`);
 console.log(terminal.usage());
 rl.prompt();

@@ -1,0 +1,51 @@
+/**
+ * Order-service adapters by name (ORDER_ADAPTER). The app holds an `OrderService` and never a
+ * concrete adapter; what only one adapter has (the demo shop's seeding, its example orders, its
+ * pages' buyer list) stays with that adapter, behind `ShopAdapter`'s optional parts.
+ */
+import type pino from 'pino';
+import type { Config, Policy } from '../config.js';
+import type { Cause } from '../diagnosis/index.js';
+import type { Store } from '../storage/index.js';
+import type { Clock } from '../time.js';
+import { DemoOrderService, type DemoOrderRecord } from './demo/demoOrderService.js';
+import { demoExamples } from './demo/examples.js';
+import { demoOrders } from './demo/seedOrders.js';
+import type { OrderService } from './port.js';
+
+export interface AdapterContext {
+  config: Config;
+  clock: Clock;
+  logger: pino.Logger;
+  store: Store;
+  /** Orders to load instead of the demo seed (evaluation, tests; the demo adapter only). */
+  orders?: DemoOrderRecord[];
+}
+
+export interface ShopAdapter {
+  name: Config['orderAdapter'];
+  service: OrderService;
+  /** One order number per diagnosed cause, for a newcomer to try (the demo shop). */
+  examples?(now: Date, policy: Policy): Promise<Partial<Record<Cause, string>>>;
+  /** The demo shop itself (its pages, tests that change its orders). */
+  demo?: DemoOrderService;
+  close?(): Promise<void>;
+}
+
+type Factory = (ctx: AdapterContext) => Promise<ShopAdapter>;
+
+const demo: Factory = async ({ config, clock, logger, store, orders }) => {
+  const service = new DemoOrderService(store.repos.demoOrders);
+  if (orders) await service.upsert(orders);
+  else if (config.demoSeed && (await service.count()) === 0) {
+    await service.upsert(demoOrders(clock.now()));
+    logger.info({ orders: await service.count() }, 'demo shop seeded');
+  }
+  return { name: 'demo', service, demo: service, examples: (now, policy) => demoExamples(service, now, policy) };
+};
+
+export const ADAPTERS: Record<Config['orderAdapter'], Factory> = { demo };
+
+export function openShop(ctx: AdapterContext): Promise<ShopAdapter> {
+  return ADAPTERS[ctx.config.orderAdapter](ctx);
+}
