@@ -21,7 +21,7 @@ import { SqlAgentRepo } from './sql/agents.js';
 import { SqlAttachmentRepo } from './sql/attachments.js';
 import { SqlBotStorage } from './sql/botState.js';
 import { SqlDemoOrderRepo } from './sql/demoOrders.js';
-import { SqlDirectLineRepo, setting } from './sql/directline.js';
+import { SqlDirectLineRepo } from './sql/directline.js';
 import { SqlVerifyRepo } from './sql/guards.js';
 import { SqlHandoffRepo, SqlTranscriptRepo } from './sql/handoffs.js';
 import { SqlLlmUsageRepo } from './sql/llmUsage.js';
@@ -80,8 +80,6 @@ export function reposOn(sql: Sql): Repos {
     llmUsage: new SqlLlmUsageRepo(sql),
   };
 }
-
-export const settingOn = setting;
 
 export interface StorageOptions {
   /** postgres://… — PostgreSQL; unset — SQLite at `databaseFile`. */

@@ -160,23 +160,23 @@ export class PushHandler {
     if (!live) {
       const now = Date.now();
       const row = await this.store.inbound(push.key);
-      // Another delivery of this push may have started it here while we looked.
+      // Another delivery of this push may have started it here while we looked: it is joined below.
       live = this.live.get(push.key);
-      if (live) {
-        // joins the running turn below
-      } else if (!row) {
-        if (!(await this.store.claim(push.key, channel, push.userId, this.boot, now))) live = this.live.get(push.key);
-        else live = this.start(push);
-        if (!live) return undefined; // another instance has it
-      } else if (row.state === 'running' && row.boot !== this.boot && !(await this.opts.alive(row.boot)) && (await this.store.takeOver(push.key, row.boot, this.boot, now))) {
-        // The instance that started this turn is gone (killed, restarted): nothing was sent, run it here.
-        this.opts.logger.info({ channel, push: idDigest(push.key) }, 'wechat push retried after its instance died: running it again');
-        live = this.start(push);
-      } else if (row.state === 'passive') {
-        // WeChat retries only when it got no answer: the passive reply was lost, give it again.
-        return row.reply ?? undefined;
-      } else {
-        return undefined; // answered through the API, or nothing to say
+      if (!live) {
+        if (!row) {
+          if (await this.store.claim(push.key, channel, push.userId, this.boot, now)) live = this.start(push);
+          else live = this.live.get(push.key);
+          if (!live) return undefined; // another instance has it
+        } else if (row.state === 'running' && row.boot !== this.boot && !(await this.opts.alive(row.boot)) && (await this.store.takeOver(push.key, row.boot, this.boot, now))) {
+          // The instance that started this turn is gone (killed, restarted): nothing was sent, run it here.
+          this.opts.logger.info({ channel, push: idDigest(push.key) }, 'wechat push retried after its instance died: running it again');
+          live = this.start(push);
+        } else if (row.state === 'passive') {
+          // WeChat retries only when it got no answer: the passive reply was lost, give it again.
+          return row.reply ?? undefined;
+        } else {
+          return undefined; // answered through the API, or nothing to say
+        }
       }
     }
     live.waiters++;

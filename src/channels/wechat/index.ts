@@ -13,7 +13,7 @@ import { PushHandler, type Push, WeChatAdapter, packMessages } from './adapter.j
 import { MessageCrypto, WeChatCryptoError, plainSignature, safeEqual } from './crypto.js';
 import { type MessageApi, OfficialAccountApi, WeComApi } from './api.js';
 import { Outbox } from './outbox.js';
-import { type WeChatRepo, twinOf } from './store.js';
+import type { WeChatRepo } from './store.js';
 import { XmlError, buildXml, parseWeChatXml } from './xml.js';
 
 /** Custom-menu CLICK keys the shop configures in the WeChat console, and what the buyer "says" by clicking. */
@@ -78,8 +78,8 @@ export function createWeChat(app: ChannelDeps, store: WeChatRepo): WeChat {
     app.relay.register(channelId, {
       continueConversation: (ref, logic) => adapter.continueConversation(ref, logic),
       deliverInTransaction: async (ref, activity) => {
-        const texts = packMessages([wechatText(activity.text ?? '', [])]);
-        await store.enqueue(channelId, ref.user!.id, ref.conversation!.id, texts, Date.now(), twinOf(texts));
+        // An agent's words hold no secret: no masked twin to keep.
+        await store.enqueue(channelId, ref.user!.id, ref.conversation!.id, packMessages([wechatText(activity.text ?? '', [])]), Date.now(), null);
         return { after: () => void outbox.kick() };
       },
     });

@@ -5,7 +5,8 @@
  */
 import pg from 'pg';
 import type pino from 'pino';
-import { type Store, reposOn, settingOn } from '../index.js';
+import { type Store, reposOn } from '../index.js';
+import { setting } from '../sql/settings.js';
 import { SqlLimiter } from '../sql/guards.js';
 import { INSTANCE } from '../cluster.js';
 import { PgCluster } from './cluster.js';
@@ -89,7 +90,7 @@ export async function openPostgres(url: string, opts: { logger: pino.Logger; poo
     presence: cluster.presence,
     limiter: (name, max, windowMs) => new SqlLimiter(sql, name, max, windowMs),
     alive: (instance) => cluster.alive(instance),
-    setting: (key, make) => settingOn(sql, key, make),
+    setting: (key, make) => setting(sql, key, make),
     schema: async () => {
       const row = await sql.get<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
       return { version: Number(row?.v ?? 0), latest: PG_MIGRATIONS.at(-1)?.version ?? 0 };

@@ -1,6 +1,7 @@
 /** The SQLite backend: one file, one process. What instances would share is in-process here. */
 import type pino from 'pino';
-import { type Store, reposOn, settingOn } from '../index.js';
+import { type Store, reposOn } from '../index.js';
+import { setting } from '../sql/settings.js';
 import { INSTANCE, LocalBus, LocalLock, LocalPresence, soleLeader } from '../cluster.js';
 import { RateLimiter } from '../../orders/guards.js';
 import { startCheckpointer } from './checkpointer.js';
@@ -25,7 +26,7 @@ export function openSqlite(file: string, opts: { logger: pino.Logger; instance?:
     presence: new LocalPresence(),
     limiter: (_name, max, windowMs) => new RateLimiter(max, windowMs),
     alive: async (other) => other === instance,
-    setting: (key, make) => settingOn(sql, key, make),
+    setting: (key, make) => setting(sql, key, make),
     schema: async () => ({ version: schemaVersion(db), latest: MIGRATIONS.at(-1)?.version ?? 0 }),
     close: async () => {
       if (db.open) db.close();
