@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { demoOrders } from '../../src/orders/demo/seedOrders.js';
 import { UnifiedOrder } from '../../src/orders/model.js';
 import { NOW, makeApp, say } from '../helpers.js';
+import { createDatabase, requirePostgres } from '../support/postgres.js';
 
 const seed = demoOrders(new Date(NOW));
 const secrets = seed
@@ -27,14 +28,37 @@ describe('bad input gets a sensible reply and never an exception', () => {
     '{{constructor.constructor("return process")()}}',
     '订单号：' + '9'.repeat(40),
   ];
-  it.each(inputs.map((t) => [t.slice(0, 30), t]))('%s', async (_label, text) => {
-    const app = await makeApp();
+  const answersSensibly = async (app: Awaited<ReturnType<typeof makeApp>>, text: string) => {
     const r = await say(app, text);
     expect(r.text.length).toBeGreaterThan(0);
     expect(r.text).not.toContain('出了点问题');
     expect(r.outcome).toBeDefined();
-    // The shop is still intact afterwards.
+    // The shop is still intact afterwards, and what the buyer said is on record.
     expect(await app.shop.demo!.count()).toBe(seed.length);
+    expect(await app.services.transcript.recent({ channelId: 'test', conversationId: 'conv-1' })).toHaveLength(1 + r.activities.filter((a) => a.type === 'message').length);
+  };
+  it.each(inputs.map((t) => [t.slice(0, 30), t]))('%s', async (_label, text) => {
+    const app = await makeApp();
+    try {
+      await answersSensibly(app, text);
+    } finally {
+      await app.close();
+    }
+  });
+  // PostgreSQL's text cannot hold every string SQLite's can (U+0000): the same inputs there.
+  it('the same inputs on PostgreSQL', async () => {
+    const app = await makeApp({ env: { DATABASE_URL: await createDatabase(requirePostgres(), 'badinput'), DATABASE_POOL_SIZE: '4', LOOKUP_RATE_LIMIT: '1000' } });
+    try {
+      for (const [i, text] of inputs.entries()) {
+        await app.store.sql.run('DELETE FROM transcript');
+        await app.store.sql.run('DELETE FROM bot_state');
+        await answersSensibly(app, text).catch((err: Error) => {
+          throw new Error(`input ${i} (${JSON.stringify(text.slice(0, 20))}): ${err.message}`);
+        });
+      }
+    } finally {
+      await app.close();
+    }
   });
 });
 

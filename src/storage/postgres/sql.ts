@@ -21,6 +21,12 @@ function positional(sql: string): { text: string; name: string } {
   return hit;
 }
 
+/**
+ * PostgreSQL's text cannot hold U+0000 (SQLite's can): a buyer who sends one must still be heard and
+ * recorded, so it is kept as U+FFFD, the replacement character. (JSON documents carry it escaped.)
+ */
+const storable = (p: Param): unknown => (typeof p === 'string' && p.includes('\u0000') ? p.replaceAll('\u0000', '\uFFFD') : p);
+
 export class PgSql implements Sql {
   readonly dialect = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
@@ -32,7 +38,7 @@ export class PgSql implements Sql {
   private query<T extends pg.QueryResultRow>(sql: string, params: readonly Param[]): Promise<pg.QueryResult<T>> {
     const { text, name } = positional(sql);
     const on = this.client.getStore() ?? this.pool;
-    return on.query<T>({ text, name, values: params as unknown[] });
+    return on.query<T>({ text, name, values: params.map(storable) });
   }
 
   inTx(): boolean {
