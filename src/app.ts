@@ -23,6 +23,7 @@ import { Relay } from './handoff/relay.js';
 import { HandoffGate } from './bot/handoffGate.js';
 import { KnowledgeBase } from './knowledge/index.js';
 import type { DemoOrderRecord } from './orders/demo/demoOrderService.js';
+import { OrderEventHub } from './orders/events.js';
 import type { OrderService } from './orders/port.js';
 import { type ShopAdapter, openShop } from './orders/registry.js';
 import { VerifyGuard } from './orders/guards.js';
@@ -58,8 +59,10 @@ export interface App {
   services: BotServices;
   /** The shop's orders, through its adapter (ORDER_ADAPTER). */
   orders: OrderService;
-  /** The adapter itself, for what only some have (the demo shop's examples and data). */
+  /** The adapter itself, for what only some have (the demo shop's examples and data, webhooks). */
   shop: ShopAdapter;
+  /** "This order may have moved", from the shop's webhooks and courier pushes. */
+  events: OrderEventHub;
   bot: OrderBot;
   adapter: InProcessAdapter;
   logger: pino.Logger;
@@ -80,7 +83,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const logger = opts.logDestination ? pino({ level: config.logLevel }, opts.logDestination) : pino({ level: config.logLevel });
   const store = await openStore({ databaseUrl: config.databaseUrl, databaseFile: config.databaseFile, logger, poolSize: config.databasePoolSize, instance: opts.instance });
   const { repos } = store;
-  const shop = await openShop({ config, clock, logger, store, orders: opts.orders });
+  const events = new OrderEventHub((err) => logger.warn({ err }, 'order event listener failed'));
+  const shop = await openShop({ config, clock, logger, store, events, orders: opts.orders });
   const orders = shop.service;
   const knowledge = new KnowledgeBase();
   knowledge.index(opts.knowledgeDir ?? path.join(PROJECT_ROOT, 'knowledge'));
@@ -129,6 +133,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     services,
     orders,
     shop,
+    events,
     bot,
     adapter,
     logger,

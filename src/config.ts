@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type DailyHours, parseHours } from './calendar.js';
 import { PRODUCT_TYPES, type ProductType } from './orders/model.js';
+import { ADAPTER_NAMES, type AdapterName, type Kuaidi100Settings, parseKuaidi100, parseShopSettings, SettingsError, type ShopSettings } from './orders/settings.js';
 
 export type PerProduct = Record<ProductType, number>;
 
@@ -74,7 +75,17 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHOP_NAME: z.string().min(1).default('演示卡盟'),
   SHOP_TIMEZONE: timeZone,
-  ORDER_ADAPTER: z.enum(['demo']).default('demo'),
+  /** Where the shop's orders are read (src/orders/registry.ts); each adapter's own settings are in src/orders/settings.ts. */
+  ORDER_ADAPTER: z.enum(ADAPTER_NAMES).default('demo'),
+  /** The bot's address as the internet reaches it (https://cs.example.com): Kuaidi100 push subscriptions point here. */
+  PUBLIC_BASE_URL: z
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), 'an http:// or https:// URL')
+    .optional(),
+  /** "到了告诉我": how long a buyer's watch on an order lasts at most (hours), and the first and longest gap between polls (minutes). */
+  NOTIFY_MAX_HOURS: positiveInt(72),
+  NOTIFY_POLL_MIN: positiveInt(2),
+  NOTIFY_POLL_MAX_MIN: positiveInt(60),
   DEMO_SEED: bool(true),
   /** The demo shop's pages and fake log-in (/, /orders.html, /demo/*): a demo, only with the demo adapter. */
   DEMO_PAGES: bool(true),
@@ -202,7 +213,12 @@ export interface Config {
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
   shopName: string;
   timeZone: string;
-  orderAdapter: 'demo';
+  orderAdapter: AdapterName;
+  /** The selected adapter's own settings (validated at start-up). */
+  shop: ShopSettings;
+  kuaidi100?: Kuaidi100Settings;
+  publicBaseUrl?: string;
+  notify: { maxHours: number; pollMin: number; pollMaxMin: number };
   demoSeed: boolean;
   /** Serve the demo shop (pages, fake log-in as any demo buyer): only ever with the demo adapter. */
   demoPages: boolean;
@@ -281,6 +297,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration: MICROSOFT_APP_TENANT_ID is required with MICROSOFT_APP_TYPE=SingleTenant');
   if ((e.WECHAT_OA_APPID || e.WECHAT_OA_AES_KEY || e.WECHAT_OA_APPSECRET) && !e.WECHAT_OA_TOKEN)
     throw new ConfigError('Invalid configuration: WECHAT_OA_TOKEN is required to turn the Official Account channel on');
+  let shop: ShopSettings;
+  let kuaidi100: Kuaidi100Settings | undefined;
+  try {
+    shop = parseShopSettings(e.ORDER_ADAPTER, cleaned as Record<string, string>, e.SHOP_TIMEZONE);
+    kuaidi100 = parseKuaidi100(cleaned as Record<string, string>);
+  } catch (err) {
+    if (err instanceof SettingsError) throw new ConfigError(err.message);
+    throw err;
+  }
+  if (e.NOTIFY_POLL_MAX_MIN < e.NOTIFY_POLL_MIN)
+    throw new ConfigError('Invalid configuration: NOTIFY_POLL_MAX_MIN must be at least NOTIFY_POLL_MIN (the longest gap between polls)');
   return {
     port: e.PORT,
     host: e.HOST,
@@ -292,6 +319,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shopName: e.SHOP_NAME,
     timeZone: e.SHOP_TIMEZONE,
     orderAdapter: e.ORDER_ADAPTER,
+    shop,
+    kuaidi100,
+    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    notify: { maxHours: e.NOTIFY_MAX_HOURS, pollMin: e.NOTIFY_POLL_MIN, pollMaxMin: e.NOTIFY_POLL_MAX_MIN },
     demoSeed: e.DEMO_SEED,
     demoPages: e.DEMO_PAGES && e.ORDER_ADAPTER === 'demo',
     maxMessageChars: e.MAX_MESSAGE_CHARS,

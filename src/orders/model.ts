@@ -76,6 +76,11 @@ const TrackingDelivery = z.object({
   carrierCode: z.string().default('unknown'),
   carrierName: z.string().optional(),
   trackingNo: z.string(),
+  /** Last four digits of the receiver's phone: privacy waybills (SF, ZTO…) are tracked only with them. */
+  phoneTail: z
+    .string()
+    .regex(/^\d{4}$/)
+    .optional(),
   carrierState: z.string().optional(),
   signed: z.boolean().default(false),
   shippedAt: Instant.optional(),
@@ -136,6 +141,11 @@ export const UnifiedOrder = z.object({
   currency: z.string().default('CNY'),
   createdAt: Instant,
   paidAt: Instant.optional(),
+  /**
+   * How exact `paidAt` is. `upper_bound`: the shop records no payment time, and `paidAt` is the
+   * latest it can have been (dujiaoka: the row's update time); replies say "不晚于".
+   */
+  paidAtPrecision: z.enum(['exact', 'upper_bound']).optional(),
   expiresAt: Instant.optional(),
   updatedAt: Instant.optional(),
   timeline: z.array(TimelineEvent).default([]),

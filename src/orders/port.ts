@@ -1,9 +1,13 @@
 /**
- * The order-service port. Adapters (demo SQLite today; dujiaoka, acg-faka, Dujiao-Next later)
- * implement it; nothing outside an adapter knows how orders are stored.
+ * The order-service port. Adapters (src/orders/registry.ts: the demo shop, dujiaoka, acg-faka,
+ * Dujiao-Next, the `http` contract) implement it; nothing outside an adapter knows how orders are
+ * stored.
  *
  * Every order returned is masked: delivery secrets carry `masked` only. Plaintext comes back only
  * from `revealDelivery` after the adapter itself checked the proof.
+ *
+ * Failures are thrown, never answered as "not found": `ShopUnavailableError` when the shop cannot
+ * answer, `ProofRequiredError` when it shows the order only to its owner (src/orders/errors.ts).
  */
 import type { Delivery, ProductType, UnifiedOrder } from './model.js';
 

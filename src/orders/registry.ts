@@ -3,6 +3,7 @@
  * concrete adapter; what only one adapter has (the demo shop's seeding, its example orders, its
  * pages' buyer list) stays with that adapter, behind `ShopAdapter`'s optional parts.
  */
+import type { Router } from 'express';
 import type pino from 'pino';
 import type { Config, Policy } from '../config.js';
 import type { Cause } from '../diagnosis/index.js';
@@ -11,6 +12,7 @@ import type { Clock } from '../time.js';
 import { DemoOrderService, type DemoOrderRecord } from './demo/demoOrderService.js';
 import { demoExamples } from './demo/examples.js';
 import { demoOrders } from './demo/seedOrders.js';
+import type { OrderEvents } from './events.js';
 import type { OrderService } from './port.js';
 
 export interface AdapterContext {
@@ -18,6 +20,8 @@ export interface AdapterContext {
   clock: Clock;
   logger: pino.Logger;
   store: Store;
+  /** Where the adapter's webhooks report that an order may have moved (notify-me listens). */
+  events: OrderEvents;
   /** Orders to load instead of the demo seed (evaluation, tests; the demo adapter only). */
   orders?: DemoOrderRecord[];
 }
@@ -29,6 +33,13 @@ export interface ShopAdapter {
   examples?(now: Date, policy: Policy): Promise<Partial<Record<Cause, string>>>;
   /** The demo shop itself (its pages, tests that change its orders). */
   demo?: DemoOrderService;
+  /** Endpoints the shop calls (its webhooks), mounted under /hooks/. */
+  hooks?: Router;
+  /**
+   * Whether the shop tells us when an order moves (webhooks). Notify-me still polls, but slowly,
+   * where it does; where it does not, polling is the only way.
+   */
+  pushesChanges?: boolean;
   close?(): Promise<void>;
 }
 
@@ -44,8 +55,10 @@ const demo: Factory = async ({ config, clock, logger, store, orders }) => {
   return { name: 'demo', service, demo: service, examples: (now, policy) => demoExamples(service, now, policy) };
 };
 
-export const ADAPTERS: Record<Config['orderAdapter'], Factory> = { demo };
+export const ADAPTERS: Partial<Record<Config['orderAdapter'], Factory>> = { demo };
 
 export function openShop(ctx: AdapterContext): Promise<ShopAdapter> {
-  return ADAPTERS[ctx.config.orderAdapter](ctx);
+  const factory = ADAPTERS[ctx.config.orderAdapter];
+  if (!factory) throw new Error(`ORDER_ADAPTER=${ctx.config.orderAdapter} is not available in this build`);
+  return factory(ctx);
 }
