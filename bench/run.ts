@@ -4,7 +4,8 @@
  * 32 concurrent conversations beside a bare express echo, and the WeChat Official Account endpoint
  * (encrypted round trips; the 5-second rule with a 10-second order service), and the live-agent relay
  * with 50 simultaneous handoffs, the LLM layer's own overhead per turn, and Direct Line on one and
- * several instances (SQLite, PostgreSQL ×1, PostgreSQL ×3). Prints figures; never fails.
+ * several instances (SQLite, PostgreSQL ×1, PostgreSQL ×3), and order lookups through the dujiaoka
+ * adapter on a MariaDB of 100,000 orders beside the demo adapter (bench/shop.ts). Prints figures; never fails.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,7 @@ import { understand } from '../src/understanding/index.js';
 import { CORPUS_DIR, intentModel } from '../src/understanding/learned.js';
 import { LlmReading, merge } from '../src/llm/understand.js';
 import { checkAndFill, toTemplate } from '../src/llm/rephrase.js';
+import { shop } from './shop.js';
 
 const NOW = new Date('2026-11-23T15:00:00+08:00');
 const ORDERS = 10_000;
@@ -546,4 +548,5 @@ if (want('wechat')) await wechat();
 if (want('relay')) await relay();
 if (want('llm')) await llmLayer();
 if (want('cluster')) await cluster();
+if (want('shop')) await shop();
 console.log(`rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);

@@ -37,6 +37,8 @@ export abstract class FlowDialog<S extends object = Record<string, unknown>> ext
         return dc.replaceDialog(DIALOG.rights);
       case 'verify':
         return dc.replaceDialog(DIALOG.verifyOwner, { orderNo: orderNo ?? sess.current?.orderNo });
+      case 'prove':
+        return dc.replaceDialog(DIALOG.verifyOwner, { orderNo: orderNo ?? sess.slots.orderNo, lookup: true });
       default:
         return dc.endDialog();
     }

@@ -57,6 +57,16 @@ export class MainDialog {
     }
     // "不用了" withdraws a queued handoff, unless a dialog is waiting for that answer itself.
     if (u.signals.cancelWait && !dc.activeDialog && (await this.desk.cancelHandoff(ctx))) return;
+    // "到了告诉我" / "不用通知了", whatever is going on.
+    if (u.signals.notifyStop) {
+      await this.desk.stopNotify(ctx);
+      return;
+    }
+    if (u.signals.notifyMe && u.intent !== 'human_agent') {
+      await dc.cancelAllDialogs();
+      await this.desk.startNotify(ctx, u.identifiers[0]);
+      return;
+    }
     if (u.intent === 'human_agent') {
       await dc.cancelAllDialogs();
       await dc.beginDialog(DIALOG.escalate, { reason: 'buyer_request' });

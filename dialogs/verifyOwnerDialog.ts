@@ -14,6 +14,8 @@ import { DIALOG, FlowDialog } from './base.js';
 interface State {
   orderNo: string;
   prompts: number;
+  /** The shop shows the order itself only for the proof (Dujiao-Next): proved, the order is answered. */
+  lookup?: boolean;
 }
 
 export class VerifyOwnerDialog extends FlowDialog<State> {
@@ -21,11 +23,16 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     super(DIALOG.verifyOwner, desk);
   }
 
-  override async beginDialog(dc: DialogContext, options?: { orderNo?: string }): Promise<DialogTurnResult> {
+  override async beginDialog(dc: DialogContext, options?: { orderNo?: string; lookup?: boolean }): Promise<DialogTurnResult> {
     const t = this.turn(dc);
     const orderNo = options?.orderNo ?? this.session(dc).current?.orderNo;
     if (!orderNo) return dc.replaceDialog(DIALOG.orderStatus);
-    Object.assign(this.state(dc), { orderNo, prompts: 0 });
+    Object.assign(this.state(dc), { orderNo, prompts: 0, lookup: !!options?.lookup });
+    if (options?.lookup) {
+      // The desk has asked for the checkout email and order password.
+      if (await this.locked(dc, orderNo)) return dc.endDialog();
+      return t.u.contact && t.u.queryPassword ? this.continueDialog(dc) : Dialog.EndOfTurn;
+    }
     const order = await this.desk.cases.withSecrets(orderNo);
     // Nothing secret was delivered: answer the order instead of asking for a proof that reveals nothing.
     if (!order) return dc.replaceDialog(DIALOG.orderStatus);
@@ -34,6 +41,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     if (await this.locked(dc, orderNo)) return dc.endDialog();
     // Someone who already proved it in this conversation needs nothing more either.
     const sess = this.session(dc);
+    if (sess.shopProof?.orderNo === orderNo) return this.reveal(dc, sess.shopProof.proof);
     if (sess.verified.includes(orderNo) && sess.contact) return this.reveal(dc, { contact: sess.contact, email: sess.contact });
     // The contact came with the request ("手机13812345678 卡密在哪看啊"): checked now, as if answered (failures count the same).
     if (t.u.contact) return this.continueDialog(dc);
@@ -62,13 +70,31 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
       await this.desk.send(dc.context, say.askContactAgain());
       return Dialog.EndOfTurn;
     }
+    if (state.lookup && !password) {
+      this.session(dc).awaiting = 'contact';
+      await this.desk.send(dc.context, say.askShopPassword(), BUTTONS.cancel);
+      return Dialog.EndOfTurn;
+    }
     const proof = { contact, email: contact, queryPassword: password };
-    const check = await this.desk.cases.verifyOwner(state.orderNo, proof, t.claimants, t.now);
+    let check: Awaited<ReturnType<typeof this.desk.cases.verifyOwner>>;
+    try {
+      check = await this.desk.cases.verifyOwner(state.orderNo, proof, t.claimants, t.now);
+    } catch {
+      // The shop did not answer: nothing was checked, nothing counts against the buyer.
+      await this.desk.shopDown(dc.context, state.orderNo);
+      return dc.endDialog();
+    }
     if (check.ok) {
       const sess = this.session(dc);
       sess.contact = contact;
       (await profile(dc.context)).verifiedContact = contact;
       if (!sess.verified.includes(state.orderNo)) sess.verified.push(state.orderNo);
+      if (state.lookup) {
+        // Kept for this conversation's notify-me re-reads (the shop shows the order only with it).
+        sess.shopProof = { orderNo: state.orderNo, proof };
+        const rung = await this.desk.answer(dc.context, { value: state.orderNo, kind: 'order_no', format: 'proved' });
+        return this.toRung(dc, rung);
+      }
       return this.reveal(dc, proof);
     }
     if (check.left === 0) {
@@ -89,7 +115,13 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
   }
 
   private async reveal(dc: DialogContext, proof: OwnershipProof): Promise<DialogTurnResult> {
-    const delivery = await this.desk.cases.reveal(this.state(dc).orderNo, proof);
+    let delivery: Awaited<ReturnType<typeof this.desk.cases.reveal>>;
+    try {
+      delivery = await this.desk.cases.reveal(this.state(dc).orderNo, proof);
+    } catch {
+      await this.desk.shopDown(dc.context, this.state(dc).orderNo);
+      return dc.endDialog();
+    }
     record(dc.context, { step: 'answered' });
     if (delivery) await this.desk.send(dc.context, say.revealed(delivery), undefined, { record: say.revealed(maskDelivery(delivery)) });
     else await this.desk.send(dc.context, say.nothingToReveal());

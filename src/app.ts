@@ -24,6 +24,9 @@ import { HandoffGate } from './bot/handoffGate.js';
 import { KnowledgeBase } from './knowledge/index.js';
 import type { DemoOrderRecord } from './orders/demo/demoOrderService.js';
 import { OrderEventHub } from './orders/events.js';
+import { trackerFromSettings, withTracking } from './orders/tracking/index.js';
+import { kuaidi100Hooks } from './orders/tracking/hooks.js';
+import { Notifier } from './notify/index.js';
 import type { OrderService } from './orders/port.js';
 import { type ShopAdapter, openShop } from './orders/registry.js';
 import { VerifyGuard } from './orders/guards.js';
@@ -63,6 +66,10 @@ export interface App {
   shop: ShopAdapter;
   /** "This order may have moved", from the shop's webhooks and courier pushes. */
   events: OrderEventHub;
+  /** "到了告诉我": watches on orders (started by the server, with the channels). */
+  notifier: Notifier;
+  /** Routers the shop and couriers call, mounted under /hooks. */
+  hooks: import('express').Router[];
   bot: OrderBot;
   adapter: InProcessAdapter;
   logger: pino.Logger;
@@ -85,7 +92,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const { repos } = store;
   const events = new OrderEventHub((err) => logger.warn({ err }, 'order event listener failed'));
   const shop = await openShop({ config, clock, logger, store, events, orders: opts.orders });
-  const orders = shop.service;
+  // Parcels get the carrier's own state (Kuaidi100) whatever the shop system.
+  const tracker = config.kuaidi100 ? trackerFromSettings(config.kuaidi100, { clock, logger, policy: config.policy, publicBaseUrl: config.publicBaseUrl }) : undefined;
+  const orders = tracker ? withTracking(shop.service, tracker, clock) : shop.service;
   const knowledge = new KnowledgeBase();
   knowledge.index(opts.knowledgeDir ?? path.join(PROJECT_ROOT, 'knowledge'));
 
@@ -108,6 +117,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   };
   const agents = new AgentStore(repos.agents);
   const relay = new Relay(store, services.handoffs, services.transcript, agents, logger);
+  const notifier = new Notifier({ repo: repos.watches, orders, relay, events, leader: store.leader, clock, config, logger, instance: store.instance });
+  services.notifier = notifier;
   // The bot is given its main dialog and the desk the dialogs work through (DESIGN §2).
   const conversationState = new KeyedConversationState(repos.botState);
   const desk = new Desk(services);
@@ -134,6 +145,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     orders,
     shop,
     events,
+    notifier,
+    hooks: [shop.hooks, tracker?.salt ? kuaidi100Hooks(tracker, events, logger) : undefined].filter((h): h is NonNullable<typeof h> => !!h),
     bot,
     adapter,
     logger,
@@ -142,6 +155,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     relay,
     logic: (ctx) => bot.run(ctx),
     close: async () => {
+      await notifier.stop();
+      await tracker?.idle();
       await shop.close?.();
       await store.close();
     },

@@ -70,7 +70,11 @@ export async function createServerWithChannels(app: App): Promise<Served> {
   web.use(botFrameworkRouter(channels));
   const wechat = createWeChat(channels, app.store.repos.wechat);
   web.use(wechat.router);
+  // The shop's webhooks (dujiaoka api_hook, Dujiao-Next callback, the http contract's events) and courier pushes.
+  for (const hooks of app.hooks) web.use('/hooks', hooks);
   const agentConsole = createAgentConsole(app);
+  // Channels are registered with the relay by now: notify-me can reach buyers.
+  app.notifier.start();
   web.use(agentConsole.router);
   web.get('/agent', (_req, res) => void res.sendFile(path.join(PUBLIC_DIR, 'agent.html')));
   // The demo shop (pages, fake log-in, order list) only with the demo adapter and DEMO_PAGES on.

@@ -17,11 +17,14 @@ import { groundedAnswer } from '../llm/faq.js';
 import { rephrase } from '../llm/rephrase.js';
 import type { Hit } from '../knowledge/index.js';
 import { Cases } from '../cases/index.js';
+import { WAIT_CAUSES } from '../notify/index.js';
+import { ProofRequiredError } from '../orders/errors.js';
 
 /** All model calls in one turn together (WeChat wants an answer within 5 s; lookups need time too). */
 const TURN_MODEL_MS = 3500;
 
-export type NextRung = 'self_check' | 'contact' | 'escalate' | 'rights' | 'verify' | 'answered';
+/** `prove`: the shop shows this order only to its owner (Dujiao-Next): the buyer was asked for the proof. */
+export type NextRung = 'self_check' | 'contact' | 'escalate' | 'rights' | 'verify' | 'answered' | 'prove';
 
 /** The buyer's profile, loaded on first use in the turn (saved with the turn when changed). */
 export function profile(ctx: TurnContext): Promise<Profile> {
@@ -101,8 +104,16 @@ export class Desk {
     let answered: Awaited<ReturnType<Cases['answerOrder']>>;
     try {
       answered = await this.cases.answerOrder(id, { userId: t.buyer?.id, contact: sess.contact ?? t.buyer?.contact }, sess.claims, t.now);
-    } catch {
-      await this.send(ctx, say.lookupFailed());
+    } catch (err) {
+      if (err instanceof ProofRequiredError) {
+        sess.current = undefined;
+        sess.slots.orderNo = id.value;
+        sess.awaiting = 'contact';
+        record(ctx, { step: 'collecting' });
+        await this.send(ctx, say.askShopProof(), BUTTONS.cancel);
+        return 'prove';
+      }
+      await this.shopDown(ctx, id.value);
       return 'error';
     }
     const { lookup, diagnosis: d } = answered;
@@ -154,8 +165,83 @@ export class Desk {
       if (steps) parts.push(steps);
     }
     if (hasSecrets && !toVerify && (d.cause === 'delivered' || d.cause === 'code_not_tracking')) parts.push(deliveredHowTo(order));
-    await this.send(ctx, parts.join('\n\n'), d.step === 'self_check' ? BUTTONS.afterSelfCheck : undefined);
+    // A wait whose end the bot can tell the buyer about: offer to (once per order and conversation).
+    const offerNotify = WAIT_CAUSES.has(d.cause) && !!this.s.notifier?.canReach(conversationOf(ctx).channelId) && sess.notifyOffered !== order.orderNo;
+    if (offerNotify) {
+      sess.notifyOffered = order.orderNo;
+      parts.push(say.notifyOffer());
+    }
+    const buttons = d.step === 'self_check' ? BUTTONS.afterSelfCheck : undefined;
+    await this.send(ctx, parts.join('\n\n'), offerNotify ? [BUTTONS.notify, ...(buttons ?? [])] : buttons);
     return toVerify ? 'verify' : d.step === 'collecting' ? 'answered' : d.step;
+  }
+
+  /**
+   * The shop did not answer a lookup: say so (never "not found", never a guessed status) and keep
+   * the case in a ticket, one per conversation and order.
+   */
+  async shopDown(ctx: TurnContext, given: string): Promise<void> {
+    const t = turnData(ctx);
+    const sess = session(ctx);
+    record(ctx, { lookup: { found: false, unavailable: true } });
+    if (!sess.slots.orderNo && /^[A-Za-z0-9-]{6,40}$/.test(given)) sess.slots.orderNo = given;
+    const existing = await this.s.tickets.openFor(conversationOf(ctx), sess.current?.orderNo ?? sess.slots.orderNo);
+    const ticket = existing?.status === 'open' ? existing : await this.fileTicket(ctx, ticketNote.shopUnavailable(given));
+    record(ctx, { ticketId: ticket.id });
+    await this.send(ctx, say.shopUnavailable(ticket.id, new Date(ticket.dueAt), this.replyContext(t)), BUTTONS.agent);
+  }
+
+  /** "到了告诉我": watch the order we are talking about (or the one named) and say what will happen. */
+  async startNotify(ctx: TurnContext, id?: Identifier): Promise<void> {
+    const t = turnData(ctx);
+    const sess = session(ctx);
+    const notifier = this.s.notifier;
+    const conversation = conversationOf(ctx);
+    if (!notifier?.canReach(conversation.channelId)) {
+      await this.send(ctx, say.notifyUnreachable());
+      return;
+    }
+    // A number given with the request: answer it first, then watch it.
+    if (id && id.value !== sess.current?.orderNo) {
+      const rung = await this.answer(ctx, id);
+      if (rung === 'rate_limited' || rung === 'error') return;
+    }
+    const current = sess.current;
+    if (!current) {
+      await this.send(ctx, say.notifyNeedOrder(), BUTTONS.noOrderNo);
+      return;
+    }
+    let order: Awaited<ReturnType<typeof this.s.orders.findByOrderNo>>;
+    try {
+      order = await this.s.orders.findByOrderNo(current.orderNo);
+    } catch {
+      await this.shopDown(ctx, current.orderNo);
+      return;
+    }
+    const shownNo = current.masked ? maskSecret(current.orderNo) : current.orderNo;
+    if (!order) {
+      await this.send(ctx, say.notifyNeedOrder());
+      return;
+    }
+    const r = await notifier.watch({
+      conversation,
+      userId: ctx.activity.from?.id ?? 'anonymous',
+      ref: TurnContext.getConversationReference(ctx.activity as Activity),
+      order,
+      masked: !!current.masked,
+      proof: sess.shopProof?.orderNo === order.orderNo ? sess.shopProof.proof : undefined,
+    });
+    record(ctx, { step: 'answered' });
+    if (r.ok) await this.send(ctx, say.notifyStarted(shownNo, r.until, this.replyContext(t)));
+    else if (r.why === 'already') await this.send(ctx, say.notifyAlready(shownNo));
+    else if (r.why === 'final') await this.send(ctx, say.notifyFinal(shownNo));
+    else await this.send(ctx, say.notifyUnreachable());
+  }
+
+  /** "不用通知了": stop every watch of this conversation. */
+  async stopNotify(ctx: TurnContext): Promise<void> {
+    const n = (await this.s.notifier?.unwatch(conversationOf(ctx))) ?? 0;
+    await this.send(ctx, say.notifyStopped(n));
   }
 
   /** Counts one lookup against every limit of whoever asks; tells the buyer when one is used up. */

@@ -51,7 +51,7 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
   try {
     order = await desk.s.orders.findByOrderNo(sess.current.orderNo);
   } catch {
-    await desk.send(ctx, say.lookupFailed());
+    await desk.shopDown(ctx, sess.current.orderNo);
     return 'error';
   }
   if (!order) return undefined;

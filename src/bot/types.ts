@@ -35,13 +35,15 @@ export interface BotServices {
   understanding: UnderstandingService;
   /** An OpenAI-compatible model (LLM_*); undefined: none. */
   llm?: LlmClient;
+  /** "到了告诉我" (set once the app is built). */
+  notifier?: import('../notify/index.js').Notifier;
 }
 
 /** DESIGN §5: the value of the `turnOutcome` trace. */
 export interface TurnOutcome {
   intent: Intent;
   slots: { orderNo?: string; paymentTime?: string; productType?: ProductType };
-  lookup?: { found: boolean; status?: OrderStatus; holdReasons?: HoldReason[] };
+  lookup?: { found: boolean; status?: OrderStatus; holdReasons?: HoldReason[] /** The shop did not answer (nothing was said about the order). */; unavailable?: boolean };
   cause?: Cause;
   step?: Step;
   handoff?: boolean;
@@ -81,6 +83,10 @@ export interface Session {
    * The order the conversation is about and where on the ladder it stands; `told` is the
    * explanation the buyer got (tickets and agents see the same), `paidAt` the order's own time.
    */
+  /** The order we last offered "到了告诉我" for (offered once per order). */
+  notifyOffered?: string;
+  /** What a shop that shows orders only to their owner accepted from this buyer (Dujiao-Next), for notify-me's re-reads. */
+  shopProof?: { orderNo: string; proof: import('../orders/port.js').OwnershipProof };
   current?: { orderNo: string; cause: Cause; step: Step; masked?: boolean; told?: string; pastWindow?: boolean; paidAt?: string };
   /** Orders the bot listed (or guessed) for the buyer to pick from: "不是这个" switches among them. */
   candidates?: Array<{ orderNo: string; title: string }>;

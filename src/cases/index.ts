@@ -132,7 +132,8 @@ export class Cases {
       return { ok: true };
     }
     const left = await this.s.verifyGuard.fail(orderNo, claimants, now);
-    const order = left > 0 ? await this.s.orders.findByOrderNo(orderNo) : null;
+    // Only to say whether a password was missing: a shop that shows nothing before the proof says nothing here.
+    const order = left > 0 ? await this.s.orders.findByOrderNo(orderNo).catch(() => null) : null;
     return { ok: false, left, needsPassword: !!order?.buyer.hasQueryPassword && !proof.queryPassword };
   }
 

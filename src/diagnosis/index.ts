@@ -184,6 +184,9 @@ function shipped(order: UnifiedOrder, now: Date, policy: Policy): Diagnosis {
   const d = order.delivery;
   if (d?.kind !== 'tracking_number') return waiting(order, now, policy);
   if (d.signed) return result('delivered', 'answered');
+  // The carrier reports a problem, or cannot tell us anything: a person must look.
+  const logistics = order.holdReasons.find((r) => r === 'logistics_exception' || r === 'logistics_api_error');
+  if (logistics) return result('logistics_problem', 'escalate', { holdReason: logistics });
   const shippedAt = at(d.shippedAt) ?? at(order.timeline.find((e) => e.type === 'shipped')?.at) ?? at(order.updatedAt) ?? at(order.paidAt)!;
   const hours = minutesBetween(shippedAt, now) / 60;
   const eta = new Date(shippedAt.getTime() + policy.firstScanHours * HOUR);

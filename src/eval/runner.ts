@@ -1,9 +1,10 @@
 /**
  * Replays a scenario against the real bot: fixed clock, a fresh in-memory demo shop holding only
- * the scenario's orders, one conversation. Returns one line per failed expectation.
+ * the scenario's orders, one conversation. Returns one line per failed expectation. `replay` plays
+ * the turns on an app already built (the live run, src/eval/live.ts, builds it on the real shop).
  */
 import type { Activity } from 'botbuilder';
-import { createApp } from '../app.js';
+import { type App, createApp } from '../app.js';
 import type { TurnOutcome } from '../bot/types.js';
 import { loadConfig } from '../config.js';
 import type { DemoOrderRecord } from '../orders/demo/demoOrderService.js';
@@ -58,27 +59,45 @@ export interface ScenarioResult {
 export async function runScenario(s: Scenario, env: Record<string, string | undefined> = {}): Promise<ScenarioResult> {
   const config = loadConfig({ ...env, DATABASE_FILE: ':memory:', LOG_LEVEL: env.LOG_LEVEL ?? 'silent' });
   const app = await createApp({ config, clock: fixedClock(s.now), orders: s.orders.map((o) => scenarioOrder(o, s.now)) });
+  try {
+    return await replay(app, s);
+  } finally {
+    await app.close();
+  }
+}
+
+export interface ReplayOptions {
+  /**
+   * A live shop can fail to answer: called for the first turn whose lookup found the shop
+   * unavailable (`lookup.unavailable`). Its line is reported before that turn's expectation
+   * failures and the remaining turns are not run. Unset: such a turn is checked like any other.
+   */
+  shopDown?: (turn: TurnResult, remainingTurns: number) => Promise<string>;
+}
+
+/** Plays the scenario's turns as one conversation on an app that is already built (closing it is the caller's). */
+export async function replay(app: App, s: Scenario, opts: ReplayOptions = {}): Promise<ScenarioResult> {
   const conversationId = `eval-${Math.random().toString(36).slice(2)}`;
   const userId = s.buyer?.id ?? 'anonymous-buyer';
   const turns: TurnResult[] = [];
   const failures: string[] = [];
-  try {
-    for (const [i, turn] of s.turns.entries()) {
-      let activities: Partial<Activity>[];
-      try {
-        activities = await app.adapter.message({ conversationId, userId, text: turn.user, channelId: s.channel, channelData: s.buyer ? { buyer: s.buyer } : undefined }, app.logic);
-      } catch (err) {
-        failures.push(`turn ${i + 1}: threw ${(err as Error).message}`);
-        break;
-      }
-      const replies = activities.filter((a) => a.type === 'message').map((a) => a.text ?? '');
-      const trace = activities.find((a) => a.type === 'trace' && a.name === 'turnOutcome');
-      const result: TurnResult = { user: turn.user, replies, outcome: trace?.value as TurnOutcome | undefined };
-      turns.push(result);
-      for (const f of check(turn.expect, result)) failures.push(`turn ${i + 1} (${JSON.stringify(turn.user.slice(0, 30))}): ${f}`);
+  for (const [i, turn] of s.turns.entries()) {
+    let activities: Partial<Activity>[];
+    try {
+      activities = await app.adapter.message({ conversationId, userId, text: turn.user, channelId: s.channel, channelData: s.buyer ? { buyer: s.buyer } : undefined }, app.logic);
+    } catch (err) {
+      failures.push(`turn ${i + 1}: threw ${(err as Error).message}`);
+      break;
     }
-  } finally {
-    await app.close();
+    const replies = activities.filter((a) => a.type === 'message').map((a) => a.text ?? '');
+    const trace = activities.find((a) => a.type === 'trace' && a.name === 'turnOutcome');
+    const result: TurnResult = { user: turn.user, replies, outcome: trace?.value as TurnOutcome | undefined };
+    turns.push(result);
+    const where = `turn ${i + 1} (${JSON.stringify(turn.user.slice(0, 30))})`;
+    const down = opts.shopDown && result.outcome?.lookup?.unavailable ? await opts.shopDown(result, s.turns.length - i - 1) : undefined;
+    if (down) failures.push(`${where}: ${down}`);
+    for (const f of check(turn.expect, result)) failures.push(`${where}: ${f}`);
+    if (down) break;
   }
   return { name: s.name, turns, failures };
 }

@@ -118,6 +118,16 @@ export class Relay {
     return this.put(channel, channelId, ref, { type: 'message', text, locale: 'zh-CN', textFormat: 'plain' }, 'agent');
   }
 
+  /**
+   * A message from the bot outside a turn (notify-me). `mark` records it (false: already told, send
+   * nothing): in the channel's own transaction where it has one, so a change is told exactly once.
+   */
+  async botSays(channelId: string, ref: Partial<ConversationReference> | undefined, text: string, mark: () => Promise<boolean>): Promise<boolean> {
+    const channel = this.channel(channelId);
+    if (!channel || !ref?.conversation) return false;
+    return this.put(channel, channelId, ref, { type: 'message', text, locale: 'zh-CN', textFormat: 'plain' }, 'bot', mark);
+  }
+
   /** A proactive turn in the handoff's conversation on its own channel. */
   async proactive(h: Handoff, logic: (ctx: TurnContext) => Promise<void>): Promise<boolean> {
     const channel = this.channel(h.channelId);

@@ -1,4 +1,5 @@
 /** Masking of secrets and personal data. Used by adapters before anything leaves them. */
+import { timingSafeEqual } from 'node:crypto';
 import type { Delivery, UnifiedOrder } from './model.js';
 
 export function maskSecret(secret: string): string {
@@ -76,4 +77,11 @@ export function normalizeContact(raw: string): string {
   if (s.includes('@')) return s.replace(/\s+/g, '');
   const digits = s.replace(/[\s\-()+]/g, '');
   return /^86\d{11}$/.test(digits) ? digits.slice(2) : digits;
+}
+
+/** Compares a typed secret (query password) with the stored one in constant time. */
+export function sameSecret(typed: string, stored: string): boolean {
+  const x = Buffer.from(typed);
+  const y = Buffer.from(stored);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

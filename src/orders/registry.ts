@@ -12,6 +12,10 @@ import type { Clock } from '../time.js';
 import { DemoOrderService, type DemoOrderRecord } from './demo/demoOrderService.js';
 import { demoExamples } from './demo/examples.js';
 import { demoOrders } from './demo/seedOrders.js';
+import { openAcgfaka } from './acgfaka/index.js';
+import { openDujiaoka } from './dujiaoka/index.js';
+import { openDujiaoNext } from './dujiaoNext/index.js';
+import { openHttpShop } from './http/index.js';
 import type { OrderEvents } from './events.js';
 import type { OrderService } from './port.js';
 
@@ -55,10 +59,32 @@ const demo: Factory = async ({ config, clock, logger, store, orders }) => {
   return { name: 'demo', service, demo: service, examples: (now, policy) => demoExamples(service, now, policy) };
 };
 
-export const ADAPTERS: Partial<Record<Config['orderAdapter'], Factory>> = { demo };
+const dujiaoka: Factory = (ctx) => {
+  const s = ctx.config.shop;
+  if (s.adapter !== 'dujiaoka') throw new Error('dujiaoka settings missing');
+  return openDujiaoka(ctx, s.dujiaoka);
+};
+
+const acgfaka: Factory = (ctx) => {
+  const s = ctx.config.shop;
+  if (s.adapter !== 'acgfaka') throw new Error('acgfaka settings missing');
+  return openAcgfaka(ctx, s.acgfaka);
+};
+
+const http: Factory = (ctx) => {
+  const s = ctx.config.shop;
+  if (s.adapter !== 'http') throw new Error('http settings missing');
+  return openHttpShop(ctx, s.http);
+};
+
+const dujiaoNext: Factory = (ctx) => {
+  const s = ctx.config.shop;
+  if (s.adapter !== 'dujiao-next') throw new Error('dujiao-next settings missing');
+  return openDujiaoNext(ctx, s.dujiaoNext);
+};
+
+export const ADAPTERS: Record<Config['orderAdapter'], Factory> = { demo, dujiaoka, acgfaka, 'dujiao-next': dujiaoNext, http };
 
 export function openShop(ctx: AdapterContext): Promise<ShopAdapter> {
-  const factory = ADAPTERS[ctx.config.orderAdapter];
-  if (!factory) throw new Error(`ORDER_ADAPTER=${ctx.config.orderAdapter} is not available in this build`);
-  return factory(ctx);
+  return ADAPTERS[ctx.config.orderAdapter](ctx);
 }

@@ -43,12 +43,18 @@ const productTypes = z
   .transform((raw, ctx): ProductTypeRules => {
     const rules: ProductTypeRules = { goods: new Map(), group: new Map(), title: [] };
     if (!raw?.trim()) return rules;
-    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of raw
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const eq = part.lastIndexOf('=');
       const key = eq > 0 ? part.slice(0, eq).trim() : '';
       const type = part.slice(eq + 1).trim() as ProductType;
       if (!(PRODUCT_TYPES as readonly string[]).includes(type) || !key) {
-        ctx.addIssue({ code: 'custom', message: `expected "goods:<id>=type", "group:<id>=type", "title:<text>=type" or "default=type" with types ${PRODUCT_TYPES.join('|')}, got "${part}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected "goods:<id>=type", "group:<id>=type", "title:<text>=type" or "default=type" with types ${PRODUCT_TYPES.join('|')}, got "${part}"`,
+        });
         return z.NEVER;
       }
       const m = /^(goods|group|title):(.+)$/.exec(key);
@@ -100,7 +106,10 @@ const shopDatabase = {
 export const DujiaokaSettings = z.object({
   ...shopDatabase,
   /** The secret part of our api_hook URL (/hooks/dujiaoka/<token>), pasted into each product's 回调事件. */
-  SHOP_HOOK_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, '16–128 letters, digits, - or _ (it is part of a URL)').optional(),
+  SHOP_HOOK_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,128}$/, '16–128 letters, digits, - or _ (it is part of a URL)')
+    .optional(),
   /** The shop's 订单过期时间 (minutes; dujiaoka keeps it only in its cache). */
   SHOP_PAYMENT_WINDOW_MIN: positiveInt(5),
 });
@@ -142,7 +151,7 @@ export const DujiaoNextSettings = z.object({
 });
 
 export const HttpShopSettings = z.object({
-  /** Base URL of the shop's implementation of docs/shop-api.openapi.yaml. */
+  /** Base URL of the shop's implementation of docs/shop-api.openapi.json. */
   SHOP_API_BASE: httpUrl,
   /** Shared secret for the HMAC signature on every request (and on the shop's events to us). */
   SHOP_API_SECRET: z.string().min(32, 'use at least 32 characters'),
@@ -211,7 +220,9 @@ export function parseShopSettings(adapter: AdapterName, env: Record<string, stri
     case 'dujiao-next': {
       const s = parse(DujiaoNextSettings, env, what);
       if (!!s.DUJIAO_NEXT_API_KEY !== !!s.DUJIAO_NEXT_API_SECRET)
-        throw new SettingsError(`Invalid configuration: ${s.DUJIAO_NEXT_API_KEY ? 'DUJIAO_NEXT_API_SECRET' : 'DUJIAO_NEXT_API_KEY'} is required with the other (the open-API key pair signs its callbacks)`);
+        throw new SettingsError(
+          `Invalid configuration: ${s.DUJIAO_NEXT_API_KEY ? 'DUJIAO_NEXT_API_SECRET' : 'DUJIAO_NEXT_API_KEY'} is required with the other (the open-API key pair signs its callbacks)`,
+        );
       return { adapter, dujiaoNext: s };
     }
     case 'http':

@@ -28,6 +28,7 @@ export const BUTTONS = {
   agent: ['转人工'],
   noProof: ['没有'],
   cancel: ['不用了'],
+  notify: '到了告诉我',
   rating: ['5', '4', '3', '2', '1'],
 };
 
@@ -63,6 +64,7 @@ export const ticketNote = {
   refundRequest: (text: string) => `买家申请退款：${text}`,
   codeDispute: (codes: string, text: string) => `买家反映已发放的卡密不能用（${codes}）：${text}`,
   lowRating: (n: number, text: string) => `人工服务后买家评 ${n} 分，说：${text}`,
+  shopUnavailable: (given: string) => `查询订单时店铺系统没有响应，机器人没查到状态，请人工核实（买家给的号码：${given}）`,
   undelivered: (code: string, why: string, text: string) => `机器人的回复没能送达买家（${code}：${why}），请人工跟进。未送达的内容：${text.slice(0, 300)}`,
 };
 
@@ -113,10 +115,7 @@ export const say = {
   searchGiveUp: () => '时间一直没对上，我先帮你把情况交给客服吧：回复“提交工单”或“转人工”。',
   candidates: (orders: UnifiedOrder[], ctx: ReplyContext) =>
     `找到 ${orders.length} 笔可能的订单：\n${orders
-      .map(
-        (o, i) =>
-          `${i + 1}. ${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${o.paidAt ? when(new Date(o.paidAt), ctx.now, ctx.tz) + '付款' : '未付款'}｜${statusLabel(o)}`,
-      )
+      .map((o, i) => `${i + 1}. ${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${paidWhen(o, ctx)}｜${statusLabel(o)}`)
       .join('\n')}\n回复序号，我帮你查详细情况。`,
   pickCandidateAgain: (n: number) => `回复 1 到 ${n} 之间的序号就行，或者直接发订单号。`,
   noCandidates: (window: string) =>
@@ -125,6 +124,23 @@ export const say = {
 
   rateLimited: (minutes: number) => `查询有点频繁了，为了保护订单安全，请 ${minutes} 分钟后再试。着急的话可以回复“转人工”。`,
   lookupFailed: () => '订单系统暂时没有响应，我这边查不了。稍等几分钟再发一次订单号，或者回复“转人工”。',
+  // A shop that shows an order only to its owner (Dujiao-Next's guest lookup).
+  askShopProof: () => '这家店查订单需要先核对身份：请把下单时填写的邮箱和订单密码一起发我，例如“abc@qq.com 密码1234”。',
+  askShopPassword: () => '还需要下单时设置的订单密码，请和邮箱一起发我，例如“abc@qq.com 密码1234”。',
+  // "到了告诉我": the bot tells the buyer when a waiting order moves.
+  notifyOffer: () => '想等有进展时我主动告诉你的话，回复“到了告诉我”，订单一有变化我就在这里说。',
+  notifyStarted: (orderNo: string, until: Date, ctx: ReplyContext) =>
+    `好的，订单 ${orderNo} 一有变化我就在这里告诉你（最长跟踪到 ${when(until, ctx.now, ctx.tz)}）。不想收了就回复“不用通知了”。`,
+  notifyAlready: (orderNo: string) => `订单 ${orderNo} 我已经在跟踪了，有变化会马上告诉你。不想收了回复“不用通知了”。`,
+  notifyFinal: (orderNo: string) => `订单 ${orderNo} 已经是最终状态，不会再变化了，所以不需要跟踪。还有问题可以直接问我或回复“转人工”。`,
+  notifyNeedOrder: () => '要跟踪哪笔订单？先把订单号发我，我查到后就可以帮你盯着。',
+  notifyUnreachable: () => '这个渠道我没法主动给你发消息，有变化也通知不到你。过一段时间再发一次订单号，我帮你查最新状态。',
+  notifyStopped: (n: number) => (n > 0 ? '好的，不再通知你了。需要时发订单号我随时帮你查。' : '现在没有在帮你跟踪的订单。'),
+  notifyUpdate: (body: string, final: boolean) => `你的订单有新进展：\n${body}${final ? '' : '\n\n之后再有变化我还会告诉你。不想收了回复“不用通知了”。'}`,
+  notifyExpired: (orderNo: string, hours: number) => `订单 ${orderNo} 我跟踪了 ${hours} 小时还没有新进展，先停止自动通知。需要时发订单号我再帮你查，或者回复“转人工”。`,
+  /** The shop's system did not answer: no status is made up, a ticket keeps the case. */
+  shopUnavailable: (ticketId: string, due: Date, ctx: ReplyContext) =>
+    `系统查询暂时不可用，我现在查不到这笔订单的状态（不是订单有问题）。已经帮你提交工单 ${ticketId}，客服会在 ${when(due, ctx.now, ctx.tz)} 前核实后回复你。过几分钟再发一次订单号，我也可以再帮你查。`,
 
   orderHeader: (o: UnifiedOrder, _ctx: ReplyContext) =>
     `订单 ${o.orderNo}｜${o.title || PRODUCT_LABEL[o.productType]}${o.quantity > 1 && !/[×x*]\s*\d+\s*$/i.test(o.title) ? ` ×${o.quantity}` : ''}｜${money(o.amount, o.currency)}`,
@@ -224,7 +240,7 @@ export const say = {
     `订单里的${what}还是原来那张（${masked}），补发的还没更新到订单上。${id ? `工单 ${id} 还在处理中，客服补发后` : '客服补发后'}订单里会显示新的${what}，到时回复“查看${what}”就能看到。`,
   newCodeUpdated: (what: string, masked: string) => `订单里的${what}已经更新了（现在是 ${masked}）。要看完整的，回复“查看${what}”，核对身份后发给你。`,
   confirmCandidate: (o: UnifiedOrder, ctx: ReplyContext) =>
-    `找到一笔时间对得上的订单：${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${o.paidAt ? when(new Date(o.paidAt), ctx.now, ctx.tz) + '付款' : '未付款'}｜${statusLabel(o)}
+    `找到一笔时间对得上的订单：${o.orderNo}｜${o.title}｜${money(o.amount, o.currency)}｜${paidWhen(o, ctx)}｜${statusLabel(o)}
 是这笔吗？回复“是”或“不是”。`,
   notThisOne: () => '好的，不是这笔。这个时间附近没有别的订单了：可以换个付款时间再说一次，或者发一下订单号；都找不到的话回复“提交工单”。',
 
@@ -279,10 +295,18 @@ const SELF_CHECK: Partial<Record<Cause, string>> = {
   expired_or_canceled: '这笔订单已经关闭，需要的话重新下单即可。如果钱已经扣了，回复“钱扣了”，我帮你处理退款。',
 };
 
+/** "今天14:31付款", "不晚于今天14:31付款" when the shop records no exact time, or "未付款". */
+function paidWhen(o: UnifiedOrder, ctx: ReplyContext): string {
+  if (!o.paidAt) return '未付款';
+  return `${o.paidAtPrecision === 'upper_bound' ? '不晚于' : ''}${when(new Date(o.paidAt), ctx.now, ctx.tz)}付款`;
+}
+
 /** The explanation of a diagnosis for one order (or a failed lookup). */
 export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { given?: string; givenAs?: string; closeMatches?: string[] }, ctx: ReplyContext): string {
   const eta = etaText(d, ctx);
-  const waited = d.waitedMin !== undefined ? duration(d.waitedMin) : '';
+  // A shop that records no payment time gives only the latest it can have been: the wait is at least this.
+  const atLeast = order?.paidAtPrecision === 'upper_bound' ? '至少' : '';
+  const waited = d.waitedMin !== undefined ? `${atLeast}${duration(d.waitedMin)}` : '';
   const type = order?.productType;
   switch (d.cause) {
     case 'not_paid':

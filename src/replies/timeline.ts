@@ -71,7 +71,8 @@ export function timeline(order: UnifiedOrder, now: Date, tz: string): string {
       lines.push(`➤ 付款待核对（${HOLD_LABEL.payment_mismatch}，还没确认收款）`);
       continue;
     }
-    if (i < current) lines.push(`✔ ${name}${t(at[i])}`);
+    if (i === 0 && i < current && order.paidAtPrecision === 'upper_bound' && at[0]) lines.push(`✔ ${name}（不晚于${t(at[0])}）`);
+    else if (i < current) lines.push(`✔ ${name}${t(at[i])}`);
     else if (i === current && failed && !wasDelivered) {
       lines.push(`✘ ${name}失败${t(failedAt)}`);
       break; // nothing after a failure happens: what follows is the refund

@@ -12,6 +12,7 @@ import type { AgentRepo } from '../handoff/agents.js';
 import type { HandoffRepo, TranscriptRepo } from '../handoff/index.js';
 import type { LlmUsageRepo } from '../llm/client.js';
 import type { DemoOrderRepo } from '../orders/demo/demoOrderService.js';
+import type { WatchRepo } from '../notify/watches.js';
 import type { LimiterFactory, VerifyRepo } from '../orders/guards.js';
 import type { TicketRepo } from '../tickets/index.js';
 import type { AttachmentRepo } from './attachments.js';
@@ -25,6 +26,7 @@ import { SqlDirectLineRepo } from './sql/directline.js';
 import { SqlVerifyRepo } from './sql/guards.js';
 import { SqlHandoffRepo, SqlTranscriptRepo } from './sql/handoffs.js';
 import { SqlLlmUsageRepo } from './sql/llmUsage.js';
+import { SqlWatchRepo } from './sql/watches.js';
 import { SqlTicketRepo } from './sql/tickets.js';
 import { SqlWeChatRepo } from './sql/wechat.js';
 
@@ -40,6 +42,7 @@ export interface Repos {
   wechat: WeChatRepo;
   demoOrders: DemoOrderRepo;
   llmUsage: LlmUsageRepo;
+  watches: WatchRepo;
 }
 
 export interface Store {
@@ -78,6 +81,7 @@ export function reposOn(sql: Sql): Repos {
     wechat: new SqlWeChatRepo(sql),
     demoOrders: new SqlDemoOrderRepo(sql),
     llmUsage: new SqlLlmUsageRepo(sql),
+    watches: new SqlWatchRepo(sql),
   };
 }
 

@@ -60,6 +60,8 @@ export interface Understanding {
     notThis: boolean;
     venting: boolean;
     wheresMoney: boolean;
+    notifyMe: boolean;
+    notifyStop: boolean;
     accountCheck: boolean;
   };
 }
@@ -147,6 +149,8 @@ export function understand(raw: unknown, opts: UnderstandOptions): Understanding
       notThis: s.notThis.test(text),
       venting: s.venting.test(text),
       wheresMoney: s.wheresMoney.test(text),
+      notifyStop: s.notifyStop.test(text),
+      notifyMe: s.notifyMe.test(text) && !s.notifyStop.test(text) && !/怎么|如何|为什么|为啥|会不会/.test(text),
       accountCheck: s.accountCheck.test(text),
     },
   };

@@ -327,4 +327,33 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (instance, agent_id)
       );`,
   },
+  {
+    version: 17,
+    name: '"到了告诉我": watches on orders, polled and woken by shop events, one message per change',
+    sql: `
+      CREATE TABLE order_watches (
+        id TEXT PRIMARY KEY,
+        channel_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        order_no TEXT NOT NULL,
+        conversation_ref TEXT NOT NULL,
+        masked INTEGER NOT NULL DEFAULT 0,
+        proof TEXT,
+        fingerprint TEXT NOT NULL,
+        state TEXT NOT NULL,
+        interval_min INTEGER NOT NULL,
+        next_check_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        claimed_by TEXT,
+        claimed_until INTEGER,
+        notified INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX order_watches_due ON order_watches (state, next_check_at);
+      CREATE INDEX order_watches_order ON order_watches (order_no);
+      CREATE UNIQUE INDEX order_watches_one ON order_watches (channel_id, conversation_id, order_no) WHERE state = 'active';`,
+  },
 ];
