@@ -9,7 +9,6 @@
 import { type App, createApp } from '../app.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { ProofRequiredError, ShopUnavailableError } from '../orders/errors.js';
-import { TIMESTAMP_WINDOW_SEC } from '../orders/http/signature.js';
 import { fixedClock } from '../time.js';
 import { readerLine, report } from './report.js';
 import { replay, type ScenarioResult, type TurnResult } from './runner.js';
@@ -90,13 +89,7 @@ async function reason(app: App, config: Config, s: Scenario, turn: TurnResult): 
   } catch (err) {
     if (err instanceof ProofRequiredError) return '';
     if (!(err instanceof ShopUnavailableError)) return ` (the ${config.orderAdapter} adapter failed: ${(err as Error)?.message ?? String(err)})`;
-    // The http contract's signature carries the bot's clock, which here is the scenario's.
-    const skewSec = Math.abs(Date.parse(s.now) - Date.now()) / 1000;
-    const clockNote =
-      config.orderAdapter === 'http' && err.reason === 'refused' && skewSec > TIMESTAMP_WINDOW_SEC
-        ? `; note: requests are signed with the bot's clock, here the scenario's now ${s.now}, and a shop refuses timestamps more than ${TIMESTAMP_WINDOW_SEC} s from its own clock`
-        : '';
-    return ` (${err.message}${clockNote})`;
+    return ` (${err.message})`;
   }
 }
 

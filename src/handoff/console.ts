@@ -11,6 +11,7 @@ import { EventFactory } from 'botbuilder';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
+import { ProofRequiredError } from '../orders/errors.js';
 import type { App } from '../app.js';
 import { diagnoseOrder } from '../diagnosis/index.js';
 import { jsonBody, requestUrl, safeDecode } from '../channels/http/request.js';
@@ -317,7 +318,14 @@ export function createAgentConsole(app: App): AgentConsole {
 
   // Order lookup for the agent: masked, with the diagnosis; a reveal of codes is audited.
   api.get('/orders/:orderNo', auth, async (req, res) => {
-    const order = await services.orders.findByOrderNo(String(req.params.orderNo).trim());
+    let order: Awaited<ReturnType<typeof services.orders.findByOrderNo>>;
+    try {
+      order = await services.orders.findByOrderNo(String(req.params.orderNo).trim());
+    } catch (err) {
+      // Never "no such order" for a shop that did not answer, or one that shows orders only to their owner.
+      if (err instanceof ProofRequiredError) return fail(res, 409, 'this shop shows an order only to its buyer (checkout email and order password): ask the buyer in the chat');
+      return fail(res, 503, 'the shop system is not answering; try again in a few minutes');
+    }
     if (!order) return fail(res, 404, 'no such order');
     const d = diagnoseOrder(order, { moneyTaken: false, wantsTracking: false }, app.clock.now(), app.config.policy);
     res.json({
@@ -338,7 +346,12 @@ export function createAgentConsole(app: App): AgentConsole {
     if (!reason.success) return fail(res, 400, 'say why (reason, 2–200 characters): every reveal is audited');
     const agent = me(res);
     const orderNo = String(req.params.orderNo).trim();
-    const delivery = await services.orders.revealDelivery(orderNo, { staff: { agentId: agent.id, reason: reason.data } });
+    let delivery: Awaited<ReturnType<typeof services.orders.revealDelivery>>;
+    try {
+      delivery = await services.orders.revealDelivery(orderNo, { staff: { agentId: agent.id, reason: reason.data } });
+    } catch {
+      return fail(res, 503, 'the shop system is not answering; try again in a few minutes');
+    }
     await agents.audit(agent.id, 'reveal_delivery', orderNo, reason.data);
     if (!delivery) return fail(res, 404, 'nothing delivered for this order');
     res.json({ delivery });

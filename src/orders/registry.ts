@@ -24,6 +24,11 @@ export interface AdapterContext {
   clock: Clock;
   logger: pino.Logger;
   store: Store;
+  /**
+   * The clock request signatures and their time windows use (the http contract, Dujiao-Next's
+   * callback): real time by default, whatever the shop clock is (an evaluation fixes that one).
+   */
+  signingClock?: Clock;
   /** Where the adapter's webhooks report that an order may have moved (notify-me listens). */
   events: OrderEvents;
   /** Orders to load instead of the demo seed (evaluation, tests; the demo adapter only). */
@@ -40,8 +45,8 @@ export interface ShopAdapter {
   /** Endpoints the shop calls (its webhooks), mounted under /hooks/. */
   hooks?: Router;
   /**
-   * Whether the shop tells us when an order moves (webhooks). Notify-me still polls, but slowly,
-   * where it does; where it does not, polling is the only way.
+   * Whether the shop tells us when an order moves (webhooks that reach notify-me). Informational:
+   * notify-me polls every adapter with backoff; an event only makes a watch due at once.
    */
   pushesChanges?: boolean;
   close?(): Promise<void>;

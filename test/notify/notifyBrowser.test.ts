@@ -95,7 +95,7 @@ describe.skipIf(maria.skip)('notify-me in the web chat (Chromium, dujiaoka on Ma
   const bubbles = (page: Page, word: string) => page.locator('.webchat__bubble__content', { hasText: word }).count();
 
   beforeAll(async () => {
-    db = await createShopDatabase(maria.url(), shopFixture('dujiaoka.sql') + shopFixture('dujiaoka-orders.sql'), ['orders', 'goods', 'goods_group']);
+    db = await createShopDatabase(maria.url(), shopFixture('dujiaoka.sql') + shopFixture('dujiaoka-orders.sql'), ['orders', 'goods']);
     port = await freePort();
     await start();
     await startSite();

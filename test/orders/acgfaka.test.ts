@@ -12,7 +12,8 @@ import { makeApp, say } from '../helpers.js';
 
 const maria = mariadbForTests();
 const TYPES = 'group:1=game_card,group:2=phone_topup';
-const tables = (p: string) => [`${p}order`, `${p}commodity`, `${p}card`];
+// The README's grant: orders and products, and of the cards only which order each went to (unsold codes stay unreadable).
+const tables = (p: string) => [`${p}order`, `${p}commodity`, `${p}card(order_id)`];
 
 describe.skipIf(maria.skip)('acg-faka adapter (MariaDB)', () => {
   let db: ShopDatabase;
@@ -89,6 +90,14 @@ describe.skipIf(maria.skip)('acg-faka adapter (MariaDB)', () => {
     expect(await orders.verifyOwnership('814261123123000330', { contact: '10012', queryPassword: 'p&q' })).toBe(true);
     // A multi-line card stays one item.
     expect(await orders.revealDelivery('612261123120000118', { email: 'nf@example.net' })).toMatchObject({ items: [{ plaintext: '账号: nf@example.net\n密码: Nf-9988-x' }] });
+  });
+
+  it('the README grant reads no unsold card and writes nothing', async () => {
+    const mysql = (await import('mysql2/promise')).default;
+    const c = await mysql.createConnection(db.url);
+    await expect(c.query('SELECT secret FROM acg_card')).rejects.toThrow(/denied/i);
+    await expect(c.query('UPDATE acg_order SET status = 1 WHERE id = 1')).rejects.toThrow(/denied/i);
+    await c.end();
   });
 
   it('close matches and candidates come only from the buyer’s own orders', async () => {

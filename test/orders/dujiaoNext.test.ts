@@ -70,7 +70,7 @@ async function open(opts: { now?: string | { now(): Date }; env?: Record<string,
   const logs = opts.logs;
   const logger = logs ? pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) }) : pino({ level: 'silent' });
   const clock = typeof opts.now === 'object' ? opts.now : fixedClock(opts.now ?? NOW);
-  const adapter = await openDujiaoNext({ config: c, clock, logger, store: {} as never, events }, settings);
+  const adapter = await openDujiaoNext({ config: c, clock, signingClock: clock, logger, store: {} as never, events }, settings);
   return { adapter, service: adapter.service, changes, config: c };
 }
 

@@ -19,7 +19,7 @@ describe.skipIf(maria.skip)('dujiaoka adapter (MariaDB)', () => {
   const env = () => ({ ORDER_ADAPTER: 'dujiaoka', SHOP_DATABASE_URL: db.url, SHOP_PRODUCT_TYPES: TYPES, SHOP_HOOK_TOKEN: 'hook-token-0123456789' });
 
   beforeAll(async () => {
-    db = await createShopDatabase(maria.url(), shopFixture('dujiaoka.sql') + shopFixture('dujiaoka-orders.sql'), ['orders', 'goods', 'goods_group']);
+    db = await createShopDatabase(maria.url(), shopFixture('dujiaoka.sql') + shopFixture('dujiaoka-orders.sql'), ['orders', 'goods']);
     app = await makeApp({ env: env() });
     orders = app.orders;
   });
@@ -187,7 +187,7 @@ describe.skipIf(maria.skip)('dujiaoka adapter faults', () => {
   });
 
   it('a query that takes too long is "unavailable" (a table locked by the shop)', async () => {
-    const db = await createShopDatabase(maria.url(), shopFixture('dujiaoka.sql') + shopFixture('dujiaoka-orders.sql'), ['orders', 'goods', 'goods_group']);
+    const db = await createShopDatabase(maria.url(), shopFixture('dujiaoka.sql') + shopFixture('dujiaoka-orders.sql'), ['orders', 'goods']);
     const app = await makeApp({ env: { ORDER_ADAPTER: 'dujiaoka', SHOP_DATABASE_URL: db.url, SHOP_QUERY_TIMEOUT_MS: '300' } });
     try {
       await db.admin.query('LOCK TABLES orders WRITE');

@@ -81,7 +81,7 @@ function context(base: string, env: Record<string, string> = {}, at: Clock = clo
   const config = loadConfig({ ORDER_ADAPTER: 'http', SHOP_API_BASE: base, SHOP_API_SECRET: SECRET, DATABASE_FILE: ':memory:', ...env });
   if (config.shop.adapter !== 'http') throw new Error('expected the http adapter');
   const events = new OrderEventHub();
-  const ctx: AdapterContext = { config, clock: at, logger, store: {} as never, events };
+  const ctx: AdapterContext = { config, clock: at, signingClock: at, logger, store: {} as never, events };
   return { ctx, settings: config.shop.http, events };
 }
 

@@ -151,7 +151,18 @@ export async function createShopDatabase(rootUrl: string, sql: string, tables: s
   await admin.query(`USE \`${name}\``);
   await admin.query(sql);
   await admin.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY '${password}'`);
-  for (const t of tables) await admin.query(`GRANT SELECT ON \`${name}\`.\`${t}\` TO '${user}'@'127.0.0.1'`);
+  // "table" grants the table; "table(col, …)" only those columns (as the README grants acg-faka's cards).
+  for (const t of tables) {
+    const m = /^(\w+)\((.+)\)$/.exec(t);
+    if (m)
+      await admin.query(
+        `GRANT SELECT (${m[2]!
+          .split(',')
+          .map((c) => `\`${c.trim()}\``)
+          .join(', ')}) ON \`${name}\`.\`${m[1]}\` TO '${user}'@'127.0.0.1'`,
+      );
+    else await admin.query(`GRANT SELECT ON \`${name}\`.\`${t}\` TO '${user}'@'127.0.0.1'`);
+  }
   return {
     admin,
     name,

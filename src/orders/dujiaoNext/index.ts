@@ -4,6 +4,7 @@
  * password; see service.ts for what each port operation can and cannot do.
  */
 import type { DujiaoNextSettings } from '../settings.js';
+import { systemClock } from '../../time.js';
 import type { AdapterContext, ShopAdapter } from '../registry.js';
 import { callbackRouter } from './callback.js';
 import { DujiaoNextClient } from './client.js';
@@ -46,7 +47,7 @@ export async function openDujiaoNext(ctx: AdapterContext, settings: DujiaoNextSe
   // (service.refresh with the buyer's proof).
   const hooks =
     settings.DUJIAO_NEXT_API_KEY && settings.DUJIAO_NEXT_API_SECRET
-      ? callbackRouter({ apiKey: settings.DUJIAO_NEXT_API_KEY, apiSecret: settings.DUJIAO_NEXT_API_SECRET, clock: ctx.clock, logger, events: ctx.events })
+      ? callbackRouter({ apiKey: settings.DUJIAO_NEXT_API_KEY, apiSecret: settings.DUJIAO_NEXT_API_SECRET, clock: ctx.signingClock ?? systemClock, logger, events: ctx.events })
       : undefined;
   return { name: 'dujiao-next', service, hooks, pushesChanges: false, close: async () => undefined };
 }

@@ -1,6 +1,6 @@
 /**
  * The dujiaoka adapter (assimon/dujiaoka): its MySQL/MariaDB database, read-only. Tables: `orders`,
- * `goods`, `goods_group` (README: Connect your shop has the grant). Never `pays` (merchant keys) or
+ * `goods` (the product's group is a column of goods; README: Connect your shop has the grant). Never `pays` (merchant keys) or
  * `carmis` (unsold codes; it has no order link anyway).
  *
  * Stricter than the shop: dujiaoka shows an order's codes to anyone holding its number; the bot shows

@@ -1,5 +1,5 @@
 /**
- * dujiaoka's `orders` row (+ its `goods` and `goods_group`) → the unified order, exactly per
+ * dujiaoka's `orders` row (+ its `goods` row) → the unified order, exactly per
  * reference/shop-systems.md §4.4 (brief §2.3). Pure: the adapter reads, this maps, the adapter masks.
  *
  * - Status: 1 待支付, -1 已过期, 2 待处理, 3 处理中, 4 已完成, 5 处理失败, 6 异常.

@@ -6,6 +6,7 @@
  */
 import type { AdapterContext, ShopAdapter } from '../registry.js';
 import type { HttpShopSettings } from '../settings.js';
+import { systemClock } from '../../time.js';
 import { ShopApiClient } from './client.js';
 import { httpEventsRouter } from './events.js';
 import { HttpOrderService } from './service.js';
@@ -17,9 +18,10 @@ export { sign, signedHeaders, verifySignature } from './signature.js';
 
 export async function openHttpShop(ctx: AdapterContext, settings: HttpShopSettings, fetchImpl: typeof fetch = fetch): Promise<ShopAdapter> {
   const logger = ctx.logger.child({ adapter: 'http' });
-  const client = new ShopApiClient(settings, ctx.clock, logger, fetchImpl);
+  const signing = ctx.signingClock ?? systemClock;
+  const client = new ShopApiClient(settings, signing, logger, fetchImpl);
   const service = new HttpOrderService(client, logger);
-  const hooks = httpEventsRouter({ secret: settings.SHOP_API_SECRET, key: settings.SHOP_API_KEY, clock: ctx.clock, events: ctx.events, logger });
+  const hooks = httpEventsRouter({ secret: settings.SHOP_API_SECRET, key: settings.SHOP_API_KEY, clock: signing, events: ctx.events, logger });
   logger.info({ shop: new URL(settings.SHOP_API_BASE).origin }, 'http shop adapter ready');
   return { name: 'http', service, hooks, pushesChanges: true, close: async () => undefined };
 }
