@@ -82,7 +82,7 @@ export function liveHeader(config: Config): string {
 }
 
 /** Why the shop failed, asked again directly (the bot's answer does not say); empty when it answers now. */
-async function reason(app: App, config: Config, s: Scenario, turn: TurnResult): Promise<string> {
+async function reason(app: App, config: Config, turn: TurnResult): Promise<string> {
   try {
     await app.orders.findByOrderNo(turn.outcome?.slots.orderNo ?? PROBE_ORDER_NO);
     return '';
@@ -93,8 +93,8 @@ async function reason(app: App, config: Config, s: Scenario, turn: TurnResult): 
   }
 }
 
-async function shopDownLine(app: App, config: Config, s: Scenario, turn: TurnResult, remaining: number): Promise<string> {
-  const why = await reason(app, config, s, turn);
+async function shopDownLine(app: App, config: Config, turn: TurnResult, remaining: number): Promise<string> {
+  const why = await reason(app, config, turn);
   const what = why ? `the shop could not be reached${why}` : 'the shop could not be reached during this turn (it answers again now; LOG_LEVEL=warn shows its error)';
   return `${what}; the bot answered 系统查询暂时不可用 instead of the order${remaining > 0 ? `; the remaining ${remaining} turn(s) were not run` : ''}`;
 }
@@ -109,7 +109,7 @@ export async function runLiveScenario(s: Scenario, config: Config): Promise<Scen
     return { name: s.name, turns: [], failures: [why] };
   }
   try {
-    return await replay(app, s, { shopDown: (turn, remaining) => shopDownLine(app, config, s, turn, remaining) });
+    return await replay(app, s, { shopDown: (turn, remaining) => shopDownLine(app, config, turn, remaining) });
   } finally {
     await app.close();
   }
