@@ -17,7 +17,11 @@ describe.skipIf(maria.skip)('eval --live on the database shops', () => {
   let af: ShopDatabase;
   beforeAll(async () => {
     dk = await createShopDatabase(maria.url(), shopFixture('dujiaoka.sql') + shopFixture('dujiaoka-orders.sql'), ['orders', 'goods']);
-    af = await createShopDatabase(maria.url(), shopFixture('acgfaka.sql', 'acg_') + shopFixture('acgfaka-orders.sql', 'acg_'), ['acg_order', 'acg_commodity', 'acg_card(order_id)']);
+    af = await createShopDatabase(maria.url(), shopFixture('acgfaka.sql', 'acg_') + shopFixture('acgfaka-orders.sql', 'acg_'), [
+      'acg_order',
+      'acg_commodity',
+      'acg_card(order_id)',
+    ]);
   });
   afterAll(async () => {
     await dk?.drop();

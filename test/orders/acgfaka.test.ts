@@ -11,7 +11,7 @@ import { createShopDatabase, mariadbForTests, type ShopDatabase, shopFixture } f
 import { makeApp, say } from '../helpers.js';
 
 const maria = mariadbForTests();
-const TYPES = 'group:1=game_card,group:2=phone_topup';
+const TYPES = 'group:1=game_card,group:2=phone_topup,group:3=physical_card';
 // The README's grant: orders and products, and of the cards only which order each went to (unsold codes stay unreadable).
 const tables = (p: string) => [`${p}order`, `${p}commodity`, `${p}card(order_id)`];
 
@@ -48,6 +48,14 @@ describe.skipIf(maria.skip)('acg-faka adapter (MariaDB)', () => {
     const r = await say(app, `订单号 ${no}`, `af-${no}`);
     expect(r.outcome?.cause).toBe(cause);
     expect(r.text).not.toMatch(/TXV-[A-Z]{4}-\d{4}|13800138000|nf@example\.net|Nf-9988/);
+  });
+
+  it('a parcel: the courier number the operator wrote, with the phone tail for privacy waybills', async () => {
+    const o = (await orders.findByOrderNo('915261122100000441'))!;
+    expect(o.productType).toBe('physical_card');
+    expect(o.status).toBe('shipped');
+    expect(o.delivery).toMatchObject({ kind: 'tracking_number', trackingNo: 'SF1234567890123', carrierCode: 'shunfeng', phoneTail: '5678' });
+    expect(JSON.stringify(o)).not.toContain('13712345678');
   });
 
   it('derives expiry honestly: the event says it is ours, not the shop’s', async () => {

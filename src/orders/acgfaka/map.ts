@@ -11,7 +11,7 @@ import type { ProductType, TimelineEvent, UnifiedOrder, UnifiedOrderInput } from
 import { UnifiedOrder as UnifiedOrderSchema } from '../model.js';
 import { shopInstant } from '../mysql/shopDb.js';
 import { type ProductTypeRules, productTypeOf } from '../settings.js';
-import { plainText } from '../shopText.js';
+import { findTracking, plainText } from '../shopText.js';
 
 export interface AcgfakaRow {
   id: number;
@@ -81,6 +81,20 @@ function widgetAccount(widget: string | null): string | undefined {
     return account ? String(account[1].value) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Every value the buyer filled in at checkout, one per line. */
+function widgetValues(widget: string | null): string {
+  try {
+    const w = JSON.parse(widget ?? 'null') as Record<string, { value?: unknown }> | null;
+    return w && typeof w === 'object'
+      ? Object.values(w)
+          .map((f) => String(f?.value ?? ''))
+          .join('\n')
+      : '';
+  } catch {
+    return '';
   }
 }
 
@@ -156,7 +170,14 @@ export function mapAcgfaka(row: AcgfakaRow, o: AcgfakaMapOptions, now: Date): Un
       // Automatic and docked delivery happen at payment; an operator's manual delivery records no time.
       if (!manual && paidAt) timeline.push({ at: paidAt, type: 'delivered', source: docked ? 'upstream' : 'shop' });
       const account = widgetAccount(row.widget);
-      if (productType === 'phone_topup' && manual) {
+      // A parcel: the courier number the operator wrote as the delivery ("顺丰 SF1234567890123").
+      const tracking = productType === 'physical_card' ? findTracking(secret) : undefined;
+      if (tracking) {
+        order.status = 'shipped';
+        if (timeline.at(-1)?.type === 'delivered') timeline.pop();
+        const phone = [row.contact ?? '', widgetValues(row.widget)].join('\n').match(/1[3-9]\d{9}/)?.[0];
+        order.delivery = { kind: 'tracking_number', ...tracking, phoneTail: phone?.slice(-4), signed: false };
+      } else if (productType === 'phone_topup' && manual) {
         order.delivery = { kind: 'topup_receipt', account };
       } else if (secret) {
         const lines = secret.split(/\r?\n/).filter((l) => l.trim());
