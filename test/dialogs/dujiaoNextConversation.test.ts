@@ -24,6 +24,7 @@ describe('Dujiao-Next conversations (API fake)', () => {
   });
 
   const proofFor = (no: string) => `${data.get(no)!.email} 密码${data.get(no)!.password}`;
+  const PARENT_PROOF = `${PARENT_EMAIL} 密码${PARENT_PASSWORD}`;
 
   it.each([
     [NO.pending, 'not_paid'],
@@ -36,19 +37,29 @@ describe('Dujiao-Next conversations (API fake)', () => {
     [NO.completed, 'delivered'],
     [NO.refunded, 'refunded'],
     [NO.unknown, 'manual_review'],
+    [NO.paidUpstreamYoung, 'upstream_pending'],
+    [NO.fulfillingManual, 'sync_delay'],
+    [NO.fulfilled, 'delivered'],
+    [NO.shipped, 'logistics_pending'],
+    [NO.partiallyRefunded, 'refunded'],
+    [NO.topupDelivered, 'delivered'],
+    [PARENT_NO, 'upstream_pending'],
   ])('%s: asks for email and order password first, then answers %s', async (no, cause) => {
     const conv = `dn-${no}`;
     const first = await say(app, `订单 ${no} 怎么样了`, conv);
     expect(first.text).toMatch(/邮箱和订单密码/);
     expect(first.outcome?.cause).toBeUndefined();
     expect(first.text).not.toMatch(/没有找到|不存在/);
-    const second = await say(app, proofFor(no), conv);
+    const second = await say(app, no === PARENT_NO ? PARENT_PROOF : proofFor(no), conv);
     expect(second.outcome?.cause).toBe(cause);
     expect(second.text).toContain(no);
     expect(second.text).not.toMatch(/STM-\d{4}-\d{4}-\d{4}|@example\.com|pw-\d+-secret/);
   });
 
   it('a wrong password is a failed check (counted), never an answer', async () => {
+    // A bot that has not seen these orders proved yet (the adapter keeps proved orders for a while).
+    await app.close();
+    app = await makeApp({ now: NOW, env: { ORDER_ADAPTER: 'dujiao-next', SHOP_API_BASE: fake.url, SHOP_API_TIMEOUT_MS: '1000' } });
     const conv = 'dn-wrong';
     await say(app, PARENT_NO, conv);
     const r = await say(app, `${PARENT_EMAIL} 密码wrong-one`, conv);

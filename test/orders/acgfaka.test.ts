@@ -108,6 +108,21 @@ describe.skipIf(maria.skip)('acg-faka adapter (MariaDB)', () => {
     await c.end();
   });
 
+  it('in a conversation: the code only for the contact and query password; guesses lock', async () => {
+    const conv = 'af-guess';
+    await say(app, '290261123103000481 卡密在哪看', conv);
+    const said: string[] = [];
+    for (let i = 0; i < 6; i++) said.push((await say(app, `1380013800${i}`, conv)).text);
+    expect(said.join('\n')).toMatch(/锁定/);
+    expect(said.join('\n')).not.toContain('TXV-AAAA-1111-ZZZZ');
+    // Locked: the right contact now is refused too.
+    await say(app, '查看卡密', conv);
+    expect((await say(app, '123456789', conv)).text).not.toContain('TXV-AAAA-1111-ZZZZ');
+    await say(app, '290261123103000481 查看卡密', 'af-owner');
+    const owner = await say(app, '123456789', 'af-owner');
+    expect(owner.text).toContain('TXV-AAAA-1111-ZZZZ');
+  });
+
   it('close matches and candidates come only from the buyer’s own orders', async () => {
     expect((await orders.findCandidates({ userId: '42' })).map((o) => o.orderNo)).toEqual(['921261123090000408']);
     expect((await orders.findCandidates({ contact: '13800138000' })).map((o) => o.orderNo)).toEqual(['604261123144000152']);

@@ -132,6 +132,23 @@ describe.skipIf(maria.skip)('dujiaoka adapter (MariaDB)', () => {
     expect(r.text).not.toMatch(/STM-7QK2|13800138000|@example\.com/);
   });
 
+  it('a stranger guessing the email is locked out; the codes never appear', async () => {
+    const conv = 'dk-guess';
+    await say(app, 'K7Q2M9X4TB8N1C5D 卡密在哪看', conv);
+    const said: string[] = [];
+    for (let i = 0; i < 6; i++) said.push((await say(app, `guess${i}@example.com 密码8888`, conv)).text);
+    expect(said.join('\n')).toMatch(/锁定/);
+    expect(said.join('\n')).not.toContain('STM-7QK2-9XAB-44LP');
+    await say(app, '查看卡密', conv);
+    // Even the right answer now is refused until the lock ends.
+    const right = await say(app, 'buyer1@example.com 密码8888', conv);
+    expect(right.text).not.toContain('STM-7QK2-9XAB-44LP');
+    // The owner in another conversation, with email and query password, sees them.
+    await say(app, 'K7Q2M9X4TB8N1C5D 查看卡密', 'dk-owner');
+    const owner = await say(app, 'buyer1@example.com 密码8888', 'dk-owner');
+    expect(owner.text).toContain('STM-7QK2-9XAB-44LP');
+  });
+
   it('says 不晚于 for a payment time the shop did not record exactly', async () => {
     const r = await say(app, 'MANUAL2PENDING01', 'dk-upper');
     expect(r.text).toMatch(/已支付（不晚于 今天14:31）/);
