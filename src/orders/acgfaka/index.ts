@@ -7,9 +7,10 @@
  * other number is `request_no` (an API caller's id), which serves as the alternative number.
  */
 import type { AdapterContext, ShopAdapter } from '../registry.js';
-import { maskOrder, normalizeContact, sameSecret } from '../masking.js';
-import type { Delivery, UnifiedOrder } from '../model.js';
-import type { CandidateQuery, OrderService, OwnershipProof } from '../port.js';
+import { normalizeContact, sameSecret } from '../masking.js';
+import type { UnifiedOrder } from '../model.js';
+import type { CandidateQuery, OwnershipProof } from '../port.js';
+import { ShopRowService } from '../mysql/rowService.js';
 import type { AcgfakaSettings } from '../settings.js';
 import { ShopDb, shopWallClock } from '../mysql/shopDb.js';
 import type { Clock } from '../../time.js';
@@ -23,7 +24,7 @@ function legacyForms(typed: string): string[] {
   return escaped === typed ? [typed] : [typed, escaped];
 }
 
-export class AcgfakaOrderService implements OrderService {
+export class AcgfakaOrderService extends ShopRowService<AcgfakaRow> {
   private readonly columns: string;
   private readonly from: string;
 
@@ -33,23 +34,19 @@ export class AcgfakaOrderService implements OrderService {
     private readonly clock: Clock,
     prefix: string,
   ) {
+    super();
     this.columns = acgfakaColumns(prefix);
     this.from = `FROM \`${prefix}order\` o LEFT JOIN \`${prefix}commodity\` c ON c.id = o.commodity_id`;
   }
 
-  private async row(orderNo: string): Promise<AcgfakaRow | undefined> {
+  protected async row(orderNo: string): Promise<AcgfakaRow | undefined> {
     const no = orderNo.trim();
     if (!TRADE_NO.test(no)) return undefined;
     return (await this.db.rows<AcgfakaRow>(`SELECT ${this.columns} ${this.from} WHERE o.trade_no = ? LIMIT 1`, [no]))[0];
   }
 
-  private shown(row: AcgfakaRow): UnifiedOrder {
-    return maskOrder(mapAcgfaka(row, this.map, this.clock.now()));
-  }
-
-  async findByOrderNo(orderNo: string): Promise<UnifiedOrder | null> {
-    const row = await this.row(orderNo);
-    return row ? this.shown(row) : null;
+  protected toOrder(row: AcgfakaRow): UnifiedOrder {
+    return mapAcgfaka(row, this.map, this.clock.now());
   }
 
   async findByAltNo(altNo: string): Promise<UnifiedOrder | null> {
@@ -87,13 +84,10 @@ export class AcgfakaOrderService implements OrderService {
       `SELECT ${this.columns} ${this.from} WHERE ${where.join(' AND ')} ORDER BY o.pay_time DESC, o.create_time DESC LIMIT ${fetch}`,
       params,
     );
-    return rows
-      .map((r) => this.shown(r))
-      .filter((o) => !q.productType || o.productType === q.productType)
-      .slice(0, limit);
+    return this.candidates(rows, q.productType, limit);
   }
 
-  private proves(row: AcgfakaRow, proof: OwnershipProof): boolean {
+  protected proves(row: AcgfakaRow, proof: OwnershipProof): boolean {
     if (proof.staff?.agentId && proof.staff.reason) return true;
     if (Number(row.owner) > 0) {
       // Members: the shop's login is the proof (their stored contact is random filler).
@@ -106,17 +100,6 @@ export class AcgfakaOrderService implements OrderService {
     }
     if (row.password) return !!proof.queryPassword && legacyForms(proof.queryPassword.trim()).some((p) => sameSecret(p, row.password!));
     return true;
-  }
-
-  async verifyOwnership(orderNo: string, proof: OwnershipProof): Promise<boolean> {
-    const row = await this.row(orderNo);
-    return !!row && this.proves(row, proof);
-  }
-
-  async revealDelivery(orderNo: string, proof: OwnershipProof): Promise<Delivery | null> {
-    const row = await this.row(orderNo);
-    if (!row || !this.proves(row, proof)) return null;
-    return mapAcgfaka(row, this.map, this.clock.now()).delivery ?? null;
   }
 }
 

@@ -10,9 +10,10 @@
  */
 import express from 'express';
 import type { AdapterContext, ShopAdapter } from '../registry.js';
-import { maskOrder, normalizeContact, sameSecret } from '../masking.js';
-import type { Delivery, UnifiedOrder } from '../model.js';
-import type { CandidateQuery, OrderService, OwnershipProof } from '../port.js';
+import { normalizeContact, sameSecret } from '../masking.js';
+import type { UnifiedOrder } from '../model.js';
+import type { CandidateQuery, OwnershipProof } from '../port.js';
+import { ShopRowService } from '../mysql/rowService.js';
 import type { DujiaokaSettings } from '../settings.js';
 import { ShopDb, shopWallClock } from '../mysql/shopDb.js';
 import { DUJIAOKA_COLUMNS, type DujiaokaMapOptions, type DujiaokaRow, mapDujiaoka } from './map.js';
@@ -20,26 +21,23 @@ import { DUJIAOKA_COLUMNS, type DujiaokaMapOptions, type DujiaokaRow, mapDujiaok
 const ORDER_SN = /^[A-Za-z0-9]{6,64}$/;
 const FROM = 'FROM `orders` o LEFT JOIN `goods` g ON g.id = o.goods_id';
 
-export class DujiaokaOrderService implements OrderService {
+export class DujiaokaOrderService extends ShopRowService<DujiaokaRow> {
   constructor(
     private readonly db: ShopDb,
     private readonly map: DujiaokaMapOptions,
-  ) {}
+  ) {
+    super();
+  }
 
-  private async row(orderNo: string): Promise<DujiaokaRow | undefined> {
+  protected async row(orderNo: string): Promise<DujiaokaRow | undefined> {
     const no = orderNo.trim();
     if (!ORDER_SN.test(no)) return undefined;
     const rows = await this.db.rows<DujiaokaRow>(`SELECT ${DUJIAOKA_COLUMNS} ${FROM} WHERE o.order_sn = ? AND o.deleted_at IS NULL LIMIT 1`, [no]);
     return rows[0];
   }
 
-  private shown(row: DujiaokaRow): UnifiedOrder {
-    return maskOrder(mapDujiaoka(row, this.map));
-  }
-
-  async findByOrderNo(orderNo: string): Promise<UnifiedOrder | null> {
-    const row = await this.row(orderNo);
-    return row ? this.shown(row) : null;
+  protected toOrder(row: DujiaokaRow): UnifiedOrder {
+    return mapDujiaoka(row, this.map);
   }
 
   /** The payment gateway's number (trade_no). Unindexed in a stock dujiaoka: README suggests an index. */
@@ -73,30 +71,16 @@ export class DujiaokaOrderService implements OrderService {
     // The product type is ours, not the shop's: filter after mapping, from a few more rows.
     const fetch = q.productType ? limit * 4 : limit;
     const rows = await this.db.rows<DujiaokaRow>(`SELECT ${DUJIAOKA_COLUMNS} ${FROM} WHERE ${where.join(' AND ')} ORDER BY o.updated_at DESC, o.id DESC LIMIT ${fetch}`, params);
-    return rows
-      .map((r) => this.shown(r))
-      .filter((o) => !q.productType || o.productType === q.productType)
-      .slice(0, limit);
+    return this.candidates(rows, q.productType, limit);
   }
 
-  private proves(row: DujiaokaRow, proof: OwnershipProof): boolean {
+  protected proves(row: DujiaokaRow, proof: OwnershipProof): boolean {
     if (proof.staff?.agentId && proof.staff.reason) return true;
     const typed = [proof.email, proof.contact].filter((x): x is string => !!x).map(normalizeContact);
     const email = normalizeContact(row.email ?? '');
     if (!email || !typed.some((t) => t.length >= 5 && t === email)) return false;
     if (row.search_pwd) return !!proof.queryPassword && sameSecret(proof.queryPassword.trim(), row.search_pwd);
     return true;
-  }
-
-  async verifyOwnership(orderNo: string, proof: OwnershipProof): Promise<boolean> {
-    const row = await this.row(orderNo);
-    return !!row && this.proves(row, proof);
-  }
-
-  async revealDelivery(orderNo: string, proof: OwnershipProof): Promise<Delivery | null> {
-    const row = await this.row(orderNo);
-    if (!row || !this.proves(row, proof)) return null;
-    return mapDujiaoka(row, this.map).delivery ?? null;
   }
 }
 
