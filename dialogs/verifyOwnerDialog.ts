@@ -16,6 +16,8 @@ interface State {
   prompts: number;
   /** The shop shows the order itself only for the proof (Dujiao-Next): proved, the order is answered. */
   lookup?: boolean;
+  /** The order has a query password: a contact alone is not checked (it would only spend an attempt). */
+  needsPassword?: boolean;
 }
 
 export class VerifyOwnerDialog extends FlowDialog<State> {
@@ -36,6 +38,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     const order = await this.desk.cases.withSecrets(orderNo);
     // Nothing secret was delivered: answer the order instead of asking for a proof that reveals nothing.
     if (!order) return dc.replaceDialog(DIALOG.orderStatus);
+    this.state(dc).needsPassword = order.buyer.hasQueryPassword;
     // A logged-in owner needs nothing more, and no lock applies to them (strangers' failures cannot lock them out).
     if (t.buyer && (await this.desk.cases.ownerByLogin(orderNo, t.buyer.id))) return this.reveal(dc, { userId: t.buyer.id });
     if (await this.locked(dc, orderNo)) return dc.endDialog();
@@ -70,9 +73,13 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
       await this.desk.send(dc.context, say.askContactAgain());
       return Dialog.EndOfTurn;
     }
-    if (state.lookup && !password) {
+    if ((state.lookup || state.needsPassword) && !password) {
+      if (++state.prompts > 2) {
+        await this.desk.send(dc.context, say.verifyCanceled());
+        return dc.endDialog();
+      }
       this.session(dc).awaiting = 'contact';
-      await this.desk.send(dc.context, say.askShopPassword(), BUTTONS.cancel);
+      await this.desk.send(dc.context, state.lookup ? say.askShopPassword() : say.verifyNeedPassword(), BUTTONS.cancel);
       return Dialog.EndOfTurn;
     }
     const proof = { contact, email: contact, queryPassword: password };
@@ -102,7 +109,7 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
       return dc.endDialog();
     }
     this.session(dc).awaiting = 'contact';
-    await this.desk.send(dc.context, check.needsPassword ? say.verifyNeedPassword() : say.verifyFailed(check.left), BUTTONS.cancel);
+    await this.desk.send(dc.context, check.needsPassword ? say.verifyNeedPassword() : say.verifyFailed(check.left, !!(state.needsPassword || state.lookup)), BUTTONS.cancel);
     return Dialog.EndOfTurn;
   }
 

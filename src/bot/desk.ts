@@ -149,7 +149,7 @@ export class Desk {
       shown.delivery &&
       ['delivered', 'code_not_tracking', 'logistics_pending', 'logistics_problem', 'out_of_stock', 'upstream_failed', 'refunded', 'wrong_identifier'].includes(d.cause)
     ) {
-      if (shown.delivery.kind !== 'topup_receipt' || order.status !== 'processing') parts.push(maskedDelivery(shown.delivery, rc));
+      if (shown.delivery.kind !== 'topup_receipt' || order.status !== 'processing') parts.push(maskedDelivery(shown.delivery, rc, order.status));
     }
     parts.push(timeline(shown, t.now, rc.tz));
     const hasSecrets = order.delivery && (order.delivery.kind === 'card_codes' || order.delivery.kind === 'license_key') && order.delivery.items.length > 0;

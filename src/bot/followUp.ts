@@ -102,7 +102,7 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
         await desk.send(ctx, say.noTracking(order.title || codeWord(order)) + state);
         return answered();
       }
-      if (shown.delivery?.kind === 'tracking_number') await desk.send(ctx, maskedDelivery(shown.delivery, rc));
+      if (shown.delivery?.kind === 'tracking_number') await desk.send(ctx, maskedDelivery(shown.delivery, rc, shown.status));
       else await desk.send(ctx, `${say.notShipped()}\n${told}`);
       return answered();
     }

@@ -210,7 +210,7 @@ export class Notifier {
     const d = diagnoseOrder(order, { moneyTaken: false, wantsTracking: false }, now, this.o.config.policy);
     const final = isFinal(order);
     const parts = [say.orderHeader(shown, rc), explain(d, shown, {}, rc)];
-    if (shown.delivery && (final || shown.delivery.kind === 'tracking_number')) parts.push(maskedDelivery(shown.delivery, rc));
+    if (shown.delivery && (final || shown.delivery.kind === 'tracking_number')) parts.push(maskedDelivery(shown.delivery, rc, order.status));
     parts.push(timeline(shown, now, rc.tz));
     const text = say.notifyUpdate(parts.join('\n\n'), final);
     const state = final || now.getTime() >= w.expiresAt ? (final ? 'done' : 'expired') : 'active';

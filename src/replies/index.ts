@@ -152,7 +152,8 @@ export const say = {
   askVerify: (o: UnifiedOrder) =>
     `为了防止卡密被别人看到，查看完整内容前需要核对身份：请发下单时填写的${o.buyer.email ? '邮箱或' : ''}手机号/QQ。${o.buyer.hasQueryPassword ? '这笔订单设置了查询密码，请一起发上（例如：13812345678 密码1234）。' : ''}`,
   verifyLocked: (until: Date, ctx: ReplyContext) => `验证失败次数太多，已暂时锁定，请 ${when(until, ctx.now, ctx.tz)} 之后再试，或回复“转人工”。`,
-  verifyFailed: (left: number) => `信息没对上。${left > 0 ? `还可以再试 ${left} 次。` : ''}请确认是下单时填写的手机号/邮箱${left > 0 ? '' : '，或回复“转人工”'}。`,
+  verifyFailed: (left: number, withPassword = false) =>
+    `信息没对上。${left > 0 ? `还可以再试 ${left} 次。` : ''}请确认是下单时填写的手机号/邮箱${withPassword ? '和订单的查询密码' : ''}${left > 0 ? '' : '，或回复“转人工”'}。`,
   verifyNeedPassword: () => '这笔订单设置了查询密码，请把下单时的联系方式和查询密码一起发我，例如“13812345678 密码1234”。',
   verifyCanceled: () => '好的，不看完整内容了。需要时再说“查看卡密”就行。',
   revealed: (d: Delivery) => `身份核对通过。${revealLines(d)}\n请尽快使用，不要截图发给别人；客服也不会向你索要卡密。`,
@@ -263,7 +264,7 @@ function revealLines(d: Delivery): string {
 }
 
 /** What was delivered, masked. */
-export function maskedDelivery(d: Delivery, ctx: ReplyContext): string {
+export function maskedDelivery(d: Delivery, ctx: ReplyContext, status?: UnifiedOrder['status']): string {
   switch (d.kind) {
     case 'card_codes':
     case 'license_key': {
@@ -272,9 +273,11 @@ export function maskedDelivery(d: Delivery, ctx: ReplyContext): string {
       return `已发放${what}（部分打码）：\n${list || '（暂无）'}`;
     }
     case 'topup_receipt': {
-      // Only money that arrived is "到账": a failed top-up's finish time is its failure.
+      // Only money that arrived is "到账": a failed top-up's finish time is its failure. A shop that
+      // says the order is delivered but records no amount gets no amount claimed either way.
       const arrived = !!d.chargedAmount && Number(d.chargedAmount) > 0;
-      return `充值账号 ${d.account ?? '—'}${d.faceValue ? `，面值 ${d.faceValue} 元` : ''}${arrived ? `，已到账 ${d.chargedAmount} 元${d.finishedAt ? `（${when(new Date(d.finishedAt), ctx.now, ctx.tz)}）` : ''}` : d.finishedAt ? '，没有充上' : ''}。`;
+      const shopSaysDone = status === 'delivered' || status === 'completed';
+      return `充值账号 ${d.account ?? '—'}${d.faceValue ? `，面值 ${d.faceValue} 元` : ''}${arrived ? `，已到账 ${d.chargedAmount} 元${d.finishedAt ? `（${when(new Date(d.finishedAt), ctx.now, ctx.tz)}）` : ''}` : d.finishedAt && !shopSaysDone ? '，没有充上' : ''}。`;
     }
     case 'tracking_number':
       return `${d.carrierName ?? '快递'}单号：${d.trackingNo}${d.lastEvent ? `\n最新物流（${when(new Date(d.lastEvent.at), ctx.now, ctx.tz)}）：${d.lastEvent.text}` : ''}`;
@@ -287,7 +290,7 @@ const SELF_CHECK: Partial<Record<Cause, string>> = {
   not_paid: '自查：\n1. 看看微信/支付宝账单里有没有这笔扣款\n2. 没扣款就回到订单页重新支付\n3. 已经扣款了请告诉我“钱扣了”，我帮你核对',
   sync_delay: '自查：\n1. 刷新订单中心或退出重新登录再看\n2. 充值订单和发货订单可能在不同页面，两个都看看\n3. 看看下单邮箱的垃圾箱，卡密邮件有时被拦截',
   upstream_pending: '自查：\n1. 确认充值账号/手机号填写无误\n2. 充值中请不要重复下单，以免重复扣款\n3. 到账后运营商或游戏会有短信/邮件通知',
-  manual_review: '审核期间不需要你操作，也不要重复下单。审核结果会通过下单时的联系方式通知你。',
+  manual_review: '审核期间不需要你操作，也不要重复下单。有结果后订单状态会更新，可以随时发订单号再查。',
   logistics_pending: '自查：\n1. 快递揽收前查不到物流是正常的\n2. 用快递单号在快递公司官网或小程序上查\n3. 顺丰、中通等可能需要收件手机号后4位',
   order_not_found:
     '自查：\n1. 核对订单号有没有多输、少输或输错字母（O和0、I和1）\n2. 微信/支付宝账单里的“交易单号”不是商城订单号\n3. 找不到订单号可以回复“没有订单号”，按付款时间帮你找',
@@ -322,7 +325,7 @@ export function explain(d: Diagnosis, order: UnifiedOrder | undefined, extra: { 
       const hours = d.hours ? `审核时间是每天 ${formatHours(d.hours)}${closed ? '，现在不在审核时间' : ''}，` : '';
       return d.pastWindow
         ? `这笔订单在人工审核，已经等了${waited}，超过了正常的审核时间（本应在${eta}之前有结果），我帮你转人工催一下。`
-        : `这笔订单需要人工审核，审核通过才会发货。${hours}一般${eta}之前会有结果，结果会通知你。`;
+        : `这笔订单需要人工审核，审核通过才会发货。${hours}一般${eta}之前会有结果。`;
     }
     case 'sync_delay': {
       const thing = type === 'physical_card' ? '发货' : type === 'phone_topup' ? '充值' : type === 'software_license' ? '激活码' : '卡密';

@@ -43,6 +43,14 @@ const ORDERS: ExampleOrderRecord[] = [
     queryPassword: '8888',
     verification: ['order_no', 'contact', 'query_password'],
   }),
+  base({
+    orderNo: 'HX2026112300007',
+    status: 'delivered',
+    productType: 'phone_topup',
+    title: '移动话费 50元',
+    paidAt: '2026-11-23T14:00:00+08:00',
+    delivery: { kind: 'topup_receipt', account: '15600007777', faceValue: '50.00', finishedAt: '2026-11-23T14:05:00+08:00' },
+  }),
   base({ orderNo: 'HX2026112300006', status: 'refunded', paidAt: '2026-11-22T12:00:00+08:00', updatedAt: '2026-11-22T13:00:00+08:00' }),
 ];
 
@@ -93,6 +101,13 @@ describe('a shop on the http contract (the example server)', () => {
     expect(r.outcome?.lookup).toMatchObject({ found: true });
     expect(r.text).toContain(no);
     expect(r.text).not.toMatch(/QB-1111|13800138000/);
+  });
+
+  it('a delivered top-up without an amount is not told as failed', async () => {
+    const r = await say(app, 'HX2026112300007', 'b-topup');
+    expect(r.outcome?.cause).toBe('delivered');
+    expect(r.text).not.toContain('没有充上');
+    expect(r.text).not.toContain('15600007777');
   });
 
   it('the code only after the contact and query password', async () => {

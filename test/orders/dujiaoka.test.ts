@@ -132,6 +132,18 @@ describe.skipIf(maria.skip)('dujiaoka adapter (MariaDB)', () => {
     expect(r.text).not.toMatch(/STM-7QK2|13800138000|@example\.com/);
   });
 
+  it('an order with a query password: a contact alone is not checked (no attempt spent), the password is asked for', async () => {
+    const conv = 'dk-pw';
+    await say(app, 'K7Q2M9X4TB8N1C5D 查看卡密', conv);
+    const r = await say(app, 'buyer1@example.com', conv);
+    expect(r.text).toMatch(/查询密码/);
+    expect(r.text).not.toMatch(/没对上|再试/);
+    const wrong = await say(app, 'buyer1@example.com 密码1111', conv);
+    expect(wrong.text).toMatch(/还可以再试 4 次.*查询密码/);
+    const ok = await say(app, 'buyer1@example.com 密码8888', conv);
+    expect(ok.text).toContain('STM-7QK2-9XAB-44LP');
+  });
+
   it('a stranger guessing the email is locked out; the codes never appear', async () => {
     const conv = 'dk-guess';
     await say(app, 'K7Q2M9X4TB8N1C5D 卡密在哪看', conv);
