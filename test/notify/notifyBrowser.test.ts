@@ -89,6 +89,8 @@ describe.skipIf(maria.skip)('notify-me in the web chat (Chromium, dujiaoka on Ma
   async function openShopPage(): Promise<Page> {
     const page = await browser.newPage({ locale: 'zh-CN' });
     await page.goto(`http://127.0.0.1:${sitePort}/shop.html`);
+    // The chat opens on demand, from the launcher in the corner.
+    await page.locator('#chat-toggle').click();
     return page;
   }
   /** Messages (bubbles) in the chat that contain `word` (the transcript's text repeats each for screen readers). */

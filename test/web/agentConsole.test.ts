@@ -48,6 +48,8 @@ describe('buyer in web chat, agent in the console', () => {
     await expect.poll(() => agentPage.locator('#presence').innerText(), { timeout: 10_000 }).toContain('在线客服 1 人');
 
     await buyerPage.goto(base);
+    // The chat opens on demand, from the launcher in the corner.
+    await buyerPage.locator('#chat-toggle').click();
     const chat = buyerPage.locator('#webchat');
     const input = buyerPage.locator('[data-id="webchat-sendbox-input"]');
     await expect.poll(() => chat.innerText(), { timeout: 20_000 }).toContain('订单助手');

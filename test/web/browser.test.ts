@@ -34,6 +34,8 @@ describe('demo shop page with the official Web Chat', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
+    // The chat opens on demand, from the launcher in the corner.
+    await page.locator('#chat-toggle').click();
     const chat = page.locator('#webchat');
     const input = page.locator('[data-id="webchat-sendbox-input"]');
     await expect.poll(() => chat.innerText(), { timeout: 20_000 }).toContain('订单助手');
@@ -71,6 +73,8 @@ describe('demo shop page with the official Web Chat', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
+    // The chat opens on demand, from the launcher in the corner.
+    await page.locator('#chat-toggle').click();
     const chat = page.locator('#webchat');
     await expect.poll(() => chat.innerText(), { timeout: 20_000 }).toContain('订单助手');
     const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
