@@ -24,6 +24,7 @@ import { HandoffGate } from './bot/handoffGate.js';
 import { KnowledgeBase } from './knowledge/index.js';
 import type { DemoOrderRecord } from './orders/demo/demoOrderService.js';
 import { OrderEventHub } from './orders/events.js';
+import { type OrderAction, OrderActions, type StoredAction, withActions } from './orders/actions.js';
 import { trackerFromSettings, withTracking } from './orders/tracking/index.js';
 import { kuaidi100Hooks } from './orders/tracking/hooks.js';
 import { Notifier } from './notify/index.js';
@@ -66,6 +67,10 @@ export interface App {
   shop: ShopAdapter;
   /** "This order may have moved", from the shop's webhooks and courier pushes. */
   events: OrderEventHub;
+  /** Agents' actions on orders (the console records them; every answer reflects them). */
+  orderActions: OrderActions;
+  /** Records an agent's action on an order (validated) and tells notify-me the order moved. */
+  actOnOrder(orderNo: string, action: OrderAction, agentId: string): Promise<StoredAction>;
   /** "到了告诉我": watches on orders (started by the server, with the channels). */
   notifier: Notifier;
   /** Routers the shop and couriers call, mounted under /hooks. */
@@ -94,7 +99,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const shop = await openShop({ config, clock, logger, store, events, orders: opts.orders });
   // Parcels get the carrier's own state (Kuaidi100) whatever the shop system.
   const tracker = config.kuaidi100 ? trackerFromSettings(config.kuaidi100, { clock, logger, policy: config.policy, publicBaseUrl: config.publicBaseUrl }) : undefined;
-  const orders = tracker ? withTracking(shop.service, tracker, clock) : shop.service;
+  const orderActions = new OrderActions(repos.orderActions);
+  // What agents did (re-issued codes, refunds, notes) over the shop's orders, then the carrier's state.
+  const acted = withActions(shop.service, orderActions);
+  const orders = tracker ? withTracking(acted, tracker, clock) : acted;
   const knowledge = new KnowledgeBase();
   knowledge.index(opts.knowledgeDir ?? path.join(PROJECT_ROOT, 'knowledge'));
 
@@ -146,6 +154,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
     shop,
     events,
     notifier,
+    orderActions,
+    actOnOrder: async (orderNo, action, agentId) => {
+      const stored = await orderActions.record(orderNo, action, agentId, clock.now());
+      events.changed({ orderNo, source: 'operator' });
+      return stored;
+    },
     hooks: [shop.hooks, tracker?.salt ? kuaidi100Hooks(tracker, events, logger) : undefined].filter((h): h is NonNullable<typeof h> => !!h),
     bot,
     adapter,

@@ -19,6 +19,7 @@ import type { Hit } from '../knowledge/index.js';
 import { Cases } from '../cases/index.js';
 import { WAIT_CAUSES } from '../notify/index.js';
 import { ProofRequiredError } from '../orders/errors.js';
+import { operatorNote } from '../orders/actions.js';
 
 /** All model calls in one turn together (WeChat wants an answer within 5 s; lookups need time too). */
 const TURN_MODEL_MS = 3500;
@@ -145,6 +146,9 @@ export class Desk {
     const told = explain(d, shown, { given: masked ? maskSecret(lookup.given) : lookup.given, givenAs: lookup.givenAs }, rc);
     sess.current = { orderNo: order.orderNo, cause: d.cause, step: d.step, masked, told, pastWindow: d.pastWindow, paidAt: order.paidAt };
     const parts = [header, told];
+    // What an agent wrote for the buyer on this order, word for word.
+    const note = operatorNote(order);
+    if (note) parts.push(say.operatorNote(note));
     if (
       shown.delivery &&
       ['delivered', 'code_not_tracking', 'logistics_pending', 'logistics_problem', 'out_of_stock', 'upstream_failed', 'refunded', 'wrong_identifier'].includes(d.cause)

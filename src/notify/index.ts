@@ -15,6 +15,7 @@ import type { Config } from '../config.js';
 import { type Cause, diagnoseOrder } from '../diagnosis/index.js';
 import type { ConversationKey } from '../handoff/index.js';
 import type { Relay } from '../handoff/relay.js';
+import { operatorNote } from '../orders/actions.js';
 import { ProofRequiredError } from '../orders/errors.js';
 import type { OrderEvents } from '../orders/events.js';
 import { maskNumbers } from '../orders/masking.js';
@@ -50,7 +51,9 @@ export function fingerprint(order: UnifiedOrder): string {
         : d
           ? `codes:${d.items.length}`
           : '';
-  return [order.status, [...order.holdReasons].sort().join('+'), delivery].join('|');
+  // An agent's action (a re-issued code, a refund, a note) is news even when the status stays.
+  const operator = order.timeline.filter((e) => e.source === 'operator' && (e.type === 'delivered' || e.type === 'refunded' || e.type === 'note')).length;
+  return [order.status, [...order.holdReasons].sort().join('+'), delivery, ...(operator ? [`ops:${operator}`] : [])].join('|');
 }
 
 export interface NotifierOptions {
@@ -210,6 +213,8 @@ export class Notifier {
     const d = diagnoseOrder(order, { moneyTaken: false, wantsTracking: false }, now, this.o.config.policy);
     const final = isFinal(order);
     const parts = [say.orderHeader(shown, rc), explain(d, shown, {}, rc)];
+    const note = operatorNote(order);
+    if (note) parts.push(say.operatorNote(note));
     if (shown.delivery && (final || shown.delivery.kind === 'tracking_number')) parts.push(maskedDelivery(shown.delivery, rc, order.status));
     parts.push(timeline(shown, now, rc.tz));
     const text = say.notifyUpdate(parts.join('\n\n'), final);

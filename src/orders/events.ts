@@ -3,7 +3,7 @@
  * `http` contract event) or a courier push tells us. It carries no status we trust: whoever listens
  * (notify-me) reads the order again through the order service.
  */
-export type OrderChangeSource = 'dujiaoka_hook' | 'dujiao_next_callback' | 'http_event' | 'kuaidi100_push' | 'poll';
+export type OrderChangeSource = 'dujiaoka_hook' | 'dujiao_next_callback' | 'http_event' | 'kuaidi100_push' | 'poll' | 'operator';
 
 export interface OrderChange {
   orderNo: string;

@@ -124,6 +124,8 @@ export const say = {
 
   rateLimited: (minutes: number) => `查询有点频繁了，为了保护订单安全，请 ${minutes} 分钟后再试。着急的话可以回复“转人工”。`,
   lookupFailed: () => '订单系统暂时没有响应，我这边查不了。稍等几分钟再发一次订单号，或者回复“转人工”。',
+  /** An agent's note on the order, repeated as written. */
+  operatorNote: (text: string) => `客服留言：${text}`,
   // A shop that shows an order only to its owner (Dujiao-Next's guest lookup).
   askShopProof: () => '这家店查订单需要先核对身份：请把下单时填写的邮箱和订单密码一起发我，例如“abc@qq.com 密码1234”。',
   askShopPassword: () => '还需要下单时设置的订单密码，请和邮箱一起发我，例如“abc@qq.com 密码1234”。',

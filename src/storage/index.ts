@@ -13,6 +13,7 @@ import type { HandoffRepo, TranscriptRepo } from '../handoff/index.js';
 import type { LlmUsageRepo } from '../llm/client.js';
 import type { DemoOrderRepo } from '../orders/demo/demoOrderService.js';
 import type { WatchRepo } from '../notify/watches.js';
+import type { OrderActionRepo } from '../orders/actions.js';
 import type { LimiterFactory, VerifyRepo } from '../orders/guards.js';
 import type { TicketRepo } from '../tickets/index.js';
 import type { AttachmentRepo } from './attachments.js';
@@ -27,6 +28,7 @@ import { SqlVerifyRepo } from './sql/guards.js';
 import { SqlHandoffRepo, SqlTranscriptRepo } from './sql/handoffs.js';
 import { SqlLlmUsageRepo } from './sql/llmUsage.js';
 import { SqlWatchRepo } from './sql/watches.js';
+import { SqlOrderActionRepo } from './sql/orderActions.js';
 import { SqlTicketRepo } from './sql/tickets.js';
 import { SqlWeChatRepo } from './sql/wechat.js';
 
@@ -43,6 +45,7 @@ export interface Repos {
   demoOrders: DemoOrderRepo;
   llmUsage: LlmUsageRepo;
   watches: WatchRepo;
+  orderActions: OrderActionRepo;
 }
 
 export interface Store {
@@ -82,6 +85,7 @@ export function reposOn(sql: Sql): Repos {
     demoOrders: new SqlDemoOrderRepo(sql),
     llmUsage: new SqlLlmUsageRepo(sql),
     watches: new SqlWatchRepo(sql),
+    orderActions: new SqlOrderActionRepo(sql),
   };
 }
 

@@ -226,4 +226,18 @@ export const PG_MIGRATIONS: Migration[] = [
       CREATE INDEX order_watches_order ON order_watches (order_no);
       CREATE UNIQUE INDEX order_watches_one ON order_watches (channel_id, conversation_id, order_no) WHERE state = 'active';`,
   },
+  {
+    version: 3,
+    name: "agents' actions on orders (as SQLite 18)",
+    sql: `
+      CREATE TABLE order_actions (
+        id TEXT PRIMARY KEY,
+        order_no TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        at BIGINT NOT NULL
+      );
+      CREATE INDEX order_actions_order ON order_actions (order_no, at);`,
+  },
 ];
