@@ -2,6 +2,7 @@
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { guardProcess } from './processGuards.js';
+import { terminal } from './replies/index.js';
 import { createServerWithChannels } from './server.js';
 
 let config: ReturnType<typeof loadConfig>;
@@ -41,7 +42,11 @@ server.listen(config.port, config.host, () => {
         agents ? 'agent console is up' : 'agent console is up; create an account first: npm run agent -- add <name>',
       ),
     );
-  void app.shop.examples?.(app.clock.now(), config.policy).then((examples) => app.logger.info({ examples }, 'demo order numbers to try, by diagnosed cause'));
+  void app.shop.examples?.(app.clock.now(), config.policy).then((examples) => {
+    app.logger.info({ examples }, 'demo order numbers to try, by diagnosed cause');
+    // A person at a terminal gets the same as a table they can read (the log stays one JSON line each).
+    if (process.stdout.isTTY) console.log(`\n${terminal.examples(examples)}\n`);
+  });
 });
 let stopping = false;
 const stop = () => {

@@ -7,7 +7,7 @@ import type { Delivery, ProductType, UnifiedOrder } from '../orders/model.js';
 import { formatHours, isOpen } from '../calendar.js';
 import { localFields } from '../time.js';
 import { day, duration, money, when } from './format.js';
-import { HOLD_LABEL, PRODUCT_LABEL, statusLabel } from './labels.js';
+import { CAUSE_LABEL, HOLD_LABEL, PRODUCT_LABEL, statusLabel } from './labels.js';
 export { timeline } from './timeline.js';
 export { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL } from './labels.js';
 
@@ -68,9 +68,29 @@ export const ticketNote = {
   undelivered: (code: string, why: string, text: string) => `机器人的回复没能送达买家（${code}：${why}），请人工跟进。未送达的内容：${text.slice(0, 300)}`,
 };
 
+/** Pads to a display width (CJK characters take two columns in a terminal). */
+function padCjk(text: string, width: number): string {
+  const w = [...text].reduce((n, ch) => n + (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1), 0);
+  return text + ' '.repeat(Math.max(1, width - w));
+}
+
 export const terminal = {
-  examples: (pairs: Array<[string, string]>) => `（演示订单号，可以直接发：${pairs.map(([cause, no]) => `${no}（${cause}）`).join('、')}）`,
-  usage: () => '（输入 /quit 退出；启动时加 -- --trace 可看每轮的 turnOutcome）',
+  /** The demo orders as a table a newcomer can read: what each number shows, and what to type. */
+  examples: (byCause: Partial<Record<Cause, string>>) => {
+    const rows = (Object.entries(byCause) as Array<[Cause, string]>).map(([cause, orderNo]) => ({ causeLabel: CAUSE_LABEL[cause], orderNo }));
+    return rows.length
+      ? [
+          '演示订单：把订单号发给订单助手，看它怎么解释',
+          `  ${padCjk('情况', 26)}订单号`,
+          ...rows.map((r) => `  ${padCjk(r.causeLabel, 26)}${r.orderNo}`),
+          '  也可以试试：付款了怎么查不到单号 / 没有订单号 / 转人工 / 查看卡密（核对手机号，有查询密码的加“密码8888”）',
+        ].join('\n')
+      : '';
+  },
+  usage: () => '（输入 /quit 退出；启动时加 -- --trace 可看每轮的 turnOutcome，此时机器人在本进程里运行）',
+  connected: (url: string) => `（已连接正在运行的订单助手 ${url}：和网页聊天一样，在线客服可以在客服工作台接入）`,
+  inProcess: (url: string) => `（${url} 上没有在运行的订单助手，机器人在本进程里运行：这里转人工只会提交工单，客服工作台接不到这个终端）`,
+  noSecretForBuyer: () => '（设置了 CHAT_BUYER_ID，但没有 DIRECTLINE_SECRET，无法以登录买家身份连接，按匿名买家继续）',
   you: () => '你：',
   bot: (text: string) => `机器人：${text}`,
 };

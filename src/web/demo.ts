@@ -14,6 +14,11 @@ export function demoRouter(app: App, directLine: DirectLine): express.Router {
   const router = express.Router();
   const buyer = (req: express.Request) => DEMO_BUYERS.find((b) => b.id === req.query.buyer) ?? DEMO_BUYERS[0]!;
 
+  // One order number per diagnosed cause, for a newcomer (the terminal chat prints them).
+  router.get('/demo/examples', async (_req, res) => {
+    res.json({ examples: (await app.shop.examples?.(app.clock.now(), app.config.policy)) ?? {} });
+  });
+
   router.get('/demo/buyers', (_req, res) => {
     res.json(DEMO_BUYERS.map((b) => ({ id: b.id, name: b.name })));
   });
