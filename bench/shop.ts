@@ -9,6 +9,7 @@
  * The trade_no line runs twice: on the stock schema (no index on trade_no: every lookup scans the
  * table) and after `CREATE INDEX … (trade_no)`, the index the README suggests.
  */
+import { mulberry32 } from '../src/random.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,16 +37,7 @@ const ms = (x: number) => `${x.toFixed(2)} ms`;
 const secs = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
 /** Deterministic PRNG (mulberry32), so every run loads the same shop. */
-function rng32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng32 = mulberry32;
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const randomSn = (r: () => number) => Array.from({ length: 16 }, () => ALNUM[Math.floor(r() * ALNUM.length)]).join('');
 const digits = (r: () => number, n: number) => Array.from({ length: n }, () => Math.floor(r() * 10)).join('');

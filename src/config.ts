@@ -6,7 +6,16 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type DailyHours, parseHours } from './calendar.js';
 import { PRODUCT_TYPES, type ProductType } from './orders/model.js';
-import { ADAPTER_NAMES, type AdapterName, type Kuaidi100Settings, parseKuaidi100, parseShopSettings, SettingsError, type ShopSettings } from './orders/settings.js';
+import {
+  ADAPTER_NAMES,
+  type AdapterName,
+  timeZone as ianaZone,
+  type Kuaidi100Settings,
+  parseKuaidi100,
+  parseShopSettings,
+  SettingsError,
+  type ShopSettings,
+} from './orders/settings.js';
 
 export type PerProduct = Record<ProductType, number>;
 
@@ -40,17 +49,7 @@ const bool = (def: boolean) =>
 
 const aesKey = z.string().regex(/^[A-Za-z0-9]{43}$/, 'EncodingAESKey is exactly 43 letters or digits');
 
-const timeZone = z
-  .string()
-  .default('Asia/Shanghai')
-  .refine((tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'not an IANA time zone such as Asia/Shanghai');
+const timeZone = ianaZone.default('Asia/Shanghai');
 
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3978),

@@ -9,7 +9,8 @@ import { PRODUCT_TYPES, type ProductType } from './model.js';
 export const ADAPTER_NAMES = ['demo', 'dujiaoka', 'acgfaka', 'dujiao-next', 'http'] as const;
 export type AdapterName = (typeof ADAPTER_NAMES)[number];
 
-const timeZone = z.string().refine((tz) => {
+/** An IANA time zone such as Asia/Shanghai (config.ts uses it for SHOP_TIMEZONE too). */
+export const timeZone = z.string().refine((tz) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
