@@ -13,25 +13,49 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { ProofRequiredError } from '../orders/errors.js';
 import type { App } from '../app.js';
-import { diagnoseOrder } from '../diagnosis/index.js';
+import { CAUSES, type Cause, type Diagnosis, diagnoseOrder } from '../diagnosis/index.js';
 import { jsonBody, requestUrl, safeDecode } from '../channels/http/request.js';
+import { redact } from '../llm/understand.js';
+import { OrderAction, describeAction } from '../orders/actions.js';
 import { takeAll } from '../orders/guards.js';
 import type { UnifiedOrder } from '../orders/model.js';
+import { GENERIC_QUICK_REPLIES, consoleLines, consoleSay, quickReplies } from '../replies/console.js';
 import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, ticketNote, timeline } from '../replies/index.js';
+import { SqlCannedRepo } from '../storage/sql/canned.js';
+import { type Ticket, ticketPriority } from '../tickets/index.js';
+import { extractContact } from '../understanding/identifiers.js';
 import type { AgentSession } from './agents.js';
-import { type Handoff, OUTCOMES, type Outcome } from './index.js';
+import { CannedInput, CannedResponses, VARIABLES, buyerContact, contextVariables } from './canned.js';
+import { type Handoff, type HandoffContext, OUTCOMES, type Outcome } from './index.js';
 
 export const COOKIE = 'kamen_agent';
 const SESSION_HOURS = 12;
 
-/** Quick replies offered in the reply box. */
-export const QUICK_REPLIES = [
-  '您好，我是人工客服，正在为您查看这笔订单，请稍等。',
-  '已经帮您联系供货方处理，预计 30 分钟内到账，到账后会在这里通知您。',
-  '麻烦提供一下付款记录里的交易单号（或付款截图），我帮您核对。',
-  '这笔订单已为您办理退款，原路退回，一般 1–3 个工作日到账。',
-  '卡密已重新发送，请在订单页面查看；如有问题随时联系我们。',
-];
+/** Quick replies offered before a conversation is open (each conversation gets its cause's own: GET /handoffs/:id). */
+export const QUICK_REPLIES = GENERIC_QUICK_REPLIES;
+
+const causeLabel = (cause: string | undefined) => (cause ? (CAUSE_LABEL[cause as Cause] ?? cause) : undefined);
+
+/** The ladder as the console lists it: a step the bot noted twice in a row (diagnosis, then the handoff) once. */
+export function ladderOnce<L extends { step: string }>(ladder: L[]): L[] {
+  return ladder.filter((l, i) => i === 0 || ladder[i - 1]!.step !== l.step);
+}
+
+/** Why a request body is not an order action, in words an agent's console can show. */
+function actionProblem(body: unknown, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }>): string {
+  const kind = (body as { kind?: unknown } | undefined)?.kind;
+  const fields = [...new Set(issues.map((i) => String(i.path[0] ?? 'body')))].join(', ');
+  switch (kind) {
+    case 'reissue_code':
+      return `reissue_code (${fields}): codes are 1–50 codes of 4–500 characters each (one per line), and reason is 2–200 characters`;
+    case 'refund':
+      return `refund (${fields}): amount is yuan like 12.50 (leave it out for the whole order), channel 1–40 characters`;
+    case 'note':
+      return `note (${fields}): text is 2–300 characters, the bot repeats it to the buyer`;
+    default:
+      return 'kind: one of reissue_code, refund, note';
+  }
+}
 
 const cookieOf = (req: http.IncomingMessage): string | undefined => {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -111,6 +135,8 @@ export function createAgentConsole(app: App): AgentConsole {
     next();
   };
   const me = (res: Response) => (res.locals.session as AgentSession).agent;
+  const canned = new CannedResponses(new SqlCannedRepo(app.store.sql));
+  const agentName = async (id: string | undefined) => (id ? (await agents.get(id))?.displayName : undefined);
 
   api.post('/login', async (req, res) => {
     if (!sameOrigin(req, secure(req))) return fail(res, 403, 'cross-site request refused');
@@ -144,11 +170,21 @@ export function createAgentConsole(app: App): AgentConsole {
 
   api.get('/me', auth, (_req, res) => {
     const s = res.locals.session as AgentSession;
-    res.json({ agent: s.agent, csrf: s.csrf, timeZone: app.config.timeZone, outcomes: OUTCOMES.map((o) => ({ id: o, label: OUTCOME_LABEL[o] })), quickReplies: QUICK_REPLIES });
+    res.json({
+      agent: s.agent,
+      csrf: s.csrf,
+      timeZone: app.config.timeZone,
+      outcomes: OUTCOMES.map((o) => ({ id: o, label: OUTCOME_LABEL[o] })),
+      quickReplies: QUICK_REPLIES,
+      causes: CAUSES.map((c) => ({ id: c, label: CAUSE_LABEL[c] })),
+      variables: VARIABLES,
+    });
   });
 
-  const summary = async (h: Handoff) => {
-    const ctx = await handoffs.context(h.id);
+  const summary = async (h: Handoff, known?: HandoffContext) => {
+    const ctx = known ?? (await handoffs.context(h.id));
+    const reason = REASON_LABEL[h.reason] ?? causeLabel(h.reason) ?? h.reason;
+    const cause = causeLabel(ctx?.cause);
     return {
       id: h.id,
       state: h.state,
@@ -156,19 +192,30 @@ export function createAgentConsole(app: App): AgentConsole {
       channelId: h.channelId,
       createdAt: h.createdAt,
       assignedAt: h.assignedAt,
-      reason: REASON_LABEL[h.reason] ?? CAUSE_LABEL[h.reason as keyof typeof CAUSE_LABEL] ?? h.reason,
-      orderNo: ctx?.orderNo,
-      cause: ctx?.cause ? CAUSE_LABEL[ctx.cause as keyof typeof CAUSE_LABEL] : undefined,
+      resolvedAt: h.resolvedAt,
+      reason,
+      orderNo: ctx?.orderNo ?? h.orderNo,
+      cause,
+      /** Why and what, each said once (a handoff whose reason is its cause: "风控冻结", not "风控冻结 · 风控冻结"). */
+      label: [...new Set([reason, cause].filter(Boolean))].join(' · '),
       agentId: h.agentId,
-      agentName: h.agentId ? (await agents.get(h.agentId))?.displayName : undefined,
-      waitingSec: Math.max(0, Math.round((Date.now() - Date.parse(h.createdAt)) / 1000)),
+      agentName: await agentName(h.agentId),
+      outcome: h.outcome,
+      outcomeLabel: h.outcome
+        ? (OUTCOME_LABEL[h.outcome as Outcome] ?? (h.outcome === 'timed_out' ? consoleLines.timedOut() : h.outcome))
+        : h.state === 'canceled'
+          ? consoleLines.canceledByBuyer()
+          : undefined,
+      rating: h.rating,
+      ratingComment: h.ratingComment,
+      waitingSec: Math.max(0, Math.round((app.clock.now().getTime() - Date.parse(h.createdAt)) / 1000)), // by the clock that stamped it
     };
   };
 
   api.get('/queue', auth, async (_req, res) => {
     const open = await handoffs.open();
     const mine = me(res).id;
-    const all = (pick: (h: Handoff) => boolean) => Promise.all(open.filter(pick).map(summary));
+    const all = (pick: (h: Handoff) => boolean) => Promise.all(open.filter(pick).map((h) => summary(h)));
     res.json({
       queued: await all((h) => h.state === 'queued'),
       mine: await all((h) => h.state === 'assigned' && h.agentId === mine),
@@ -176,6 +223,22 @@ export function createAgentConsole(app: App): AgentConsole {
       online: await presence.online(),
       tickets: await services.tickets.openCount(),
     });
+  });
+
+  // 已结束 (resolved, canceled) and the search box: order number, contact as typed, a line of the conversation.
+  api.get('/conversations', auth, async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.normalize('NFKC').trim().slice(0, 100) : '';
+    if (q) {
+      if ([...q].length < 2) return void res.json({ conversations: [] });
+      const found = await handoffs.search({ text: q, contact: extractContact(q)?.value }, 50);
+      // What matched, as the console may show it: contacts masked, no code.
+      // The words asked are not echoed: an agent may have pasted a code.
+      return void res.json({
+        conversations: await Promise.all(found.map(async (f) => ({ ...(await summary(f.handoff)), match: f.match ? redact(f.match).slice(0, 160) : undefined }))),
+      });
+    }
+    if (req.query.view !== 'ended') return fail(res, 400, 'view=ended or q=<order number, contact or words>');
+    res.json({ conversations: await Promise.all((await handoffs.ended(50)).map((h) => summary(h))) });
   });
 
   const load = async (req: Request, res: Response): Promise<Handoff | undefined> => {
@@ -188,14 +251,30 @@ export function createAgentConsole(app: App): AgentConsole {
     const h = await load(req, res);
     if (!h) return;
     const context = await handoffs.context(h.id);
+    const transcript = await services.transcript.recent(h, 300);
+    const now = app.clock.now();
+    const order = (context?.order ?? undefined) as UnifiedOrder | undefined;
+    // The expected time only from a diagnosis that still says what the conversation was about.
+    let diagnosis: Diagnosis | undefined;
+    try {
+      diagnosis = order ? diagnoseOrder(order, { moneyTaken: false, wantsTracking: false }, now, app.config.policy) : undefined;
+    } catch {
+      diagnosis = undefined;
+    }
+    const eta = diagnosis && diagnosis.cause === context?.cause && diagnosis.eta && diagnosis.eta.getTime() > now.getTime() ? diagnosis : undefined;
+    const contact = context ? buyerContact(context, transcript) : undefined;
+    const variables = context ? contextVariables(context, { diagnosis: eta, contact, now, tz: app.config.timeZone }) : {};
+    const delivery = order?.delivery?.kind;
+    const earlier = await handoffs.earlier(h, 10);
     res.json({
-      handoff: await summary(h),
+      handoff: await summary(h, context),
       context: context && {
         ...context,
-        causeLabel: context.cause ? CAUSE_LABEL[context.cause as keyof typeof CAUSE_LABEL] : undefined,
+        causeLabel: causeLabel(context.cause),
         stepLabel: context.step ? STEP_LABEL[context.step as keyof typeof STEP_LABEL] : undefined,
         productLabel: context.productType ? PRODUCT_LABEL[context.productType as keyof typeof PRODUCT_LABEL] : undefined,
-        ladder: context.ladder.map((l) => ({ ...l, label: STEP_LABEL[l.step as keyof typeof STEP_LABEL] ?? l.step })),
+        ladder: ladderOnce(context.ladder).map((l) => ({ ...l, label: STEP_LABEL[l.step as keyof typeof STEP_LABEL] ?? l.step })),
+        contact,
         // The order as the buyer saw it: 已支付 → 单号生成 → 发货中 → 已完成, with times.
         timeline: context.order ? timeline(context.order as UnifiedOrder, app.clock.now(), app.config.timeZone) : undefined,
         statusLabel: (context.order as { status?: keyof typeof STATUS_LABEL } | undefined)?.status
@@ -203,7 +282,21 @@ export function createAgentConsole(app: App): AgentConsole {
           : undefined,
         transcript: undefined,
       },
-      transcript: await services.transcript.recent(h, 300),
+      transcript,
+      // For this conversation: quick replies for its cause (a time only when the diagnosis has one), canned responses filled.
+      quickReplies: quickReplies(context?.cause as Cause | undefined, {
+        eta: eta?.eta ? variables.预计时间 : undefined,
+        delivery: delivery === 'card_codes' || delivery === 'license_key' || delivery === 'topup_receipt' || delivery === 'tracking_number' ? delivery : undefined,
+      }),
+      variables,
+      canned: await canned.forConversation(context?.cause, variables),
+      // The buyer's earlier conversations on this channel (same channel user id).
+      earlier: await Promise.all(
+        earlier.map(async (e) => {
+          const s = await summary(e);
+          return { id: s.id, createdAt: s.createdAt, state: s.state, orderNo: s.orderNo, outcome: s.outcome, outcomeLabel: s.outcomeLabel, rating: s.rating };
+        }),
+      ),
       notes: await Promise.all((await handoffs.messages(h.id)).filter((m) => m.kind === 'note' || m.kind === 'system').map(named)),
       attachments: (await services.attachments.forConversation(h)).map((f) => ({
         id: f.id,
@@ -258,6 +351,9 @@ export function createAgentConsole(app: App): AgentConsole {
     const to = await agents.get(String((req.body as { agentId?: unknown })?.agentId ?? ''));
     if (!to) return fail(res, 400, 'unknown agent');
     const agent = me(res);
+    if (to.id === agent.id) return fail(res, 400, 'it is yours already');
+    // A buyer handed to somebody who is not there waits for nobody.
+    if (!(await presence.agentIds()).includes(to.id)) return fail(res, 409, `${to.displayName} is not online`);
     if (!(await handoffs.transfer(h.id, agent.id, to.id, new Date()))) return fail(res, 409, 'only the agent who has it can transfer it');
     await note(
       { handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.transferred(agent.displayName, to.displayName), delivered: true },
@@ -289,6 +385,31 @@ export function createAgentConsole(app: App): AgentConsole {
     res.json({ message: m });
   });
 
+  /** The open ticket of the conversation (its order), or a new one the shop answers through the console. */
+  const shopTicket = async (h: Handoff, agent: string): Promise<Ticket> => {
+    const ctx = await handoffs.context(h.id);
+    const key = { channelId: h.channelId, conversationId: h.conversationId };
+    const known = ctx?.ticketId ? await services.tickets.get(ctx.ticketId) : undefined;
+    if (known?.status === 'open') return known;
+    const open = await services.tickets.openFor(key, ctx?.orderNo);
+    if (open) return open;
+    const said = [...(await services.transcript.recent(h, 50))].reverse().find((l) => l.direction === 'in' && l.text.trim())?.text;
+    return services.tickets.create(
+      {
+        ...key,
+        userId: h.userId,
+        conversationRef: h.conversationRef,
+        orderNo: ctx?.orderNo,
+        paymentTime: ctx?.paymentTime,
+        productType: ctx?.productType,
+        cause: ctx?.cause,
+        told: ctx?.told,
+        symptom: consoleLines.shopTicket(agent, said?.slice(0, 300)),
+      },
+      app.clock.now(),
+    );
+  };
+
   api.post('/handoffs/:id/resolve', auth, async (req, res) => {
     const h = await load(req, res);
     if (!h) return;
@@ -307,13 +428,24 @@ export function createAgentConsole(app: App): AgentConsole {
       },
       new Date(),
     );
+    // Passed to the shop: the buyer gets a ticket (theirs if one is open) and hears who handles it and by when.
+    const ticket = outcome === 'escalated_to_shop' ? await shopTicket(h, agent.displayName) : undefined;
+    if (ticket) {
+      await note(
+        { handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleLines.escalatedToShop(ticket.id), delivered: true },
+        new Date(),
+      );
+      bus.publish('handoff.changed', { handoffId: h.id, state: 'ticket' });
+    }
     // The bot takes the conversation back and asks for a rating, on the buyer's own channel.
     const resolved = (await handoffs.get(h.id))!;
     await toBuyer(resolved, async (ctx) => {
       await ctx.sendActivity(statusEvent(resolved, 'completed'));
+      if (ticket)
+        await ctx.sendActivity(consoleSay.shopWillHandle(ticket.id, new Date(ticket.dueAt), { now: app.clock.now(), tz: app.config.timeZone, shopName: app.config.shopName }));
       await app.bot.handBack(ctx, resolved.id);
     });
-    res.json({ ok: true });
+    res.json({ ok: true, ticketId: ticket?.id, dueAt: ticket?.dueAt });
   });
 
   // Order lookup for the agent: masked, with the diagnosis; a reveal of codes is audited.
@@ -357,15 +489,103 @@ export function createAgentConsole(app: App): AgentConsole {
     res.json({ delivery });
   });
 
+  // What the agent did to the order (re-issued a code, recorded a refund, left the buyer a note):
+  // recorded, audited (codes masked), and from now on in every answer of the bot. Never a plaintext code back.
+  const orderAction = async (req: Request, res: Response) => {
+    const typed = String(req.params.orderNo ?? '').trim();
+    if (!typed || typed.length > 64) return fail(res, 400, 'order number: 1–64 characters');
+    const parsed = OrderAction.safeParse(req.body);
+    if (!parsed.success) return fail(res, 400, `not a valid action: ${actionProblem(req.body, parsed.error.issues)}`);
+    const action = parsed.data;
+    let orderNo = typed;
+    try {
+      const order = await services.orders.findByOrderNo(typed);
+      if (!order) return fail(res, 404, 'no such order');
+      orderNo = order.orderNo; // the shop's own spelling: what the bot looks the order up by
+      if (action.kind === 'refund' && action.amount !== undefined && Number(action.amount) > Number(order.amount))
+        return fail(res, 400, `not a valid action: refund (amount): more than the order's ¥${order.amount}`);
+    } catch (err) {
+      // A shop that shows orders only to their buyers: the action is recorded for the number as given.
+      if (!(err instanceof ProofRequiredError)) return fail(res, 503, 'the shop system is not answering; try again in a few minutes');
+    }
+    const agent = me(res);
+    const stored = await app.actOnOrder(orderNo, action, agent.id);
+    const description = describeAction(stored.action);
+    await agents.audit(agent.id, 'order_action', orderNo, description);
+    const handoffId = (req.body as { handoffId?: unknown }).handoffId;
+    const h = typeof handoffId === 'string' && handoffId ? await handoffs.get(handoffId) : undefined;
+    if (h)
+      await note(
+        { handoffId: h.id, conversationId: h.conversationId, kind: 'note', agentId: agent.id, text: consoleLines.orderAction(agent.displayName, description), delivered: true },
+        new Date(),
+      );
+    res.json({ ok: true, orderNo, action: { id: stored.id, kind: stored.action.kind, at: new Date(stored.at).toISOString(), description } });
+  };
+  api.post('/orders/:orderNo/actions', auth, orderAction);
+
+  // Canned responses, shared by every agent.
+  const cannedChanged = () => bus.publish('handoff.changed', { handoffId: '', state: 'canned' });
+  const cannedBody = (req: Request, res: Response): CannedInput | undefined => {
+    const body = CannedInput.safeParse(req.body);
+    if (body.success) return body.data;
+    fail(res, 400, 'title: 1–30 characters; body: 1–1000 characters; causes: a list of diagnosis causes');
+    return undefined;
+  };
+  const cannedOut = async (c: Awaited<ReturnType<typeof canned.list>>[number]) => ({ ...c, updatedByName: await agentName(c.updatedBy) });
+  api.get('/canned', auth, async (_req, res) => {
+    res.json({ canned: await Promise.all((await canned.list()).map(cannedOut)), variables: VARIABLES });
+  });
+  api.post('/canned', auth, async (req, res) => {
+    const body = cannedBody(req, res);
+    if (!body) return;
+    const c = await canned.add(body, me(res).id, new Date());
+    cannedChanged();
+    res.status(201).json({ canned: await cannedOut(c) });
+  });
+  api.put('/canned/:id', auth, async (req, res) => {
+    const body = cannedBody(req, res);
+    if (!body) return;
+    const c = await canned.edit(String(req.params.id), body, me(res).id, new Date());
+    if (!c) return fail(res, 404, 'no such canned response');
+    cannedChanged();
+    res.json({ canned: await cannedOut(c) });
+  });
+  api.delete('/canned/:id', auth, async (req, res) => {
+    if (!(await canned.remove(String(req.params.id)))) return fail(res, 404, 'no such canned response');
+    cannedChanged();
+    res.json({ ok: true });
+  });
+
+  const ticketOut = async (t: Ticket & { priority?: number }) => ({
+    ...t,
+    conversationRef: undefined,
+    causeLabel: causeLabel(t.cause),
+    priority: t.priority ?? ticketPriority(t.cause),
+    claimedByName: await agentName(t.claimedBy),
+    reachable: !!t.conversationRef && relay.canReach(t.channelId),
+  });
+  const ticketsChanged = (id: string) => bus.publish('handoff.changed', { handoffId: '', state: `ticket:${id}` });
+
+  // Open tickets, the most urgent first (priority from the diagnosis cause), then the oldest due.
   api.get('/tickets', auth, async (_req, res) => {
-    res.json({
-      tickets: (await services.tickets.open()).map((t) => ({
-        ...t,
-        conversationRef: undefined,
-        causeLabel: t.cause ? CAUSE_LABEL[t.cause as keyof typeof CAUSE_LABEL] : undefined,
-        reachable: !!t.conversationRef && relay.canReach(t.channelId),
-      })),
-    });
+    res.json({ tickets: await Promise.all((await services.tickets.queue()).map(ticketOut)) });
+  });
+
+  // One ticket with the conversation it came from (its recent transcript, secrets masked as everywhere).
+  api.get('/tickets/:id', auth, async (req, res) => {
+    const t = await services.tickets.get(String(req.params.id));
+    if (!t) return fail(res, 404, 'no such ticket');
+    res.json({ ticket: await ticketOut(t), transcript: await services.transcript.recent({ channelId: t.channelId, conversationId: t.conversationId }, 100) });
+  });
+
+  api.post('/tickets/:id/claim', auth, async (req, res) => {
+    const t = await services.tickets.get(String(req.params.id));
+    if (!t) return fail(res, 404, 'no such ticket');
+    const agent = me(res);
+    if (!(await services.tickets.claim(t.id, agent.id, app.clock.now())))
+      return fail(res, 409, t.status !== 'open' ? 'ticket is not open' : `${(await agentName(t.claimedBy)) ?? 'another agent'} has it`);
+    ticketsChanged(t.id);
+    res.json({ ok: true, ticket: await ticketOut((await services.tickets.get(t.id))!) });
   });
 
   api.post('/tickets/:id/answer', auth, async (req, res) => {
@@ -375,6 +595,7 @@ export function createAgentConsole(app: App): AgentConsole {
     if (!t) return fail(res, 404, 'no such ticket');
     const agent = me(res);
     if (!(await services.tickets.answer(t.id, agent.id, body.data.text, new Date()))) return fail(res, 409, 'ticket is not open');
+    ticketsChanged(t.id);
     const delivered = await relay.sendToBuyer(
       t.channelId,
       t.conversationRef as Partial<ConversationReference> | undefined,
@@ -395,6 +616,8 @@ export function createAgentConsole(app: App): AgentConsole {
     next(err);
   });
   router.use('/agent/api', api);
+  // The same endpoint where the order-actions contract names it (same session, CSRF and origin checks).
+  router.post('/api/agent/orders/:orderNo/actions', jsonBody({ limit: '16kb' }), auth, orderAction);
 
   // A queue nobody serves is worse than a ticket: after AGENT_QUEUE_MAX_MIN the buyer gets one.
   const sweep = async (now = app.clock.now()): Promise<number> => {

@@ -44,7 +44,18 @@ export interface Handoff extends HandoffRequest {
   resolvedAt?: string;
   outcome?: string;
   rating?: number;
+  /** What the buyer said with their rating. */
+  ratingComment?: string;
+  /** The order the conversation was about (from the context packet; the console searches it). */
+  orderNo?: string;
   conversationRef: Record<string, unknown>;
+}
+
+/** What an agent types into the console's search box: as typed, and the contact in it when there is one. */
+export interface HandoffSearch {
+  text: string;
+  /** A phone number, e-mail or QQ read out of `text` (normalized), matched as the buyer may have written it. */
+  contact?: string;
 }
 
 export type MessageKind = 'buyer' | 'agent' | 'note' | 'system';
@@ -88,6 +99,12 @@ export interface HandoffRepo {
   annotate(id: string, assist: NonNullable<HandoffContext['assist']>): Promise<HandoffState | undefined>;
   get(id: string): Promise<Handoff | undefined>;
   open(): Promise<Handoff[]>;
+  /** Resolved and canceled, the latest first. */
+  ended(limit: number): Promise<Handoff[]>;
+  /** Any state, newest first: the order number, a line of the conversation, or the buyer's contact; with the latest matching line. */
+  search(q: HandoffSearch, limit: number): Promise<Array<{ handoff: Handoff; match?: string }>>;
+  /** One buyer's handoffs on one channel (their channel user id), newest first; none for an anonymous id. */
+  forBuyer(channelId: string, userId: string, limit: number): Promise<Handoff[]>;
   ahead(req: HandoffRequest): Promise<number>;
   recentHandling(limit: number): Promise<Array<{ assignedAt: string; resolvedAt: string }>>;
   context(id: string): Promise<HandoffContext | undefined>;
@@ -139,6 +156,21 @@ export class HandoffService {
   /** Waiting (most urgent first, then oldest) and being handled; the console's queue. */
   open(): Promise<Handoff[]> {
     return this.repo.open();
+  }
+
+  /** Resolved and canceled handoffs, the latest first (the console's 已结束 view). */
+  ended(limit = 50): Promise<Handoff[]> {
+    return this.repo.ended(limit);
+  }
+
+  /** Handoffs in any state found by order number, contact or a line of the conversation. */
+  search(q: HandoffSearch, limit = 50): Promise<Array<{ handoff: Handoff; match?: string }>> {
+    return this.repo.search(q, limit);
+  }
+
+  /** The buyer's other handoffs on the same channel (same channel user id), newest first. */
+  async earlier(h: Handoff, limit = 10): Promise<Handoff[]> {
+    return (await this.repo.forBuyer(h.channelId, h.userId, limit + 1)).filter((x) => x.id !== h.id).slice(0, limit);
   }
 
   /** How many queued requests an agent will take before this one. */

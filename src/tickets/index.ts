@@ -23,6 +23,9 @@ export interface Ticket extends NewTicket {
   status: 'open' | 'answered' | 'closed';
   answer?: string;
   answeredAt?: string;
+  /** The agent who took it (the console shows their name on it). */
+  claimedBy?: string;
+  claimedAt?: string;
   createdAt: string;
   dueAt: string;
 }
@@ -36,6 +39,20 @@ export interface TicketRepo {
   open(limit: number): Promise<Ticket[]>;
   openCount(): Promise<number>;
   answer(id: string, agentId: string, text: string, at: string): Promise<boolean>;
+  /** Puts an agent's name on an open ticket; false when it is not open or another agent has it. */
+  claim(id: string, agentId: string, at: string): Promise<boolean>;
+}
+
+/**
+ * How urgent a ticket is, from the diagnosis cause it was filed with (the console lists high ones
+ * first): 3 a buyer who cannot help themselves and waits too long already (risk hold, overdue),
+ * 2 a case that needs an agent's hand (supplier failed, out of stock, courier problem, a payment
+ * the shop did not see), 1 the rest.
+ */
+export function ticketPriority(cause: string | undefined): 1 | 2 | 3 {
+  if (cause === 'risk_hold' || cause === 'overdue') return 3;
+  if (cause === 'upstream_failed' || cause === 'out_of_stock' || cause === 'logistics_problem' || cause === 'payment_unconfirmed') return 2;
+  return 1;
 }
 
 export class TicketService {
@@ -69,9 +86,21 @@ export class TicketService {
     return this.repo.openFor(c, orderNo);
   }
 
-  /** Open tickets, the oldest due first (the console's list). */
+  /** Open tickets, the oldest due first. */
   open(limit = 200): Promise<Ticket[]> {
     return this.repo.open(limit);
+  }
+
+  /** Open tickets as the console lists them: the most urgent first, then the oldest due. */
+  async queue(limit = 200): Promise<Array<Ticket & { priority: 1 | 2 | 3 }>> {
+    return (await this.repo.open(limit))
+      .map((t) => ({ ...t, priority: ticketPriority(t.cause) }))
+      .sort((a, b) => b.priority - a.priority || (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
+  }
+
+  /** An agent takes the ticket; false when it is not open or somebody else has it. */
+  claim(id: string, agentId: string, now: Date): Promise<boolean> {
+    return this.repo.claim(id, agentId, toShopIso(now, this.policy.timeZone));
   }
 
   openCount(): Promise<number> {

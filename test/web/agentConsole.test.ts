@@ -105,7 +105,6 @@ describe('the console shows an agent only what belongs to the open conversation'
     const page = await browser.newPage({ locale: 'zh-CN' });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('dialog', (d) => void d.accept('买家说卡密无效，核对一下'));
     await page.goto(`${base}/agent`);
     // The page asks /me first and only then shows the sign-in form or the desk: wait for one of them.
     await expect.poll(() => page.locator('#login:not([hidden]), #desk:not([hidden])').count(), { timeout: 10_000 }).toBeGreaterThan(0);
@@ -137,6 +136,8 @@ describe('the console shows an agent only what belongs to the open conversation'
     expect(await page.locator('[data-testid="timeline"]').innerText()).not.toContain('QB10-8842-5519-7Z3K');
     await page.locator('#lookup-form button[type="submit"], #lookup-form button').first().click();
     await page.getByRole('button', { name: /查看卡密/ }).click();
+    await page.locator('[data-testid="reveal-reason"]').fill('买家说卡密无效，核对一下');
+    await page.locator('[data-testid="lookup-result"]').getByRole('button', { name: '确认' }).click();
     await expect.poll(() => page.locator('#lookup-result').innerText(), { timeout: 30_000 }).toContain('QB10-8842-5519-7Z3K');
     // Another conversation: the code and the other order are gone from the panel.
     await page.locator('[data-testid="queue"] li', { hasText: 'DJ20261123120055QWER' }).click();

@@ -240,4 +240,26 @@ export const PG_MIGRATIONS: Migration[] = [
       );
       CREATE INDEX order_actions_order ON order_actions (order_no, at);`,
   },
+  {
+    version: 4,
+    name: "the console: canned responses, ticket claims, a handoff's order number, earlier conversations (as SQLite 19)",
+    sql: `
+      CREATE TABLE canned_responses (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        causes TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      ALTER TABLE tickets ADD COLUMN claimed_by TEXT;
+      ALTER TABLE tickets ADD COLUMN claimed_at TEXT;
+      ALTER TABLE handoff_requests ADD COLUMN order_no TEXT;
+      UPDATE handoff_requests SET order_no = context::json->>'orderNo';
+      CREATE INDEX handoff_order ON handoff_requests (order_no);
+      CREATE INDEX handoff_user ON handoff_requests (channel_id, user_id, created_at);
+      CREATE INDEX handoff_ended ON handoff_requests (state, resolved_at);`,
+  },
 ];

@@ -4,6 +4,7 @@ import type {
   ConversationKey,
   Handoff,
   HandoffContext,
+  HandoffSearch,
   HandoffMessage,
   HandoffRepo,
   HandoffRequest,
@@ -33,8 +34,11 @@ interface Row {
   resolved_at: string | null;
   outcome: string | null;
   rating: number | null;
+  rating_comment: string | null;
+  order_no: string | null;
 }
-const COLS = 'id, conversation_id, channel_id, user_id, state, priority, reason, conversation_ref, created_at, agent_id, assigned_at, resolved_at, outcome, rating';
+const COLS =
+  'id, conversation_id, channel_id, user_id, state, priority, reason, conversation_ref, created_at, agent_id, assigned_at, resolved_at, outcome, rating, rating_comment, order_no';
 const toHandoff = (r: Row): Handoff => ({
   id: r.id,
   conversationId: r.conversation_id,
@@ -49,6 +53,8 @@ const toHandoff = (r: Row): Handoff => ({
   resolvedAt: r.resolved_at ?? undefined,
   outcome: r.outcome ?? undefined,
   rating: r.rating ?? undefined,
+  ratingComment: r.rating_comment ?? undefined,
+  orderNo: r.order_no ?? undefined,
   conversationRef: JSON.parse(r.conversation_ref) as Record<string, unknown>,
 });
 interface MsgRow {
@@ -72,6 +78,12 @@ const toMessage = (r: MsgRow): HandoffMessage => ({
   deliveredAt: r.delivered_at ?? undefined,
 });
 const OPEN = "state IN ('queued', 'assigned')";
+const ENDED = "state IN ('resolved', 'canceled')";
+
+/** A LIKE pattern that finds `text` anywhere, its wildcards taken literally (with ESCAPE '\\'). */
+const containing = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** Buyers whose id says nothing about who they are: never one person's history. */
+const NOBODY = new Set(['', 'anonymous', 'buyer', 'user']);
 
 export class SqlHandoffRepo implements HandoffRepo {
   constructor(private readonly sql: Sql) {}
@@ -88,9 +100,21 @@ export class SqlHandoffRepo implements HandoffRepo {
     const id = randomUUID();
     const at = now.toISOString();
     await this.sql.run(
-      `INSERT INTO handoff_requests (id, conversation_id, channel_id, user_id, state, priority, reason, context, conversation_ref, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
-      [id, args.conversationId, args.channelId, args.userId, args.priority, args.context.reason, JSON.stringify(args.context), JSON.stringify(args.conversationRef), at, at],
+      `INSERT INTO handoff_requests (id, conversation_id, channel_id, user_id, state, priority, reason, context, conversation_ref, created_at, updated_at, order_no)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        id,
+        args.conversationId,
+        args.channelId,
+        args.userId,
+        args.priority,
+        args.context.reason,
+        JSON.stringify(args.context),
+        JSON.stringify(args.conversationRef),
+        at,
+        at,
+        args.context.orderNo ?? null,
+      ],
     );
     return { id, conversationId: args.conversationId, state: 'queued', priority: args.priority, createdAt: at };
   }
@@ -112,6 +136,43 @@ export class SqlHandoffRepo implements HandoffRepo {
 
   async open(): Promise<Handoff[]> {
     return (await this.sql.all<Row>(`SELECT ${COLS} FROM handoff_requests WHERE ${OPEN} ORDER BY state = 'assigned', priority DESC, created_at, id`)).map(toHandoff);
+  }
+
+  async ended(limit: number): Promise<Handoff[]> {
+    return (await this.sql.all<Row>(`SELECT ${COLS} FROM handoff_requests WHERE ${ENDED} ORDER BY COALESCE(resolved_at, updated_at) DESC, id LIMIT ?`, [limit])).map(toHandoff);
+  }
+
+  async search(q: HandoffSearch, limit: number): Promise<Array<{ handoff: Handoff; match?: string }>> {
+    const text = q.text.trim();
+    if (!text) return [];
+    const like = containing(text);
+    const contact = q.contact ? containing(q.contact) : undefined;
+    // The order number; a line of the conversation (what the buyer typed, contacts as typed); the
+    // contact in the context packet (the buyer's as the bot heard it).
+    const rows = await this.sql.all<Row>(
+      `SELECT ${COLS} FROM handoff_requests h
+       WHERE LOWER(COALESCE(h.order_no, '')) LIKE ? ESCAPE '\\'
+          OR EXISTS (SELECT 1 FROM transcript t WHERE t.channel_id = h.channel_id AND t.conversation_id = h.conversation_id AND (LOWER(t.text) LIKE ? ESCAPE '\\'${contact ? " OR t.text LIKE ? ESCAPE '\\'" : ''}))
+          ${contact ? "OR LOWER(h.context) LIKE ? ESCAPE '\\'" : ''}
+       ORDER BY h.created_at DESC, h.id LIMIT ?`,
+      [like, like, ...(contact ? [contact, contact] : []), limit],
+    );
+    const out: Array<{ handoff: Handoff; match?: string }> = [];
+    for (const r of rows) {
+      const line = await this.sql.get<{ text: string }>(
+        `SELECT text FROM transcript WHERE channel_id = ? AND conversation_id = ? AND (LOWER(text) LIKE ? ESCAPE '\\'${contact ? " OR text LIKE ? ESCAPE '\\'" : ''}) ORDER BY seq DESC LIMIT 1`,
+        [r.channel_id, r.conversation_id, like, ...(contact ? [contact] : [])],
+      );
+      out.push({ handoff: toHandoff(r), match: line?.text });
+    }
+    return out;
+  }
+
+  async forBuyer(channelId: string, userId: string, limit: number): Promise<Handoff[]> {
+    if (NOBODY.has(userId.trim().toLowerCase())) return [];
+    return (
+      await this.sql.all<Row>(`SELECT ${COLS} FROM handoff_requests WHERE channel_id = ? AND user_id = ? ORDER BY created_at DESC, id LIMIT ?`, [channelId, userId, limit])
+    ).map(toHandoff);
   }
 
   async ahead(req: HandoffRequest): Promise<number> {

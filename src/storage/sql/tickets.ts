@@ -19,6 +19,8 @@ const toTicket = (row: Record<string, string>): Ticket => ({
   conversationRef: row.conversation_ref ? JSON.parse(row.conversation_ref) : undefined,
   answer: row.answer ?? undefined,
   answeredAt: row.answered_at ?? undefined,
+  claimedBy: row.claimed_by ?? undefined,
+  claimedAt: row.claimed_at ?? undefined,
 });
 
 /** The next value of a named counter (atomic on both backends: the row is locked until commit). */
@@ -78,6 +80,17 @@ export class SqlTicketRepo implements TicketRepo {
 
   async openCount(): Promise<number> {
     return Number((await this.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM tickets WHERE status = 'open'"))?.n ?? 0);
+  }
+
+  async claim(id: string, agentId: string, at: string): Promise<boolean> {
+    return (
+      (await this.sql.run("UPDATE tickets SET claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'open' AND (claimed_by IS NULL OR claimed_by = ?)", [
+        agentId,
+        at,
+        id,
+        agentId,
+      ])) === 1
+    );
   }
 
   async answer(id: string, agentId: string, text: string, at: string): Promise<boolean> {

@@ -370,4 +370,26 @@ export const MIGRATIONS: Migration[] = [
       );
       CREATE INDEX order_actions_order ON order_actions (order_no, at);`,
   },
+  {
+    version: 19,
+    name: "the console: canned responses shared by agents, tickets claimed by an agent, a handoff's order number (search), a buyer's earlier conversations",
+    sql: `
+      CREATE TABLE canned_responses (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        causes TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      ALTER TABLE tickets ADD COLUMN claimed_by TEXT;
+      ALTER TABLE tickets ADD COLUMN claimed_at TEXT;
+      ALTER TABLE handoff_requests ADD COLUMN order_no TEXT;
+      UPDATE handoff_requests SET order_no = CASE WHEN json_valid(context) THEN json_extract(context, '$.orderNo') END;
+      CREATE INDEX handoff_order ON handoff_requests (order_no);
+      CREATE INDEX handoff_user ON handoff_requests (channel_id, user_id, created_at);
+      CREATE INDEX handoff_ended ON handoff_requests (state, resolved_at);`,
+  },
 ];
