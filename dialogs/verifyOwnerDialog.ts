@@ -86,9 +86,9 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     let check: Awaited<ReturnType<typeof this.desk.cases.verifyOwner>>;
     try {
       check = await this.desk.cases.verifyOwner(state.orderNo, proof, t.claimants, t.now);
-    } catch {
+    } catch (err) {
       // The shop did not answer: nothing was checked, nothing counts against the buyer.
-      await this.desk.shopDown(dc.context, state.orderNo);
+      await this.desk.shopDown(dc.context, state.orderNo, err);
       return dc.endDialog();
     }
     if (check.ok) {
@@ -125,8 +125,8 @@ export class VerifyOwnerDialog extends FlowDialog<State> {
     let delivery: Awaited<ReturnType<typeof this.desk.cases.reveal>>;
     try {
       delivery = await this.desk.cases.reveal(this.state(dc).orderNo, proof);
-    } catch {
-      await this.desk.shopDown(dc.context, this.state(dc).orderNo);
+    } catch (err) {
+      await this.desk.shopDown(dc.context, this.state(dc).orderNo, err);
       return dc.endDialog();
     }
     record(dc.context, { step: 'answered' });

@@ -18,7 +18,7 @@ import { rephrase } from '../llm/rephrase.js';
 import type { Hit } from '../knowledge/index.js';
 import { Cases } from '../cases/index.js';
 import { WAIT_CAUSES } from '../notify/index.js';
-import { ProofRequiredError } from '../orders/errors.js';
+import { isShopUnavailable, ProofRequiredError } from '../orders/errors.js';
 import { operatorNote } from '../orders/actions.js';
 
 /** All model calls in one turn together (WeChat wants an answer within 5 s; lookups need time too). */
@@ -114,7 +114,7 @@ export class Desk {
         await this.send(ctx, say.askShopProof(), BUTTONS.cancel);
         return 'prove';
       }
-      await this.shopDown(ctx, id.value);
+      await this.shopDown(ctx, id.value, err);
       return 'error';
     }
     const { lookup, diagnosis: d } = answered;
@@ -184,9 +184,16 @@ export class Desk {
    * The shop did not answer a lookup: say so (never "not found", never a guessed status) and keep
    * the case in a ticket, one per conversation and order.
    */
-  async shopDown(ctx: TurnContext, given: string): Promise<void> {
+  async shopDown(ctx: TurnContext, given: string, err: unknown): Promise<void> {
     const t = turnData(ctx);
     const sess = session(ctx);
+    // Only the shop's own system not answering is a case for a ticket; a hiccup of ours (a busy
+    // database while an instance restarts) is a moment to try again.
+    if (!isShopUnavailable(err)) {
+      record(ctx, { lookup: { found: false, unavailable: true } });
+      await this.send(ctx, say.lookupFailed());
+      return;
+    }
     record(ctx, { lookup: { found: false, unavailable: true } });
     if (!sess.slots.orderNo && /^[A-Za-z0-9-]{6,40}$/.test(given)) sess.slots.orderNo = given;
     const existing = await this.s.tickets.openFor(conversationOf(ctx), sess.current?.orderNo ?? sess.slots.orderNo);
@@ -218,8 +225,8 @@ export class Desk {
     let order: Awaited<ReturnType<typeof this.s.orders.findByOrderNo>>;
     try {
       order = await this.s.orders.findByOrderNo(current.orderNo);
-    } catch {
-      await this.shopDown(ctx, current.orderNo);
+    } catch (err) {
+      await this.shopDown(ctx, current.orderNo, err);
       return;
     }
     const shownNo = current.masked ? maskSecret(current.orderNo) : current.orderNo;

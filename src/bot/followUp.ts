@@ -50,8 +50,8 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
   let order: UnifiedOrder | null;
   try {
     order = await desk.s.orders.findByOrderNo(sess.current.orderNo);
-  } catch {
-    await desk.shopDown(ctx, sess.current.orderNo);
+  } catch (err) {
+    await desk.shopDown(ctx, sess.current.orderNo, err);
     return 'error';
   }
   if (!order) return undefined;
