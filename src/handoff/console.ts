@@ -21,7 +21,6 @@ import { takeAll } from '../orders/guards.js';
 import type { UnifiedOrder } from '../orders/model.js';
 import { GENERIC_QUICK_REPLIES, consoleLines, consoleSay, quickReplies } from '../replies/console.js';
 import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, ticketNote, timeline } from '../replies/index.js';
-import { SqlCannedRepo } from '../storage/sql/canned.js';
 import { type Ticket, ticketPriority } from '../tickets/index.js';
 import { extractContact } from '../understanding/identifiers.js';
 import type { AgentSession } from './agents.js';
@@ -135,7 +134,7 @@ export function createAgentConsole(app: App): AgentConsole {
     next();
   };
   const me = (res: Response) => (res.locals.session as AgentSession).agent;
-  const canned = new CannedResponses(new SqlCannedRepo(app.store.sql));
+  const canned = new CannedResponses(app.store.repos.canned);
   const agentName = async (id: string | undefined) => (id ? (await agents.get(id))?.displayName : undefined);
 
   api.post('/login', async (req, res) => {

@@ -14,6 +14,7 @@ import type { LlmUsageRepo } from '../llm/client.js';
 import type { DemoOrderRepo } from '../orders/demo/demoOrderService.js';
 import type { WatchRepo } from '../notify/watches.js';
 import type { OrderActionRepo } from '../orders/actions.js';
+import type { CannedRepo } from '../handoff/canned.js';
 import type { LimiterFactory, VerifyRepo } from '../orders/guards.js';
 import type { TicketRepo } from '../tickets/index.js';
 import type { AttachmentRepo } from './attachments.js';
@@ -29,6 +30,7 @@ import { SqlHandoffRepo, SqlTranscriptRepo } from './sql/handoffs.js';
 import { SqlLlmUsageRepo } from './sql/llmUsage.js';
 import { SqlWatchRepo } from './sql/watches.js';
 import { SqlOrderActionRepo } from './sql/orderActions.js';
+import { SqlCannedRepo } from './sql/canned.js';
 import { SqlTicketRepo } from './sql/tickets.js';
 import { SqlWeChatRepo } from './sql/wechat.js';
 
@@ -46,6 +48,7 @@ export interface Repos {
   llmUsage: LlmUsageRepo;
   watches: WatchRepo;
   orderActions: OrderActionRepo;
+  canned: CannedRepo;
 }
 
 export interface Store {
@@ -86,6 +89,7 @@ export function reposOn(sql: Sql): Repos {
     llmUsage: new SqlLlmUsageRepo(sql),
     watches: new SqlWatchRepo(sql),
     orderActions: new SqlOrderActionRepo(sql),
+    canned: new SqlCannedRepo(sql),
   };
 }
 
