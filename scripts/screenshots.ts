@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   try {
     // The buyer on a phone: the chat full screen, a waiting top-up explained, 到了告诉我 offered.
-    const phone = await browser.newPage({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    const phone = await browser.newPage({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     await phone.goto(base);
     await phone.locator('#chat-toggle').click();
     await phone.waitForSelector('.webchat__bubble__content', { timeout: 20_000 });
@@ -44,13 +44,13 @@ async function main(): Promise<void> {
     await phone.screenshot({ path: path.join(OUT, 'chat-phone.png') });
 
     // The agent's console: a buyer handed over, the context packet, quick replies.
-    const agent = await browser.newPage({ locale: 'zh-CN', viewport: { width: 1280, height: 800 } });
+    const agent = await browser.newPage({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 800 } });
     await agent.goto(`${base}/agent`);
     await agent.getByLabel('账号').fill('xiaowang');
     await agent.getByLabel('密码').fill('screenshots-only-password');
     await agent.getByRole('button', { name: '登录' }).click();
     await agent.waitForSelector('#presence', { timeout: 10_000 });
-    const buyer = await browser.newPage({ locale: 'zh-CN', viewport: { width: 1280, height: 800 } });
+    const buyer = await browser.newPage({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 800 } });
     await buyer.goto(base);
     await buyer.locator('#chat-toggle').click();
     await buyer.waitForSelector('.webchat__bubble__content', { timeout: 20_000 });

@@ -111,7 +111,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     config,
     clock,
     orders,
-    tickets: new TicketService(repos.tickets, config.policy),
+    tickets: new TicketService(repos.tickets, config.policy, store.bus),
     handoffs: new HandoffService(repos.handoffs, store.bus),
     transcript: repos.transcript,
     knowledge,

@@ -106,6 +106,7 @@ export function createAgentConsole(app: App): AgentConsole {
     }),
     bus.subscribe('handoff.buyer', (b) => broadcast({ type: 'buyer', ...b })),
     bus.subscribe('handoff.changed', (c) => broadcast({ type: 'changed', ...c })),
+    bus.subscribe('ticket.changed', (t) => broadcast({ type: 'ticket', ...t })),
     bus.subscribe('presence', () => {
       if (sockets.size === 0) return;
       void presence
@@ -563,7 +564,6 @@ export function createAgentConsole(app: App): AgentConsole {
     claimedByName: await agentName(t.claimedBy),
     reachable: !!t.conversationRef && relay.canReach(t.channelId),
   });
-  const ticketsChanged = (id: string) => bus.publish('handoff.changed', { handoffId: '', state: `ticket:${id}` });
 
   // Open tickets, the most urgent first (priority from the diagnosis cause), then the oldest due.
   api.get('/tickets', auth, async (_req, res) => {
@@ -583,7 +583,6 @@ export function createAgentConsole(app: App): AgentConsole {
     const agent = me(res);
     if (!(await services.tickets.claim(t.id, agent.id, app.clock.now())))
       return fail(res, 409, t.status !== 'open' ? 'ticket is not open' : `${(await agentName(t.claimedBy)) ?? 'another agent'} has it`);
-    ticketsChanged(t.id);
     res.json({ ok: true, ticket: await ticketOut((await services.tickets.get(t.id))!) });
   });
 
@@ -593,8 +592,7 @@ export function createAgentConsole(app: App): AgentConsole {
     const t = await services.tickets.get(String(req.params.id));
     if (!t) return fail(res, 404, 'no such ticket');
     const agent = me(res);
-    if (!(await services.tickets.answer(t.id, agent.id, body.data.text, new Date()))) return fail(res, 409, 'ticket is not open');
-    ticketsChanged(t.id);
+    if (!(await services.tickets.answer(t.id, agent.id, body.data.text, app.clock.now()))) return fail(res, 409, 'ticket is not open');
     const delivered = await relay.sendToBuyer(
       t.channelId,
       t.conversationRef as Partial<ConversationReference> | undefined,

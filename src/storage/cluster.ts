@@ -20,6 +20,8 @@ export interface BusEvents {
   'directline.append': { conversationId: string; watermark: number };
   /** A client opened a stream for a conversation on `instance` (an older stream elsewhere gives way). */
   'directline.stream': { conversationId: string; instance: string };
+  /** A ticket was filed (by the bot, the queue sweep or an agent), claimed or answered (consoles refresh, and announce new ones). */
+  'ticket.changed': { ticketId: string; state: 'open' | 'claimed' | 'answered' };
   /** Agents came or went (consoles show how many are online). */
   presence: Record<string, never>;
 }

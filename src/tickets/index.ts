@@ -1,5 +1,6 @@
 /** Support tickets: the "contact" rung. A ticket holds everything an agent needs to answer once. */
 import type { Policy } from '../config.js';
+import type { Bus } from '../storage/cluster.js';
 import { ticketDue } from '../diagnosis/index.js';
 import { localFields, toShopIso } from '../time.js';
 
@@ -55,18 +56,23 @@ export function ticketPriority(cause: string | undefined): 1 | 2 | 3 {
   return 1;
 }
 
+/**
+ * Files, lists, claims and answers tickets. Each change is announced on the bus when one is given
+ * (the app gives it): every instance's consoles hear of a ticket the bot filed at once.
+ */
 export class TicketService {
   constructor(
     private readonly repo: TicketRepo,
     private readonly policy: Policy,
+    private readonly bus?: Bus,
   ) {}
 
-  create(t: NewTicket, now: Date): Promise<Ticket> {
+  async create(t: NewTicket, now: Date): Promise<Ticket> {
     const f = localFields(now, this.policy.timeZone);
     const day = `${String(f.year).slice(2)}${String(f.month).padStart(2, '0')}${String(f.day).padStart(2, '0')}`;
     // Answered in agent time: a ticket filed at night is due hours after the agents start, not at dawn.
     const due = ticketDue(now, this.policy);
-    return this.repo.insert(
+    const ticket = await this.repo.insert(
       (n) => ({
         ...t,
         id: `T${day}${String(n).padStart(4, '0')}`,
@@ -76,6 +82,8 @@ export class TicketService {
       }),
       day,
     );
+    this.bus?.publish('ticket.changed', { ticketId: ticket.id, state: 'open' });
+    return ticket;
   }
 
   get(id: string): Promise<Ticket | undefined> {
@@ -99,8 +107,10 @@ export class TicketService {
   }
 
   /** An agent takes the ticket; false when it is not open or somebody else has it. */
-  claim(id: string, agentId: string, now: Date): Promise<boolean> {
-    return this.repo.claim(id, agentId, toShopIso(now, this.policy.timeZone));
+  async claim(id: string, agentId: string, now: Date): Promise<boolean> {
+    const ok = await this.repo.claim(id, agentId, toShopIso(now, this.policy.timeZone));
+    if (ok) this.bus?.publish('ticket.changed', { ticketId: id, state: 'claimed' });
+    return ok;
   }
 
   openCount(): Promise<number> {
@@ -108,7 +118,9 @@ export class TicketService {
   }
 
   /** An agent's answer; false when the ticket is not open any more. */
-  answer(id: string, agentId: string, text: string, now: Date): Promise<boolean> {
-    return this.repo.answer(id, agentId, text, toShopIso(now, this.policy.timeZone));
+  async answer(id: string, agentId: string, text: string, now: Date): Promise<boolean> {
+    const ok = await this.repo.answer(id, agentId, text, toShopIso(now, this.policy.timeZone));
+    if (ok) this.bus?.publish('ticket.changed', { ticketId: id, state: 'answered' });
+    return ok;
   }
 }

@@ -92,12 +92,14 @@ async function signIn(username = 'xiaowang', online = true) {
     return { status: r.status, json: (await r.json().catch(() => ({}))) as any, text: '' };
   };
   let ws: WebSocket | undefined;
+  const events: Array<Record<string, any>> = [];
   if (online) {
     ws = new WebSocket(`${base.replace('http', 'ws')}/agent/ws`, { headers: { cookie, origin: base } });
+    ws.on('message', (d) => events.push(JSON.parse(String(d))));
     await new Promise((ok, no) => (ws!.once('open', ok), ws!.once('error', no)));
     await until(async () => (await app.store.presence.agentIds()).includes(agent.id));
   }
-  return { cookie, csrf, call, id: agent.id, close: () => ws?.close() };
+  return { cookie, csrf, call, events, id: agent.id, close: () => ws?.close() };
 }
 
 /** A buyer on the recording channel: their own conversation, a stable channel user id. */
@@ -392,6 +394,30 @@ describe('tickets', () => {
     expect(answered.json).toMatchObject({ ok: true, delivered: true });
     expect(hub.texts().some((t) => t.includes(`关于工单 ${low.id}`) && t.includes('已经到账了'))).toBe(true);
     expect((await a.call('POST', `/tickets/${low.id}/claim`)).status).toBe(409); // not open any more
+  });
+
+  it('reach every open console the moment the bot files one, and each claim and answer is announced too', async () => {
+    const a = await signIn('xiaoli');
+    try {
+      // The contact rung: a sync delay the buyer has waited out files a ticket (no agent involved).
+      await buyerSays('ticket-live', '查下订单 P7QX9ZP2M4RT8WNB', 'u-live');
+      const said = (await buyerSays('ticket-live', '等了还是没有', 'u-live')) as Array<{ name?: string; value?: { ticketId?: string } }>;
+      const ticketId = said.find((a) => a.name === 'turnOutcome')?.value?.ticketId;
+      const filed = ticketId ? await app.services.tickets.get(ticketId) : undefined;
+      expect(filed, 'the bot filed a ticket').toMatchObject({ status: 'open', orderNo: 'P7QX9ZP2M4RT8WNB' });
+      const ticketEvents = () => a.events.filter((e) => e.type === 'ticket' && e.ticketId === filed!.id);
+      await until(() => ticketEvents().length === 1, 3000);
+      expect(ticketEvents()[0]).toEqual({ type: 'ticket', ticketId: filed!.id, state: 'open' });
+      // What the socket said is what the list now holds.
+      expect((await a.call('GET', '/tickets')).json.tickets.map((t: any) => t.id)).toContain(filed!.id);
+
+      await a.call('POST', `/tickets/${filed!.id}/claim`);
+      await a.call('POST', `/tickets/${filed!.id}/answer`, { text: '你好，已经帮你催了，到账后会通知你。' });
+      await until(() => ticketEvents().length === 3, 3000);
+      expect(ticketEvents().map((e) => e.state)).toEqual(['open', 'claimed', 'answered']);
+    } finally {
+      a.close();
+    }
   });
 });
 

@@ -13,7 +13,7 @@ import type { HandoffContext } from '../../src/handoff/index.js';
 import { createServer } from '../../src/server.js';
 import { fakeOpenAI, json } from '../llm/fakeOpenAI.js';
 import { makeApp, order, say, serve, shutdown } from '../helpers.js';
-import { launchChromium } from './chromium.js';
+import { AGENT_PASSWORD, launchChromium, signInAgent } from './chromium.js';
 
 const risky = order({
   orderNo: 'DJ20261123120055QWER',
@@ -73,7 +73,7 @@ describe('in the console', () => {
         : json({ intent: (JSON.parse(r.messages.at(-1)!.content) as { 买家这句话: string }).买家这句话.includes('转人工') ? 'human_agent' : 'order_status' }),
     );
     app = await makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [risky], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' } });
-    await app.agents.create('xiaowang', '小王', 'correct horse battery');
+    await app.agents.create('xiaowang', '小王', AGENT_PASSWORD);
     server = await createServer(app);
     base = await serve(server);
     browser = await launchChromium();
@@ -90,11 +90,7 @@ describe('in the console', () => {
     const page = await browser.newPage({ locale: 'zh-CN' });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${base}/agent`);
-    await page.getByLabel('账号').fill('xiaowang');
-    await page.getByLabel('密码').fill('correct horse battery');
-    await page.getByRole('button', { name: '登录' }).click();
-    await expect.poll(() => page.locator('#presence').innerText(), { timeout: 10_000 }).toContain('在线客服 1 人');
+    await signInAgent(page, base, 'xiaowang', { online: '在线客服 1 人' });
 
     await say(app, '查下订单 DJ20261123120055QWER', 'assist');
     await say(app, '转人工', 'assist');

@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/server.js';
 import { makeApp, order, serve, shutdown } from '../helpers.js';
-import { launchChromium } from './chromium.js';
+import { launchChromium, openChat } from './chromium.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-web-'));
 const app = await makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' })] });
@@ -35,20 +35,12 @@ describe('demo shop page with the official Web Chat', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
     // The chat opens on demand, from the launcher in the corner.
-    await page.locator('#chat-toggle').click();
-    const chat = page.locator('#webchat');
-    const input = page.locator('[data-id="webchat-sendbox-input"]');
-    await expect.poll(() => chat.innerText(), { timeout: 20_000 }).toContain('订单助手');
-
-    await input.fill('付款了怎么查不到单号');
-    await input.press('Enter');
-    await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('请发一下订单号');
+    const { chat, says } = await openChat(page);
+    await says('付款了怎么查不到单号', '请发一下订单号');
     // The bot's suggested actions are rendered as buttons.
     await expect.poll(() => page.getByRole('button', { name: '没有订单号' }).count(), { timeout: 5_000 }).toBeGreaterThan(0);
 
-    await input.fill('K7QX9ZP2M4RT8WNA');
-    await input.press('Enter');
-    await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('➤ 出卡');
+    await says('K7QX9ZP2M4RT8WNA', '➤ 出卡');
     expect(await chat.innerText()).toContain('付款已经收到');
     const count = (t: string, word: string) => t.split(word).length - 1;
     const before = count(await chat.innerText(), '请发一下订单号');
@@ -73,10 +65,7 @@ describe('demo shop page with the official Web Chat', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
-    // The chat opens on demand, from the launcher in the corner.
-    await page.locator('#chat-toggle').click();
-    const chat = page.locator('#webchat');
-    await expect.poll(() => chat.innerText(), { timeout: 20_000 }).toContain('订单助手');
+    const { chat } = await openChat(page);
     const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
     await page.locator('#webchat input[type="file"]').setInputFiles({ name: '付款截图.png', mimeType: 'image/png', buffer: png });
     await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toContain('图片收到了');

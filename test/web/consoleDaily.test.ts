@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/server.js';
 import { makeApp, order, serve, shutdown } from '../helpers.js';
-import { launchChromium } from './chromium.js';
+import { AGENT_PASSWORD, directLineBuyer, launchChromium, openChat, signInAgent } from './chromium.js';
 
 const OLD_CODE = 'QB10-8842-5519-7Z3K';
 const NEW_CODE = 'QB9Z-7Y6X-5W4V-3U2T';
@@ -37,7 +37,7 @@ let base = '';
 let browser: Browser;
 
 beforeAll(async () => {
-  await app.agents.create('xiaowang', '小王', 'correct horse battery');
+  await app.agents.create('xiaowang', '小王', AGENT_PASSWORD);
   base = await serve(server);
   browser = await launchChromium();
 }, 60_000);
@@ -48,19 +48,10 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** A buyer on the demo shop's page with the chat open; `says` waits for the bot's answer to contain `expect`. */
+/** A buyer on the demo shop's page with the chat open. */
 async function buyer(page: Page) {
   await page.goto(base);
-  await page.locator('#chat-toggle').click();
-  const chat = page.locator('#webchat');
-  const input = page.locator('[data-id="webchat-sendbox-input"]');
-  await expect.poll(() => chat.innerText(), { timeout: 20_000 }).toContain('订单助手');
-  const says = async (text: string, answer: string | RegExp) => {
-    await input.fill(text);
-    await input.press('Enter');
-    await expect.poll(() => chat.innerText(), { timeout: 15_000 }).toMatch(typeof answer === 'string' ? new RegExp(answer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : answer);
-  };
-  return { chat, says };
+  return openChat(page);
 }
 
 describe('an agent’s day in the console', () => {
@@ -97,11 +88,7 @@ describe('an agent’s day in the console', () => {
     `);
     const js = <T>(expr: string) => agent.evaluate(expr) as Promise<T>;
 
-    await agent.goto(`${base}/agent`);
-    await agent.getByLabel('账号').fill('xiaowang');
-    await agent.getByLabel('密码').fill('correct horse battery');
-    await agent.getByRole('button', { name: '登录' }).click();
-    await expect.poll(() => agent.locator('#presence').innerText(), { timeout: 10_000 }).toContain('在线客服 1 人');
+    await signInAgent(agent, base, 'xiaowang', { online: '在线客服 1 人' });
     expect(await js<number>('window.__asked')).toBe(0); // never on load
     await agent.locator('[data-testid="alerts"]').click();
     await expect.poll(() => agent.locator('[data-testid="alerts"]').innerText()).toBe('提醒已开启');
@@ -235,30 +222,16 @@ describe('an agent’s day in the console', () => {
       dialogs.push(d.type());
       void d.dismiss();
     });
-    await page.goto(`${base}/agent`);
-    await expect.poll(() => page.locator('#login:not([hidden]), #desk:not([hidden])').count(), { timeout: 10_000 }).toBeGreaterThan(0);
-    if (await page.getByLabel('账号').isVisible()) {
-      await page.getByLabel('账号').fill('xiaowang');
-      await page.getByLabel('密码').fill('correct horse battery');
-      await page.getByRole('button', { name: '登录' }).click();
-    }
-    await expect.poll(() => page.locator('#presence').innerText(), { timeout: 30_000 }).toContain('在线客服');
-    const viaDirectLine = async (text: string) => {
-      const { token, conversationId } = (await (await fetch(`${base}/api/directline/token`, { method: 'POST' })).json()) as { token: string; conversationId: string };
-      await fetch(`${base}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-      for (const t of [text, '转人工'])
-        await fetch(`${base}/v3/directline/conversations/${conversationId}/activities`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ type: 'message', from: { id: 'x' }, text: t }),
-        });
-    };
-    await viaDirectLine('K8PL3MZ7Q2XV9TRB 卡密用不了');
-    await viaDirectLine('DJ20261123120055QWER 怎么还没好');
+    await signInAgent(page, base, 'xiaowang');
+    // Two buyers ask for a person, one about the delivered order.
+    await directLineBuyer(base, ['K8PL3MZ7Q2XV9TRB 卡密用不了', '转人工']);
+    await directLineBuyer(base, ['DJ20261123120055QWER 怎么还没好', '转人工']);
     const queued = page.locator('[data-testid="queue"] li');
     await expect.poll(() => queued.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     await page.locator('[data-testid="queue"] li', { hasText: 'K8PL3MZ7Q2XV9TRB' }).click();
     await expect.poll(() => page.locator('#lookup-no').inputValue(), { timeout: 30_000 }).toBe('K8PL3MZ7Q2XV9TRB');
+    // The transcript shows the order, never a plaintext code; only the audited reveal shows it.
+    expect(await page.locator('[data-testid="timeline"]').innerText()).not.toContain(NEW_CODE);
     await page.locator('#lookup-form button').click();
     const result = page.locator('[data-testid="lookup-result"]');
     await page.getByRole('button', { name: /查看卡密/ }).click();
@@ -290,14 +263,11 @@ describe('an agent’s day in the console', () => {
     const from = { conversationId: h!.conversationId, channelId: h!.channelId, userId: h!.userId, conversationRef: h!.conversationRef };
     const routine = await app.services.tickets.create({ ...from, cause: 'sync_delay', symptom: '买家说还没到账' }, new Date(Date.now() - 3_600_000));
     const urgent = await app.services.tickets.create({ ...from, cause: 'risk_hold', symptom: '风控冻结，买家着急' }, new Date());
-    await page.goto(`${base}/agent`);
-    await expect.poll(() => page.locator('#login:not([hidden]), #desk:not([hidden])').count(), { timeout: 10_000 }).toBeGreaterThan(0);
-    if (await page.getByLabel('账号').isVisible()) {
-      await page.getByLabel('账号').fill('xiaowang');
-      await page.getByLabel('密码').fill('correct horse battery');
-      await page.getByRole('button', { name: '登录' }).click();
-    }
-    await expect.poll(() => page.locator('#presence').innerText(), { timeout: 30_000 }).toContain('在线客服');
+    await signInAgent(page, base, 'xiaowang');
+    // A resolved conversation first: its side panel must not stay on screen with a ticket.
+    await page.locator('.views button[data-view="ended"]').click();
+    await page.locator('[data-testid="ended"] li').first().click();
+    await expect.poll(() => page.locator('[data-testid="context"]').innerText(), { timeout: 10_000 }).toContain('订单号');
     await page.locator('.views button[data-view="tickets"]').click();
     const items = page.locator('[data-testid="tickets"] li');
     await expect.poll(() => items.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
@@ -307,6 +277,8 @@ describe('an agent’s day in the console', () => {
     await page.locator('[data-testid="tickets"] li', { hasText: urgent.id }).click();
     await expect.poll(() => page.locator('[data-testid="ticket-timeline"]').innerText(), { timeout: 10_000 }).toContain('K8PL3MZ7Q2XV9TRB 卡密在哪看');
     expect(await page.locator('[data-testid="ticket-priority"]').innerText()).toBe('紧急');
+    expect(await page.locator('[data-testid="context"]').isVisible()).toBe(false);
+    expect(await page.locator('[data-testid="context"]').innerText()).toBe('');
     await page.locator('[data-testid="ticket-claim"]').click();
     await expect.poll(() => page.locator('[data-testid="ticket-claim"]').innerText(), { timeout: 10_000 }).toBe('已认领');
     await expect.poll(() => page.locator('[data-testid="tickets"] li', { hasText: urgent.id }).innerText()).toContain('小王 处理中');
@@ -320,6 +292,19 @@ describe('an agent’s day in the console', () => {
     await page.getByRole('button', { name: '答复并关闭工单' }).click();
     await expect.poll(async () => (await app.services.tickets.get(urgent.id))?.status, { timeout: 10_000 }).toBe('answered');
     await expect.poll(() => page.locator('[data-testid="tickets"]').innerText()).not.toContain(urgent.id);
+
+    // A ticket filed while the console is open shows at once (the socket, not the 30-second refetch),
+    // marked new and counted in the tab title until it is opened.
+    const badge = async () => Number((/^\((\d+)\)/.exec(await page.title()) ?? [])[1] ?? 0);
+    const before = await badge();
+    const late = await app.services.tickets.create({ ...from, cause: 'upstream_failed', symptom: '充值失败了，钱还没退' }, new Date());
+    const fresh = page.locator('[data-testid="tickets"] li.fresh', { hasText: late.id });
+    await expect.poll(() => fresh.count(), { timeout: 5_000 }).toBe(1);
+    expect(await badge()).toBe(before + 1);
+    await fresh.click();
+    await expect.poll(() => page.locator('#ticket-title').innerText()).toContain(late.id);
+    expect(await badge()).toBe(before);
+    expect(await page.locator('[data-testid="tickets"] li.fresh').count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);

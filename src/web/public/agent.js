@@ -16,8 +16,11 @@
   let view = 'queued';
   let lists = { queued: [], mine: [], others: [], ended: [], tickets: [] };
   let searching = '';
-  // Notifications: queued handoffs seen so far (a new one rings), and the ones this agent opened (the badge).
+  // Notifications: queued handoffs and open tickets seen so far (a new one rings), the ones this agent
+  // opened, and tickets filed since the console opened (the badge counts those not opened yet).
   const seen = new Set();
+  const seenTickets = new Set();
+  const freshTickets = new Set();
   const opened = new Set();
   let baseline = false;
   let soundOn = localStorage.getItem('agent.sound') !== 'off';
@@ -93,6 +96,8 @@
         void refreshAgents();
       }
       if (ev.type === 'changed') void refresh();
+      // A ticket filed (by the bot too), claimed or answered, on any instance.
+      if (ev.type === 'ticket') void refresh();
       if (ev.type === 'message' && current?.kind === 'handoff' && ev.handoffId === current.id) addMessage(ev.message);
       if (ev.type === 'buyer') {
         if (current?.kind === 'handoff' && ev.handoffId === current.id) addLine({ direction: 'in', sender: '买家', text: ev.text, at: ev.at });
@@ -127,7 +132,7 @@
     lists = { ...lists, queued: q.queued, mine: q.mine, others: q.others, tickets: t.tickets };
     if (view === 'ended') lists.ended = (await api('/conversations?view=ended')).conversations;
     if (searching) await runSearch(searching);
-    announce(q.queued);
+    announce(q.queued, t.tickets);
     renderLists();
     if (current?.kind === 'handoff') await openHandoff(current.id, true);
     else if (current?.kind === 'ticket') await openTicket(current.id, true);
@@ -135,19 +140,23 @@
 
   // ---- notifications: a badge in the tab title, a short beep, a desktop notification ----
 
-  function announce(queued) {
+  function announce(queued, tickets) {
     const fresh = queued.filter((h) => !seen.has(h.id));
     for (const h of queued) seen.add(h.id);
-    if (baseline && fresh.length) {
+    const newTickets = tickets.filter((t) => !seenTickets.has(t.id));
+    for (const t of tickets) seenTickets.add(t.id);
+    if (baseline) for (const t of newTickets) freshTickets.add(t.id);
+    if (baseline && (fresh.length || newTickets.length)) {
       beep();
-      notifyDesktop(fresh);
+      notifyDesktop(fresh, newTickets);
     }
     baseline = true;
     updateBadge();
   }
 
   function updateBadge() {
-    const n = lists.queued.filter((h) => !opened.has(h.id)).length;
+    const open = new Set(lists.tickets.map((t) => t.id));
+    const n = lists.queued.filter((h) => !opened.has(h.id)).length + [...freshTickets].filter((id) => open.has(id) && !opened.has(id)).length;
     document.title = n ? `(${n}) ${TITLE}` : TITLE;
   }
 
@@ -180,8 +189,20 @@
     }
   }
 
-  function notifyDesktop(fresh) {
+  function notifyDesktop(fresh, newTickets = []) {
     if (!('Notification' in window) || Notification.permission !== 'granted') return;
+    for (const t of newTickets.slice(0, 3)) {
+      try {
+        const n = new Notification(`新工单 ${t.id}`, { body: `${t.orderNo ? `订单 ${t.orderNo}` : '没有订单号'} · ${t.causeLabel || t.symptom}`, tag: `ticket-${t.id}` });
+        n.onclick = () => {
+          window.focus();
+          void openTicket(t.id);
+          n.close();
+        };
+      } catch {
+        // some browsers allow notifications only from a service worker
+      }
+    }
     for (const h of fresh.slice(0, 3)) {
       try {
         const n = new Notification('有买家在排队等人工', { body: `${h.orderNo ? `订单 ${h.orderNo}` : '没有订单号'} · ${h.label || h.reason}`, tag: `handoff-${h.id}` });
@@ -226,7 +247,7 @@
   document.addEventListener('pointerdown', unlockAudio);
   document.addEventListener('keydown', unlockAudio);
 
-  // Tickets the bot files announce nothing on the socket: the lists are fetched again every 30 seconds too.
+  // Every change comes over the socket; a refetch every 30 seconds covers a socket that was down for a while.
   setInterval(() => {
     if (!$('desk').hidden && document.visibilityState !== 'hidden') void refresh().catch(() => undefined);
   }, 30_000);
@@ -299,6 +320,7 @@
         } else {
           l1.append(el('span', 'no', h.id), el('span', h.priority >= 3 ? 'prio' : 'muted small', h.priority >= 2 ? PRIORITY[h.priority] : `${time(h.dueAt)} 前`));
           li.append(l1, el('div', 'muted small', `${h.claimedByName ? `${h.claimedByName} 处理中 · ` : ''}${h.symptom.slice(0, 40)}`));
+          if (freshTickets.has(h.id) && !opened.has(h.id)) li.classList.add('fresh');
           li.onclick = () => openTicket(h.id);
         }
         return li;
@@ -359,6 +381,10 @@
     current = next;
     if (switching) {
       detail = null;
+      // Nothing of the last conversation stays in the side panel: facts, ladder, history, notes of the model, files.
+      for (const x of ['facts', 'ladder', 'earlier', 'assist-summary', 'assist-replies', 'files']) $(x).replaceChildren();
+      $('assist').hidden = true;
+      $('conv-context').hidden = next?.kind === 'ticket';
       $('lookup-result').replaceChildren();
       $('lookup-no').value = '';
       $('reply-warn').hidden = true;
@@ -366,7 +392,10 @@
       closeMenu();
       resolveArmed = false;
     }
-    for (const li of document.querySelectorAll('.queue li[data-id]')) li.classList.toggle('active', li.dataset.id === next?.id);
+    for (const li of document.querySelectorAll('.queue li[data-id]')) {
+      li.classList.toggle('active', li.dataset.id === next?.id);
+      if (li.dataset.id === next?.id) li.classList.remove('fresh');
+    }
   }
 
   function renderQuick(replies, enabled) {
@@ -650,6 +679,8 @@
 
   async function openTicket(id, again) {
     switchTo({ kind: 'ticket', id });
+    opened.add(id);
+    updateBadge();
     const { ticket: t, transcript } = await api(`/tickets/${encodeURIComponent(id)}`);
     if (current?.kind !== 'ticket' || current.id !== id) return;
     $('empty').hidden = true;
