@@ -179,6 +179,50 @@ describe.each(VIEWPORTS)('layout at $name ($width×$height)', ({ name, width, he
   }, 120_000);
 });
 
+describe('on a phone with the keyboard up', () => {
+  it('the chat follows the visible viewport: the send box just above the keyboard, the close button in view', async () => {
+    const page = await browser.newPage({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 390, height: 844 } });
+    // Headless Chromium has no on-screen keyboard: a stand-in visualViewport that the test shrinks
+    // as a keyboard does (the layout viewport and 100dvh stay as they are).
+    await page.addInitScript(`
+      const vv = new EventTarget();
+      Object.assign(vv, { width: innerWidth, height: innerHeight, offsetTop: 0, offsetLeft: 0, pageTop: 0, pageLeft: 0, scale: 1 });
+      Object.defineProperty(window, 'visualViewport', { configurable: true, get: () => vv });
+      window.__keyboard = (px, offsetTop = 0) => {
+        vv.height = innerHeight - px;
+        vv.offsetTop = offsetTop;
+        vv.dispatchEvent(new Event('resize'));
+      };
+    `);
+    await page.goto(base);
+    const chat = await openChat(page);
+    await chat.says('付款了怎么查不到单号', '请发一下订单号');
+    const box = async (selector: string) => (await page.locator(selector).first().boundingBox())!;
+    for (const [keyboard, offsetTop] of [
+      [336, 0],
+      [300, 120], // the browser also panned the page
+    ] as const) {
+      await page.locator('[data-id="webchat-sendbox-input"]').focus();
+      await page.evaluate(`window.__keyboard(${keyboard}, ${offsetTop})`);
+      const visibleBottom = offsetTop + 844 - keyboard;
+      const panel = await box('#chat-panel');
+      expect(Math.round(panel.y)).toBe(offsetTop);
+      expect(Math.round(panel.y + panel.height)).toBe(visibleBottom);
+      const input = await box('[data-id="webchat-sendbox-input"]');
+      expect(input.y + input.height, 'the send box is hidden behind the keyboard').toBeLessThanOrEqual(visibleBottom);
+      const close = await box('#chat-close');
+      expect(close.y).toBeGreaterThanOrEqual(offsetTop);
+      // What the buyer sees above a 336 px keyboard (the page's top, not panned).
+      if (offsetTop === 0) await shot(page, 'chat-keyboard-phone');
+    }
+    // Keyboard down: full screen again.
+    await page.evaluate('window.__keyboard(0, 0)');
+    const panel = await box('#chat-panel');
+    expect(Math.round(panel.height)).toBe(844);
+    await page.close();
+  }, 60_000);
+});
+
 describe('every width from 360 px to 1920 px', () => {
   const WIDTHS = [360, 375, 414, 480, 600, 720, 820, 960, 1024, 1152, 1366, 1536, 1680, 1920];
 

@@ -29,6 +29,7 @@
     panel.hidden = !open;
     toggle.setAttribute('aria-expanded', String(open));
     sessionStorage.setItem(OPEN, open ? '1' : '0');
+    fitToScreen();
     if (open && !started) {
       started = true;
       void start();
@@ -36,6 +37,28 @@
   };
   toggle.onclick = () => setOpen(panel.hidden);
   document.getElementById('chat-close').onclick = () => setOpen(false);
+
+  // On a phone the panel covers the screen. When the keyboard comes up, browsers shrink only the
+  // visual viewport (100dvh stays): the panel follows it, so the send box sits just above the
+  // keyboard and the header with its close button stays in view.
+  const phone = window.matchMedia('(max-width: 520px)');
+  const vv = window.visualViewport;
+  const fitToScreen = () => {
+    if (!vv || !phone.matches || panel.hidden) {
+      panel.style.removeProperty('top');
+      panel.style.removeProperty('bottom');
+      panel.style.removeProperty('height');
+      return;
+    }
+    panel.style.top = `${vv.offsetTop}px`;
+    panel.style.bottom = 'auto';
+    panel.style.height = `${vv.height}px`;
+  };
+  if (vv) {
+    vv.addEventListener('resize', fitToScreen);
+    vv.addEventListener('scroll', fitToScreen);
+  }
+  phone.addEventListener('change', fitToScreen);
 
   async function postJson(url, token) {
     const r = await fetch(url, { method: 'POST', headers: token ? { authorization: 'Bearer ' + token } : {} });
