@@ -19,7 +19,7 @@ import { redact } from '../llm/understand.js';
 import { OrderAction, describeAction } from '../orders/actions.js';
 import { takeAll } from '../orders/guards.js';
 import type { UnifiedOrder } from '../orders/model.js';
-import { GENERIC_QUICK_REPLIES, consoleLines, consoleSay, quickReplies } from '../replies/console.js';
+import { GENERIC_QUICK_REPLIES, actionRefused, consoleLines, consoleSay, quickReplies } from '../replies/console.js';
 import { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL, consoleText, say, ticketNote, timeline } from '../replies/index.js';
 import { type Ticket, ticketPriority } from '../tickets/index.js';
 import { extractContact } from '../understanding/identifiers.js';
@@ -40,21 +40,27 @@ export function ladderOnce<L extends { step: string }>(ladder: L[]): L[] {
   return ladder.filter((l, i) => i === 0 || ladder[i - 1]!.step !== l.step);
 }
 
-/** Why a request body is not an order action, in words an agent's console can show. */
-function actionProblem(body: unknown, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }>): string {
+/** Why a request body is not an order action: for an API caller (English) and for the agent (Chinese). */
+function actionProblem(body: unknown, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }>): { error: string; message: string } {
   const kind = (body as { kind?: unknown } | undefined)?.kind;
   const fields = [...new Set(issues.map((i) => String(i.path[0] ?? 'body')))].join(', ');
   switch (kind) {
     case 'reissue_code':
-      return `reissue_code (${fields}): codes are 1–50 codes of 4–500 characters each (one per line), and reason is 2–200 characters`;
+      return {
+        error: `reissue_code (${fields}): codes are 1–50 codes of 4–500 characters each (one per line), reason is 2–200 characters, and replaces (optional) one distinct position per code`,
+        message: actionRefused.reissue(),
+      };
     case 'refund':
-      return `refund (${fields}): amount is yuan like 12.50 (leave it out for the whole order), channel 1–40 characters`;
+      return { error: `refund (${fields}): amount is yuan like 12.50 (leave it out for the whole order), channel 1–40 characters`, message: actionRefused.refund() };
     case 'note':
-      return `note (${fields}): text is 2–300 characters, the bot repeats it to the buyer`;
+      return { error: `note (${fields}): text is 2–300 characters, the bot repeats it to the buyer`, message: actionRefused.note() };
     default:
-      return 'kind: one of reissue_code, refund, note';
+      return { error: 'kind: one of reissue_code, refund, note', message: actionRefused.kind() };
   }
 }
+
+/** The codes an order holds now (card codes or licence keys), or undefined for other deliveries. */
+const codeItems = (o: UnifiedOrder): number | undefined => (o.delivery?.kind === 'card_codes' || o.delivery?.kind === 'license_key' ? o.delivery.items.length : undefined);
 
 const cookieOf = (req: http.IncomingMessage): string | undefined => {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -119,7 +125,8 @@ export function createAgentConsole(app: App): AgentConsole {
   const api = express.Router();
   api.use(jsonBody({ limit: '16kb' }));
 
-  const fail = (res: Response, status: number, error: string) => void res.status(status).json({ error });
+  /** `error` for API callers; `message`, when given, is what the console shows the agent. */
+  const fail = (res: Response, status: number, error: string, message?: string) => void res.status(status).json(message ? { error, message } : { error });
   const secure = (req: Request) => req.secure;
 
   /** Session (cookie) for every call; CSRF token and same origin for every change. */
@@ -359,6 +366,8 @@ export function createAgentConsole(app: App): AgentConsole {
       { handoffId: h.id, conversationId: h.conversationId, kind: 'system', agentId: agent.id, text: consoleText.transferred(agent.displayName, to.displayName), delivered: true },
       new Date(),
     );
+    const moved = (await handoffs.get(h.id))!;
+    await toBuyer(moved, (ctx) => ctx.sendActivity(say.agentTransferred(agent.displayName, to.displayName)).then(() => undefined));
     res.json({ ok: true });
   });
 
@@ -445,7 +454,8 @@ export function createAgentConsole(app: App): AgentConsole {
         await ctx.sendActivity(consoleSay.shopWillHandle(ticket.id, new Date(ticket.dueAt), { now: app.clock.now(), tz: app.config.timeZone, shopName: app.config.shopName }));
       await app.bot.handBack(ctx, resolved.id);
     });
-    res.json({ ok: true, ticketId: ticket?.id, dueAt: ticket?.dueAt });
+    // Whether the buyer's channel takes messages from us (a JSON-API client polls, and hears nothing).
+    res.json({ ok: true, ticketId: ticket?.id, dueAt: ticket?.dueAt, delivered: relay.canReach(h.channelId) });
   });
 
   // Order lookup for the agent: masked, with the diagnosis; a reveal of codes is audited.
@@ -495,18 +505,31 @@ export function createAgentConsole(app: App): AgentConsole {
     const typed = String(req.params.orderNo ?? '').trim();
     if (!typed || typed.length > 64) return fail(res, 400, 'order number: 1–64 characters');
     const parsed = OrderAction.safeParse(req.body);
-    if (!parsed.success) return fail(res, 400, `not a valid action: ${actionProblem(req.body, parsed.error.issues)}`);
+    if (!parsed.success) {
+      const why = actionProblem(req.body, parsed.error.issues);
+      return fail(res, 400, `not a valid action: ${why.error}`, why.message);
+    }
     const action = parsed.data;
     let orderNo = typed;
     try {
       const order = await services.orders.findByOrderNo(typed);
-      if (!order) return fail(res, 404, 'no such order');
+      if (!order) return fail(res, 404, 'no such order', actionRefused.noOrder());
       orderNo = order.orderNo; // the shop's own spelling: what the bot looks the order up by
       if (action.kind === 'refund' && action.amount !== undefined && Number(action.amount) > Number(order.amount))
-        return fail(res, 400, `not a valid action: refund (amount): more than the order's ¥${order.amount}`);
+        return fail(res, 400, `not a valid action: refund (amount): more than the order's ¥${order.amount}`, actionRefused.refundTooMuch(order.amount));
+      if (action.kind === 'reissue_code') {
+        // A top-up or a parcel has no code to re-issue.
+        if (order.delivery && codeItems(order) === undefined) return fail(res, 400, 'not a valid action: reissue_code: this order delivers no codes', actionRefused.noCodes());
+        // One bad card of several: say which ones the new codes replace, never drop the others silently.
+        const held = codeItems(order) ?? 0;
+        if (action.replaces?.some((p) => p > held))
+          return fail(res, 400, `not a valid action: reissue_code (replaces): the order holds ${held} codes`, actionRefused.badPositions(held));
+        if (!action.replaces && held > 1 && action.codes.length < held)
+          return fail(res, 400, `not a valid action: reissue_code (replaces): the order holds ${held} codes; say which ones the new codes replace`, actionRefused.whichCodes(held));
+      }
     } catch (err) {
       // A shop that shows orders only to their buyers: the action is recorded for the number as given.
-      if (!(err instanceof ProofRequiredError)) return fail(res, 503, 'the shop system is not answering; try again in a few minutes');
+      if (!(err instanceof ProofRequiredError)) return fail(res, 503, 'the shop system is not answering; try again in a few minutes', actionRefused.shopDown());
     }
     const agent = me(res);
     const stored = await app.actOnOrder(orderNo, action, agent.id);
@@ -516,7 +539,14 @@ export function createAgentConsole(app: App): AgentConsole {
     const h = typeof handoffId === 'string' && handoffId ? await handoffs.get(handoffId) : undefined;
     if (h)
       await note(
-        { handoffId: h.id, conversationId: h.conversationId, kind: 'note', agentId: agent.id, text: consoleLines.orderAction(agent.displayName, description), delivered: true },
+        {
+          handoffId: h.id,
+          conversationId: h.conversationId,
+          kind: 'note',
+          agentId: agent.id,
+          text: consoleLines.orderAction(agent.displayName, orderNo, description),
+          delivered: true,
+        },
         new Date(),
       );
     res.json({ ok: true, orderNo, action: { id: stored.id, kind: stored.action.kind, at: new Date(stored.at).toISOString(), description } });

@@ -15,12 +15,22 @@ import type { Delivery, TimelineEvent, UnifiedOrder } from './model.js';
 import type { CandidateQuery, OrderService, OwnershipProof } from './port.js';
 
 export const OrderAction = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('reissue_code'),
-    /** The new codes (or keys), one per item. */
-    codes: z.array(z.string().trim().min(4).max(500)).min(1).max(50),
-    reason: z.string().trim().min(2).max(200),
-  }),
+  z
+    .object({
+      kind: z.literal('reissue_code'),
+      /** The new codes (or keys), one per item. */
+      codes: z.array(z.string().trim().min(4).max(500)).min(1).max(50),
+      reason: z.string().trim().min(2).max(200),
+      /**
+       * Which of the order's codes they stand in for (1-based, one per new code); the others stay.
+       * Omitted: the new codes are the order's codes from now on (all of them are replaced).
+       */
+      replaces: z.array(z.number().int().min(1).max(50)).min(1).max(50).optional(),
+    })
+    .refine((a) => !a.replaces || (a.replaces.length === a.codes.length && new Set(a.replaces).size === a.replaces.length), {
+      message: 'replaces: one distinct position per new code',
+      path: ['replaces'],
+    }),
   z.object({
     kind: z.literal('refund'),
     /** Yuan, a decimal string; omitted: the whole order. */
@@ -78,7 +88,16 @@ export function overlay(order: UnifiedOrder, actions: StoredAction[]): UnifiedOr
     switch (action.kind) {
       case 'reissue_code': {
         const kind = o.delivery?.kind === 'license_key' ? 'license_key' : 'card_codes';
-        o.delivery = { kind, items: action.codes.map((plaintext) => ({ plaintext })), expected: action.codes.length, deliveredAt: iso(at) };
+        const before = o.delivery?.kind === 'card_codes' || o.delivery?.kind === 'license_key' ? o.delivery : undefined;
+        const fresh = action.codes.map((plaintext) => ({ plaintext }));
+        if (action.replaces && before) {
+          // One card of several was bad: that one is swapped, the buyer keeps the others.
+          const items = [...before.items];
+          action.replaces.forEach((pos, k) => {
+            items[pos - 1] = fresh[k]!;
+          });
+          o.delivery = { kind, items: items.map((i) => i ?? {}), expected: Math.max(before.expected ?? 0, items.length), deliveredAt: iso(at) };
+        } else o.delivery = { kind, items: fresh, expected: action.codes.length, deliveredAt: iso(at) };
         if (!['refunded', 'partially_refunded', 'canceled', 'expired'].includes(o.status)) {
           o.status = 'delivered';
           o.holdReasons = [];
@@ -125,10 +144,13 @@ export function withActions(service: OrderService, actions: OrderActions): Order
     async revealDelivery(no: string, proof: OwnershipProof): Promise<Delivery | null> {
       const own = await service.findByOrderNo(no).catch(() => null);
       const done = own ? await actions.forOrder(own.orderNo) : [];
-      const reissued = [...done].reverse().find((a) => a.action.kind === 'reissue_code');
-      if (!reissued || !own) return service.revealDelivery(no, proof);
+      const reissues = done.filter((a) => a.action.kind === 'reissue_code');
+      if (!reissues.length || !own) return service.revealDelivery(no, proof);
       if (!(await service.verifyOwnership(no, proof))) return null;
-      return overlay(own, done).delivery ?? null;
+      // Codes an agent replaced only some of: the others are the shop's, revealed by its own check.
+      const partly = reissues.some((a) => a.action.kind === 'reissue_code' && a.action.replaces);
+      const shop = partly ? await service.revealDelivery(no, proof) : null;
+      return overlay(shop ? { ...own, delivery: shop } : own, done).delivery ?? null;
     },
   };
 }
@@ -137,7 +159,7 @@ export function withActions(service: OrderService, actions: OrderActions): Order
 export function describeAction(a: OrderAction): string {
   switch (a.kind) {
     case 'reissue_code':
-      return `补发 ${a.codes.map(maskSecret).join('、')}（${a.reason}）`;
+      return `补发 ${a.codes.map(maskSecret).join('、')}${a.replaces ? `，换掉第 ${a.replaces.join('、')} 张` : ''}（${a.reason}）`;
     case 'refund':
       return `退款 ${a.amount ? `¥${a.amount}` : '全额'}（${a.channel}）`;
     case 'note':

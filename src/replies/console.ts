@@ -78,14 +78,14 @@ export const GENERIC_QUICK_REPLIES = quickReplies(undefined);
 export const consoleSay = {
   /** The agent passed the case to the shop: who handles it, and how the buyer hears (the ticket). */
   shopWillHandle: (ticketId: string, due: Date, ctx: ReplyContext) =>
-    `你的问题需要店铺那边处理，客服已经转给店铺了，工单号 ${ticketId}。店铺会在 ${when(due, ctx.now, ctx.tz)} 前回复你，回复会发到这里；想补充情况的话直接发给我，我会附到工单里。`,
+    `你的问题需要店铺那边处理，客服已经转给店铺了，工单号 ${ticketId}。店铺会在 ${when(due, ctx.now, ctx.tz)} 前回复你，回复会发到这里。`,
 };
 
 /** Lines agents read in the console and on tickets. */
 export const consoleLines = {
   shopTicket: (agent: string, symptom?: string) => `客服 ${agent} 把会话转给店铺处理${symptom ? `：${symptom}` : ''}`,
   escalatedToShop: (ticketId: string) => `已转店铺处理，工单 ${ticketId}`,
-  orderAction: (agent: string, what: string) => `${agent} 对订单操作：${what}`,
+  orderAction: (agent: string, orderNo: string, what: string) => `${agent} 对订单 ${orderNo} 操作：${what}`,
   ticketClaimed: (agent: string) => `${agent} 认领了工单`,
   timedOut: () => '排队超时，已转工单',
   canceledByBuyer: () => '买家取消了排队',
@@ -93,4 +93,18 @@ export const consoleLines = {
   variableUnknown: () => '没有这个变量',
   variableEmpty: (name: string) => `这个会话没有${name}`,
   etaNone: () => '这笔订单没有可靠的预计时间，别替店铺承诺时间',
+};
+
+/** Why the console refused an action on an order, for the agent who tried it. */
+export const actionRefused = {
+  reissue: () => '补发：每行一个新卡密（4–500 字，最多 50 个），补发原因 2–200 字',
+  refund: () => '退款：金额写成 12 或 12.50（不填为全额），退款去向 1–40 字',
+  note: () => '留言：2–300 字，机器人之后会转告买家',
+  kind: () => '只能补发卡密、记录退款或给买家留言',
+  refundTooMuch: (amount: string) => `退款金额不能超过订单金额 ¥${amount}`,
+  whichCodes: (n: number) => `这笔订单有 ${n} 张卡密：勾选新卡密换掉的是哪几张（新卡密一行一个，数量和勾选的一样）`,
+  badPositions: (n: number) => `这笔订单只有 ${n} 张卡密：勾选的位置不对`,
+  noCodes: () => '这笔订单不是发卡密的（充值或实物），不能补发卡密',
+  noOrder: () => '查不到这个订单',
+  shopDown: () => '店铺系统暂时没有响应，过几分钟再试',
 };

@@ -7,7 +7,7 @@ import type { Delivery, ProductType, UnifiedOrder } from '../orders/model.js';
 import { formatHours, isOpen } from '../calendar.js';
 import { localFields } from '../time.js';
 import { day, duration, money, when } from './format.js';
-import { CAUSE_LABEL, HOLD_LABEL, PRODUCT_LABEL, statusLabel } from './labels.js';
+import { CAUSE_LABEL, HOLD_LABEL, PRODUCT_LABEL, REASON_LABEL, statusLabel } from './labels.js';
 export { timeline } from './timeline.js';
 export { CAUSE_LABEL, OUTCOME_LABEL, PRODUCT_LABEL, REASON_LABEL, STATUS_LABEL, STEP_LABEL } from './labels.js';
 
@@ -60,7 +60,7 @@ export const ticketNote = {
   none: () => '（买家未描述）',
   files: (n: number) => `买家发来附件 ${n} 个（截图等）`,
   queueTimedOut: (minutes: number) => `买家排队等人工 ${minutes} 分钟没有客服接入，自动转为工单`,
-  wantedAgent: (reason: string) => `买家要求人工处理（${reason}），当时没有客服在线`,
+  wantedAgent: (reason: string) => `买家要求人工处理（${REASON_LABEL[reason] ?? CAUSE_LABEL[reason as Cause] ?? reason}），当时没有客服在线`,
   refundRequest: (text: string) => `买家申请退款：${text}`,
   codeDispute: (codes: string, text: string) => `买家反映已发放的卡密不能用（${codes}）：${text}`,
   lowRating: (n: number, text: string) => `人工服务后买家评 ${n} 分，说：${text}`,
@@ -203,6 +203,8 @@ export const say = {
   handoffAlready: () => '已经在排队等人工客服了，客服接入后会在这里回复你。不想等了可以回复“不用了”。',
   escalateOffer: () => '这种情况需要人工处理，我帮你转人工客服吗？回复“好的”或“不用了”。',
   agentJoined: (agentName: string) => `客服 ${agentName} 已接入，接下来由人工为你处理。`,
+  /** An agent passed the buyer to a colleague (who is online: the console allows nothing else). */
+  agentTransferred: (from: string, to: string) => `客服 ${from} 把你转给了同事 ${to}，接下来由 ${to} 为你处理，前面说过的不用再说一遍。`,
   ticketAnswer: (id: string, agentName: string, text: string) => `关于工单 ${id}，客服 ${agentName} 回复：${text}`,
   agentMessage: (agentName: string, text: string) => `${agentName ? `客服 ${agentName}` : '客服'}：${text}`,
   handoffCanceled: () => '好的，已经取消排队。有需要随时再说“转人工”。',

@@ -66,10 +66,14 @@ export interface Understanding {
   };
 }
 
-/** Only a number, 5–11 digits (spaces and dashes allowed): a QQ number, or a mobile number. */
+/**
+ * Only a number, 5–11 digits without a leading 0 (spaces and dashes allowed): a QQ number, or a
+ * mobile number. The query password may come with it, labelled ("2290417735 密码8888"): the number
+ * is what is left once that is taken out (and the separators between them).
+ */
 function bareContact(text: string): Contact | undefined {
-  const digits = text.replace(/[\s-]/g, '');
-  if (!/^\d{5,11}$/.test(digits)) return undefined;
+  const digits = text.replace(QUERY_PASSWORD, ' ').replace(/[\s,;:、；。!！-]/g, '');
+  if (!/^[1-9]\d{4,10}$/.test(digits)) return undefined;
   return { value: digits, kind: /^1[3-9]\d{9}$/.test(digits) ? 'phone' : 'qq' };
 }
 

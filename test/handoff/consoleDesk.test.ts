@@ -32,6 +32,24 @@ const delivered = order({
 const risky = order({ orderNo: 'DJ20261123120055QWER', status: 'on_hold', holdReasons: ['risk_control'], paidAt: '2026-11-23T12:01:00+08:00', title: '网易一卡通300元' });
 const noStock = order({ orderNo: 'M3HZ8QV5KX2WT9RA', status: 'on_hold', holdReasons: ['out_of_stock'], paidAt: '2026-11-23T14:30:00+08:00', title: 'Steam 充值卡 100 元' });
 const justPaid = order({ orderNo: 'P7QX9ZP2M4RT8WNB', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' });
+const THREE = ['JW30-AAAA-1111-0001', 'JW30-BBBB-2222-0002', 'JW30-CCCC-3333-0003'];
+const threeCards = order({
+  orderNo: 'H4NQ7VX2RB9KT6ZE',
+  status: 'delivered',
+  paidAt: '2026-11-23T13:10:00+08:00',
+  title: '骏网一卡通 30 元 ×3',
+  quantity: 3,
+  buyer: { contact: '13900001111', hasQueryPassword: false },
+  delivery: { kind: 'card_codes', items: THREE.map((plaintext) => ({ plaintext })), expected: 3, deliveredAt: '2026-11-23T13:11:00+08:00' },
+});
+const topup = order({
+  orderNo: 'TP8K2M4Q6W9E3R5T',
+  status: 'delivered',
+  productType: 'phone_topup',
+  paidAt: '2026-11-23T13:20:00+08:00',
+  title: '移动话费 100 元',
+  delivery: { kind: 'topup_receipt', account: '13900002222', faceValue: '100', finishedAt: '2026-11-23T13:25:00+08:00' },
+});
 
 /** A channel that records what reaches the buyer (proactive turns included); its buyers keep their ids. */
 class RecordingChannel extends BotAdapter {
@@ -59,7 +77,7 @@ const logs: string[] = [];
 const hub = new RecordingChannel();
 
 beforeAll(async () => {
-  app = await makeApp({ file: path.join(dir, 'desk.sqlite'), orders: [delivered, risky, noStock, justPaid], env: { LOG_LEVEL: 'debug' }, log: (l) => logs.push(l) });
+  app = await makeApp({ file: path.join(dir, 'desk.sqlite'), orders: [delivered, risky, noStock, justPaid, threeCards, topup], env: { LOG_LEVEL: 'debug' }, log: (l) => logs.push(l) });
   await app.agents.create('xiaowang', '小王', PASSWORD);
   await app.agents.create('xiaoli', '小李', PASSWORD);
   await app.agents.create('laozhang', '老张', PASSWORD);
@@ -178,6 +196,8 @@ describe('the queue and the conversation', () => {
       expect(refused.json.error).toContain('not online');
       expect((await a.call('POST', `/handoffs/${id}/transfer`, { agentId: b.id })).status).toBe(200);
       expect((await app.services.handoffs.get(id))?.agentId).toBe(b.id);
+      // The buyer hears who has them now.
+      await until(() => hub.texts().some((t) => t.includes('客服 小王 把你转给了同事 小李')));
       await b.call('POST', `/handoffs/${id}/resolve`, { outcome: 'solved' });
     } finally {
       a.close();
@@ -429,10 +449,13 @@ describe('agents’ actions on the order', () => {
       await buyerSays('act', 'K8PL3MZ7Q2XV9TRB 卡密用不了 转人工', 'u-act');
       const id = await handoffOf('act');
       await agent.call('POST', `/handoffs/${id}/claim`);
-      const bad = async (body: unknown, want: RegExp) => {
-        const r = await agent.call('POST', '/orders/K8PL3MZ7Q2XV9TRB/actions', body);
+      const bad = async (body: unknown, want: RegExp, no = 'K8PL3MZ7Q2XV9TRB') => {
+        const r = await agent.call('POST', `/orders/${no}/actions`, body);
         expect(r.status, JSON.stringify(body)).toBe(400);
         expect(r.json.error).toMatch(want);
+        // What the agent reads is Chinese, never the API's English.
+        expect(r.json.message, JSON.stringify(body)).toMatch(/[\u4e00-\u9fff]/);
+        expect(r.json.message).not.toMatch(/[a-z]{4,}/);
       };
       await bad({ kind: 'delete_order' }, /kind: one of reissue_code, refund, note/);
       await bad({ kind: 'reissue_code', codes: [], reason: '补发' }, /reissue_code \(codes\)/);
@@ -440,6 +463,8 @@ describe('agents’ actions on the order', () => {
       await bad({ kind: 'refund', amount: '-1', channel: '原路退回' }, /refund \(amount\)/);
       await bad({ kind: 'refund', amount: '500', channel: '原路退回' }, /more than the order's ¥98.50/);
       await bad({ kind: 'note', text: 'x' }, /note \(text\)/);
+      await bad({ kind: 'reissue_code', codes: [NEW], reason: '补发' }, /delivers no codes/, 'TP8K2M4Q6W9E3R5T');
+      await bad({ kind: 'reissue_code', codes: [NEW], reason: '补发', replaces: [1, 1] }, /reissue_code \(replaces\)/);
       expect((await agent.call('POST', '/orders/NOSUCHORDER12345/actions', { kind: 'note', text: '你好，已经处理' })).status).toBe(404);
       expect(await app.orderActions.forOrder('K8PL3MZ7Q2XV9TRB')).toEqual([]);
 
@@ -459,7 +484,7 @@ describe('agents’ actions on the order', () => {
       expect(JSON.stringify(o)).not.toContain(NEW);
       // The conversation's record says what was done, masked.
       const d = (await agent.call('GET', `/handoffs/${id}`)).json;
-      expect(d.notes.map((n: any) => n.text)).toContain('小王 对订单操作：补发 QB9Z****3U2T（原卡密已被使用）');
+      expect(d.notes.map((n: any) => n.text)).toContain('小王 对订单 K8PL3MZ7Q2XV9TRB 操作：补发 QB9Z****3U2T（原卡密已被使用）');
       expect(JSON.stringify(d)).not.toContain(NEW);
 
       // The contract's own path works the same (session, CSRF, origin).
@@ -473,6 +498,32 @@ describe('agents’ actions on the order', () => {
       expect(answer).not.toContain(NEW);
       expect((await buyerSays('act', '13812345678', 'u-act')).map((a) => a.text ?? '').join('\n')).toContain(NEW);
       expect(logs.join('')).not.toContain(NEW);
+    } finally {
+      agent.close();
+    }
+  });
+
+  it('re-issues one bad card of several: the agent says which, the buyer keeps the others', async () => {
+    const agent = await signIn('laozhang'); // (each agent may sign in 10 times a minute from one address)
+    const NEW = 'JW30-NEWC-7777-8888';
+    try {
+      // Fewer new codes than the order holds, without saying which they replace: refused, nothing recorded.
+      const vague = await agent.call('POST', '/orders/H4NQ7VX2RB9KT6ZE/actions', { kind: 'reissue_code', codes: [NEW], reason: '第二张提示已使用' });
+      expect(vague.status).toBe(400);
+      expect(vague.json.message).toContain('这笔订单有 3 张卡密');
+      const beyond = await agent.call('POST', '/orders/H4NQ7VX2RB9KT6ZE/actions', { kind: 'reissue_code', codes: [NEW], reason: '第二张提示已使用', replaces: [4] });
+      expect(beyond.status).toBe(400);
+      expect(await app.orderActions.forOrder('H4NQ7VX2RB9KT6ZE')).toEqual([]);
+
+      const r = await agent.call('POST', '/orders/H4NQ7VX2RB9KT6ZE/actions', { kind: 'reissue_code', codes: [NEW], reason: '第二张提示已使用', replaces: [2] });
+      expect(r.json.action.description).toBe('补发 JW30****8888，换掉第 2 张（第二张提示已使用）');
+      const o = (await agent.call('GET', '/orders/H4NQ7VX2RB9KT6ZE')).json;
+      expect(o.order.delivery.items.map((i: any) => i.masked)).toEqual(['JW30****0001', 'JW30****8888', 'JW30****0003']);
+      // The buyer, after proving the order is theirs, gets all three: the two good ones and the new one.
+      await buyerSays('three', 'H4NQ7VX2RB9KT6ZE 卡密呢', 'u-three');
+      const shown = (await buyerSays('three', '13900001111', 'u-three')).map((a) => a.text ?? '').join('\n');
+      for (const code of [THREE[0]!, NEW, THREE[2]!]) expect(shown).toContain(code);
+      expect(shown).not.toContain(THREE[1]!);
     } finally {
       agent.close();
     }
@@ -504,6 +555,9 @@ describe('转店铺处理', () => {
       expect(told).toMatch(/店铺会在 今天\d\d:\d\d 前回复你/);
       expect(told).toContain('这次人工服务就到这里'); // and then the rating, as always
       expect(told).not.toContain('您');
+      // Nothing promised that the bot does not do (it does not add later messages to the ticket).
+      expect(told).not.toContain('附到工单');
+      expect(r.json.delivered).toBe(true);
       expect((await agent.call('GET', `/handoffs/${id}`)).json.notes.map((n: any) => n.text)).toContain(`已转店铺处理，工单 ${ticketId}`);
 
       // A conversation that already has an open ticket keeps it: no second one.

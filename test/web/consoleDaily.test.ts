@@ -199,7 +199,7 @@ describe('an agent’s day in the console', () => {
     await expect.poll(() => result.innerText(), { timeout: 10_000 }).toContain('已记录：补发 QB9Z****3U2T');
     expect(await result.innerText()).toContain('卡密：QB9Z****3U2T');
     expect(await agent.content()).not.toContain(NEW_CODE);
-    await expect.poll(() => agent.locator('[data-testid="timeline"]').innerText(), { timeout: 10_000 }).toContain('对订单操作：补发 QB9Z****3U2T');
+    await expect.poll(() => agent.locator('[data-testid="timeline"]').innerText(), { timeout: 10_000 }).toContain('对订单 K8PL3MZ7Q2XV9TRB 操作：补发 QB9Z****3U2T');
 
     await agent.locator('#outcome').selectOption('reissued');
     await agent.locator('[data-testid="resolve"]').click();

@@ -4,6 +4,16 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const TITLE = document.title;
+  const FAILED = {
+    400: '填写的内容不对，请检查后再试',
+    401: '登录已过期，请重新登录',
+    403: '页面已过期或没有权限，请刷新页面',
+    404: '找不到了，可能已被处理或删除',
+    409: '状态已经变了（可能别的客服刚处理过），请刷新',
+    413: '内容太长了',
+    429: '操作太频繁，请稍后再试',
+    503: '系统暂时不可用，请过几分钟再试',
+  };
   let csrf = '';
   let me = null;
   let current = null; // { kind: 'handoff' | 'ticket', id }
@@ -35,7 +45,8 @@
     });
     const json = await res.json().catch(() => ({}));
     if (res.status === 401 && path !== '/login') showLogin();
-    if (!res.ok) throw Object.assign(new Error(json.error || `HTTP ${res.status}`), { status: res.status });
+    // Agents read Chinese: the server's own sentence for them, or one by status; `code` keeps the API's error.
+    if (!res.ok) throw Object.assign(new Error(json.message || FAILED[res.status] || `出错了（HTTP ${res.status}）`), { status: res.status, code: json.error });
     return json;
   };
   const el = (tag, cls, text) => {
@@ -62,6 +73,9 @@
     $('desk').hidden = true;
     $('login').hidden = false;
     document.title = TITLE;
+    // The next agent at this screen starts clean: no search left from the last one.
+    $('search').value = '';
+    searching = '';
     if (ws) ws.close();
   }
 
@@ -273,7 +287,15 @@
     lists.ended = (await api('/conversations?view=ended')).conversations;
     renderLists();
   }
-  for (const b of document.querySelectorAll('.views button')) b.onclick = () => setView(b.dataset.view);
+  // A view tab leaves the search: its list is what the agent asked to see.
+  for (const b of document.querySelectorAll('.views button'))
+    b.onclick = () => {
+      if (searching || $('search').value) {
+        $('search').value = '';
+        searching = '';
+      }
+      setView(b.dataset.view);
+    };
 
   function renderLists() {
     $('count-queued').textContent = lists.queued.length || '';
@@ -579,7 +601,7 @@
       checkPlaceholders();
     } catch (err) {
       $('reply-warn').hidden = false;
-      $('reply-warn').textContent = err.message === 'claim the conversation first' ? '先接入这个会话' : err.message;
+      $('reply-warn').textContent = err.code === 'claim the conversation first' ? '先接入这个会话' : err.message;
     }
   };
   $('reply-form').onsubmit = (e) => {
@@ -599,9 +621,10 @@
         showMenu();
         return;
       }
-      if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey && !e.isComposing && menu.items.length) {
+      if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
-        insertCanned(menu.index);
+        // Nothing matches: the "/words" stay in the box to edit; they are never sent as they are.
+        if (menu.items.length) insertCanned(menu.index);
         return;
       }
       if (e.key === 'Escape') {
@@ -629,7 +652,7 @@
       await api(`/handoffs/${current.id}/claim`, { method: 'POST' });
       setView('mine');
     } catch (err) {
-      alert(err.message === 'already taken' ? '已被其他客服接入' : err.message);
+      alert(err.code === 'already taken' ? '已被其他客服接入' : err.message);
     }
     await refresh();
   };
@@ -651,7 +674,8 @@
       const r = await api(`/handoffs/${current.id}/resolve`, { method: 'POST', body: { outcome: $('outcome').value } });
       if (r.ticketId) {
         $('resolve-hint').hidden = false;
-        $('resolve-hint').textContent = `已转店铺处理，工单 ${r.ticketId}（${time(r.dueAt)} 前回复），买家已收到说明。`;
+        $('resolve-hint').textContent =
+          `已转店铺处理，工单 ${r.ticketId}（${time(r.dueAt)} 前回复），${r.delivered ? '买家已收到说明。' : '但这个渠道收不到客服的消息：请用别的方式告诉买家。'}`;
       }
     } catch (err) {
       alert(err.message);
@@ -753,7 +777,7 @@
     try {
       r = await api(`/orders/${encodeURIComponent(no)}`);
     } catch (err) {
-      if (stillHere()) out.append(el('div', 'error', err.message === 'no such order' ? '查不到这个订单' : err.message));
+      if (stillHere()) out.append(el('div', 'error', err.code === 'no such order' ? '查不到这个订单' : err.message));
       return;
     }
     if (!stillHere()) return;
@@ -763,7 +787,8 @@
     out.append(el('div', 'order-line', `${r.order.title} · ${r.statusLabel} · ¥${r.order.amount}`), el('div', 'muted', `诊断：${d.causeLabel}（${d.stepLabel}）`));
     const items = r.order.delivery?.items || [];
     if (items.length) out.append(el('div', 'muted', `卡密：${items.map((i) => i.masked || '****').join('、')}`));
-    if (r.order.delivery) out.append(revealForm(r.order.orderNo || no, stillHere));
+    // A code to show only where the order delivers codes (not a top-up receipt or a waybill).
+    if (['card_codes', 'license_key'].includes(r.order.delivery?.kind) && items.length) out.append(revealForm(r.order.orderNo || no, stillHere));
     out.append(actionForms(r.order.orderNo || no, r.order));
   }
   $('lookup-form').onsubmit = (e) => {
@@ -864,27 +889,41 @@
     };
     const codes = field('textarea', 'codes', '新卡密，一行一个');
     const reason = field('input', 'reason', '补发原因（必填）');
+    // Only an order that delivers codes can have one re-issued; with several, the agent picks the bad ones.
+    const held = order.delivery && ['card_codes', 'license_key'].includes(order.delivery.kind) ? order.delivery.items || [] : order.delivery ? null : [];
+    const picks = (held || []).map((item, i) => {
+      const box = Object.assign(el('input'), { type: 'checkbox', value: String(i + 1) });
+      const label = el('label', 'pick small');
+      label.append(box, document.createTextNode(` 换掉第 ${i + 1} 张 ${item.masked || ''}`));
+      return { box, label };
+    });
+    const pickBox = el('fieldset', 'picks');
+    pickBox.append(el('legend', 'small muted', '新卡密换掉哪几张（不勾：全部换成新的）'), ...picks.map((p) => p.label));
     const amount = field('input', 'amount', `退款金额（不填为全额 ¥${order.amount}）`);
     amount.inputMode = 'decimal';
     const channel = field('input', 'channel', '退款去向', '原路退回');
     const text = field('textarea', 'text', '给买家的留言：机器人之后回答这笔订单时会转告');
+    const reissue = make(
+      '补发卡密',
+      'reissue_code',
+      'reissue-form',
+      picks.length > 1 ? [codes, pickBox, reason] : [codes, reason],
+      (err) => {
+        const list = codes.value
+          .split('\n')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        if (!list.length || list.some((c) => c.length < 4)) return void (err.textContent = '每行一个卡密（至少 4 位）');
+        const replaces = picks.filter((p) => p.box.checked).map((p) => Number(p.box.value));
+        if (replaces.length && replaces.length !== list.length) return void (err.textContent = `勾了 ${replaces.length} 张，就写 ${replaces.length} 个新卡密（一行一个）`);
+        if (!replaces.length && picks.length > 1 && list.length < picks.length) return void (err.textContent = `这笔订单有 ${picks.length} 张卡密：勾选新卡密换掉的是哪几张`);
+        if ([...reason.value.trim()].length < 2) return void (err.textContent = '写一下补发原因（2–200 字）');
+        return { codes: list, reason: reason.value.trim(), ...(replaces.length ? { replaces } : {}) };
+      },
+      '确认补发',
+    );
     box.append(
-      make(
-        '补发卡密',
-        'reissue_code',
-        'reissue-form',
-        [codes, reason],
-        (err) => {
-          const list = codes.value
-            .split('\n')
-            .map((s) => s.trim())
-            .filter(Boolean);
-          if (!list.length || list.some((c) => c.length < 4)) return void (err.textContent = '每行一个卡密（至少 4 位）');
-          if ([...reason.value.trim()].length < 2) return void (err.textContent = '写一下补发原因（2–200 字）');
-          return { codes: list, reason: reason.value.trim() };
-        },
-        '确认补发',
-      ),
+      ...(held ? [reissue] : []),
       make(
         '记录退款',
         'refund',
@@ -1048,7 +1087,8 @@
       e.target.reset();
       await start();
     } catch (err) {
-      $('login-error').textContent = err.message === 'wrong user name or password' ? '账号或密码不对' : err.message;
+      $('login-error').textContent =
+        err.code === 'wrong user name or password' ? '账号或密码不对' : err.code === 'too many attempts, wait a minute' ? '试得太多了，请等一分钟' : err.message;
     }
   };
   $('logout').onclick = async () => {
