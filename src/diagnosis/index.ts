@@ -72,6 +72,12 @@ export interface Diagnosis {
 const minutesBetween = (a: Date, b: Date) => Math.max(0, Math.round((b.getTime() - a.getTime()) / MINUTE));
 const at = (iso?: string) => (iso ? new Date(iso) : undefined);
 
+/**
+ * Up to the next whole minute: a time counted from the payment (13:54:50 + 15 min) is shown as
+ * HH:MM and must not read as already past (14:09 at 14:09:47); deadlines of a day stay as they are.
+ */
+const ceilMinute = (d: Date) => new Date(Math.ceil(d.getTime() / 60_000) * 60_000);
+
 function result(cause: Cause, step: Step, extra: Partial<Diagnosis> = {}): Diagnosis {
   const priority = step === 'escalate' ? (cause === 'risk_hold' || cause === 'overdue' ? 3 : 2) : 1;
   return { cause, step, pastWindow: false, priority, ...extra };
@@ -104,7 +110,7 @@ function waiting(order: UnifiedOrder, now: Date, policy: Policy): Diagnosis {
     const start = promise ? paid : upstreamStart(order)!;
     const sla = promise?.minutes ?? policy.supplierSlaMin[type];
     const w = minutesBetween(start, now);
-    const eta = new Date(start.getTime() + sla * MINUTE);
+    const eta = ceilMinute(new Date(start.getTime() + sla * MINUTE));
     return w <= sla
       ? result('upstream_pending', 'self_check', { eta, waitedMin: w, holdReason: 'upstream_pending', promise })
       : result('upstream_pending', 'escalate', { eta, waitedMin: w, holdReason: 'upstream_pending', pastWindow: true, promise });
@@ -115,7 +121,7 @@ function waiting(order: UnifiedOrder, now: Date, policy: Policy): Diagnosis {
   // can keep, counted in their working hours (the notice's, else the agents'); how long the buyer
   // has waited (and so the rung) is plain time. Windows of days (parcels) are calendar days.
   const hours = order.fulfillmentMode === 'manual' && normal < 24 * 60 ? (hoursInText(order.shopNotice, /发货|处理|在线|上班|营业|客服/) ?? policy.agentHours) : ALWAYS;
-  const by = (minutes: number) => addWorkingMinutes(paid, minutes, hours, policy.timeZone);
+  const by = (minutes: number) => ceilMinute(addWorkingMinutes(paid, minutes, hours, policy.timeZone));
   const shown = hours === ALWAYS ? undefined : hours;
   if (waited <= normal) return result('sync_delay', 'self_check', { eta: by(normal), waitedMin: waited, promise, hours: shown });
   if (waited < overdue) return result('sync_delay', 'contact', { eta: by(overdue), waitedMin: waited, pastWindow: true, promise, hours: shown });
@@ -169,7 +175,7 @@ function onHold(order: UnifiedOrder, now: Date, policy: Policy): Diagnosis {
       // Reviews happen in review hours (the order's own notice wins): at 03:14 the clock has not started.
       const stated = reviewStatement(order);
       const hours = stated.hours ?? policy.reviewHours;
-      const eta = addWorkingMinutes(paid, stated.minutes ?? policy.reviewMin, hours, policy.timeZone);
+      const eta = ceilMinute(addWorkingMinutes(paid, stated.minutes ?? policy.reviewMin, hours, policy.timeZone));
       return now.getTime() <= eta.getTime()
         ? result('manual_review', 'self_check', { holdReason: reason, eta, waitedMin: waited, hours })
         : result('manual_review', 'escalate', { holdReason: reason, eta, waitedMin: waited, pastWindow: true, hours });
@@ -189,7 +195,7 @@ function shipped(order: UnifiedOrder, now: Date, policy: Policy): Diagnosis {
   if (logistics) return result('logistics_problem', 'escalate', { holdReason: logistics });
   const shippedAt = at(d.shippedAt) ?? at(order.timeline.find((e) => e.type === 'shipped')?.at) ?? at(order.updatedAt) ?? at(order.paidAt)!;
   const hours = minutesBetween(shippedAt, now) / 60;
-  const eta = new Date(shippedAt.getTime() + policy.firstScanHours * HOUR);
+  const eta = ceilMinute(new Date(shippedAt.getTime() + policy.firstScanHours * HOUR));
   if (d.lastEvent) return result('logistics_pending', 'self_check', { waitedMin: Math.round(hours * 60) });
   return hours <= policy.firstScanHours
     ? result('logistics_pending', 'self_check', { eta, waitedMin: Math.round(hours * 60) })
