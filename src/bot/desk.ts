@@ -16,6 +16,7 @@ import { type BotServices, type Profile, type Session, type TurnData, PROFILE_KE
 import { groundedAnswer } from '../llm/faq.js';
 import { rephrase } from '../llm/rephrase.js';
 import type { Hit } from '../knowledge/index.js';
+import type { Ticket } from '../tickets/index.js';
 import { Cases } from '../cases/index.js';
 import { WAIT_CAUSES } from '../notify/index.js';
 import { isShopUnavailable, ProofRequiredError } from '../orders/errors.js';
@@ -46,6 +47,19 @@ export class Desk {
 
   constructor(readonly s: BotServices) {
     this.cases = new Cases(s);
+  }
+
+  /** The order the case is about now (the one answered last, else the number the buyer gave): tickets are keyed by it. */
+  caseOrderNo(sess: Session): string | undefined {
+    return sess.current?.orderNo ?? sess.slots.orderNo;
+  }
+
+  /**
+   * The conversation's open ticket for the order it is about now. Never a ticket remembered from
+   * earlier in the conversation: that one may hold another order.
+   */
+  openTicket(ctx: TurnContext): Promise<Ticket | undefined> {
+    return this.cases.openTicket(conversationOf(ctx), this.caseOrderNo(session(ctx)));
   }
 
   replyContext(t: TurnData): ReplyContext {
@@ -195,9 +209,17 @@ export class Desk {
       return;
     }
     record(ctx, { lookup: { found: false, unavailable: true } });
+    // The number that could not be read is what the buyer asks about now: the order talked about
+    // before (its state, its ticket) is not this one's.
+    const before = this.caseOrderNo(sess);
+    if (before && before !== given) {
+      if (sess.current?.paidAt && sess.slots.paymentTime?.at === sess.current.paidAt) sess.slots.paymentTime = undefined;
+      sess.current = undefined;
+      sess.slots.orderNo = undefined;
+      sess.slots.productType = undefined;
+    }
     if (!sess.slots.orderNo && /^[A-Za-z0-9-]{6,40}$/.test(given)) sess.slots.orderNo = given;
-    const existing = await this.s.tickets.openFor(conversationOf(ctx), sess.current?.orderNo ?? sess.slots.orderNo);
-    const ticket = existing?.status === 'open' ? existing : await this.fileTicket(ctx, ticketNote.shopUnavailable(given));
+    const ticket = (await this.openTicket(ctx)) ?? (await this.fileTicket(ctx, ticketNote.shopUnavailable(given)));
     record(ctx, { ticketId: ticket.id });
     await this.send(ctx, say.shopUnavailable(ticket.id, new Date(ticket.dueAt), this.replyContext(t)), BUTTONS.agent);
   }
@@ -267,11 +289,9 @@ export class Desk {
 
   async createTicket(ctx: TurnContext, extra?: string): Promise<string> {
     const t = turnData(ctx);
-    const sess = session(ctx);
-    const existing = await this.s.tickets.openFor(conversationOf(ctx), sess.current?.orderNo ?? sess.slots.orderNo);
+    const existing = await this.openTicket(ctx);
     if (existing && !extra) {
       record(ctx, { ticketId: existing.id });
-      sess.ticketId = existing.id;
       await this.send(ctx, say.ticketExists(existing.id), BUTTONS.agent);
       return existing.id;
     }
@@ -290,7 +310,7 @@ export class Desk {
       (files) => ({
         ...conversation,
         userId: ctx.activity.from?.id ?? 'anonymous',
-        orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
+        orderNo: this.caseOrderNo(sess),
         // The order's own payment time when the order is known; the buyer's words otherwise.
         paymentTime: sess.current?.paidAt ?? sess.slots.paymentTime?.at,
         productType: sess.slots.productType,
@@ -301,7 +321,6 @@ export class Desk {
       }),
       t.now,
     );
-    sess.ticketId = ticket.id;
     if (sess.current) sess.current.step = 'contact';
     sess.ladder.push({ step: 'contact', at: t.now.toISOString(), orderNo: ticket.orderNo });
     record(ctx, { ticketId: ticket.id });
@@ -313,8 +332,9 @@ export class Desk {
   async acknowledgeFiles(ctx: TurnContext): Promise<void> {
     const sess = session(ctx);
     const conversation = conversationOf(ctx);
-    const ticket = sess.ticketId ? await this.s.tickets.get(sess.ticketId) : undefined;
-    if (ticket && ticket.status === 'open') {
+    // The ticket of the order talked about now, never one that holds another order.
+    const ticket = await this.openTicket(ctx);
+    if (ticket) {
       await this.s.attachments.attachToTicket(conversation, ticket.id);
       record(ctx, { ticketId: ticket.id });
       await this.send(ctx, say.filesAddedToTicket(ticket.id));
@@ -355,9 +375,8 @@ export class Desk {
     const { hours } = this.s.config.agents;
     const availability = await this.cases.availability(t.now);
     if (availability !== 'available') {
-      const existing = sess.ticketId ? await this.s.tickets.get(sess.ticketId) : undefined;
-      const ticket = existing?.status === 'open' ? existing : await this.fileTicket(ctx, ticketNote.wantedAgent(reason));
-      sess.ticketId = ticket.id;
+      // The open ticket of this order, or a new one: another order's ticket does not hold this case.
+      const ticket = (await this.openTicket(ctx)) ?? (await this.fileTicket(ctx, ticketNote.wantedAgent(reason)));
       record(ctx, { ticketId: ticket.id });
       record(ctx, { step: 'escalate' });
       if (sess.current) sess.current.step = 'escalate';
@@ -366,6 +385,7 @@ export class Desk {
     }
     sess.ladder.push({ step: 'escalate', at: t.now.toISOString(), orderNo: sess.current?.orderNo });
     if (sess.current) sess.current.step = 'escalate';
+    const open = await this.openTicket(ctx);
     const priority = reason === 'complaint' ? 3 : (diag?.priority ?? (sess.current?.cause === 'risk_hold' || sess.current?.cause === 'overdue' ? 3 : 1));
     const { req, ahead, waitMin, context } = await this.cases.requestHandoff(
       {
@@ -376,7 +396,7 @@ export class Desk {
         current: sess.current?.orderNo,
         context: {
           reason,
-          orderNo: sess.current?.orderNo ?? sess.slots.orderNo,
+          orderNo: this.caseOrderNo(sess),
           paymentTime:
             (sess.current?.paidAt ?? sess.slots.paymentTime?.at) ? toShopIso(new Date((sess.current?.paidAt ?? sess.slots.paymentTime?.at)!), this.s.config.timeZone) : undefined,
           productType: sess.slots.productType,
@@ -384,7 +404,8 @@ export class Desk {
           told: sess.current?.told,
           step: sess.current?.step,
           ladder: sess.ladder.map((l) => ({ step: l.step, at: l.at })),
-          ticketId: sess.ticketId,
+          // The ticket of this order, if any (the agent sees it), not one of another order.
+          ticketId: open?.id,
           buyer: t.buyer ? { id: t.buyer.id } : undefined,
         },
       },

@@ -93,12 +93,12 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
     case 'tracking': {
       if (order.productType !== 'physical_card' && order.delivery?.kind !== 'tracking_number') {
         // Where it stands, in a line (the whole explanation was said before).
-        const open = sess.ticketId ? await desk.s.tickets.get(sess.ticketId) : undefined;
+        const open = await desk.openTicket(ctx);
         const why = order.holdReasons.map((r) => HOLD_LABEL[r]).join('、') || CAUSE_LABEL[d.cause];
         const state =
           d.cause === 'delivered' || d.cause === 'code_not_tracking' || d.cause === 'refunded'
             ? ''
-            : `\n${say.notYetDelivered(codeWord(order), why)}${open?.status === 'open' ? say.inTicket(open.id) : ''}`;
+            : `\n${say.notYetDelivered(codeWord(order), why)}${open ? say.inTicket(open.id) : ''}`;
         await desk.send(ctx, say.noTracking(order.title || codeWord(order)) + state);
         return answered();
       }
@@ -130,11 +130,8 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
       const before = sess.disputed?.orderNo === order.orderNo ? sess.disputed.items : undefined;
       if (!before || codes.length === 0) return undefined;
       const same = codes.join() === before.join();
-      const ticket = sess.ticketId ? await desk.s.tickets.get(sess.ticketId) : undefined;
-      await desk.send(
-        ctx,
-        same ? say.newCodeSame(codeWord(order), codes.join('、'), ticket?.status === 'open' ? ticket.id : undefined) : say.newCodeUpdated(codeWord(order), codes.join('、')),
-      );
+      const ticket = await desk.openTicket(ctx);
+      await desk.send(ctx, same ? say.newCodeSame(codeWord(order), codes.join('、'), ticket?.id) : say.newCodeUpdated(codeWord(order), codes.join('、')));
       if (!same) sess.disputed = undefined;
       return answered();
     }
@@ -144,7 +141,6 @@ export async function followUp(desk: Desk, ctx: TurnContext, ask: Ask): Promise<
 /** What a refund means for this order now: when it comes, how to get one, or why there is none. */
 async function refund(desk: Desk, ctx: TurnContext, order: UnifiedOrder, d: Diagnosis): Promise<'answered' | 'contact'> {
   const t = turnData(ctx);
-  const sess = session(ctx);
   const rc = desk.replyContext(t);
   if (d.cause === 'refunded' || d.refund?.state === 'processing') {
     await desk.send(ctx, explain(d, order, {}, rc));
@@ -163,9 +159,8 @@ async function refund(desk: Desk, ctx: TurnContext, order: UnifiedOrder, d: Diag
     return 'answered';
   }
   // Paid and not (fully) delivered: a refund request for people, filed once, with an honest time.
-  const open = await desk.s.tickets.openFor(conversationOf(ctx), order.orderNo);
+  const open = await desk.cases.openTicket(conversationOf(ctx), order.orderNo);
   if (open) {
-    sess.ticketId = open.id;
     record(ctx, { ticketId: open.id });
     const reply = t.u.signals.asksWhen ? say.refundWhen : say.refundPending;
     await desk.send(ctx, reply(open.id, new Date(open.dueAt), rc), BUTTONS.agent);
@@ -194,8 +189,9 @@ export async function answerWait(desk: Desk, ctx: TurnContext): Promise<boolean>
     return true;
   }
   if (h?.state === 'assigned') return true; // the agent answers; the bot keeps quiet (HandoffGate)
-  const ticket = sess.ticketId ? await desk.s.tickets.get(sess.ticketId) : undefined;
-  if (ticket?.status === 'open') {
+  // The ticket of the order talked about now: another order's ticket says nothing about this one.
+  const ticket = await desk.openTicket(ctx);
+  if (ticket) {
     const hours = desk.s.config.policy.agentHours;
     await desk.send(ctx, say.ticketWait(ticket.id, new Date(ticket.dueAt), formatHours(hours), !isOpen(t.now, hours, desk.s.config.timeZone), rc));
     record(ctx, { ticketId: ticket.id });
@@ -207,8 +203,6 @@ export async function answerWait(desk: Desk, ctx: TurnContext): Promise<boolean>
 
 /** True when the buyer's case is with people already (a queued or taken handoff, an open ticket). */
 export async function withPeople(desk: Desk, ctx: TurnContext): Promise<boolean> {
-  const sess = session(ctx);
   if (await desk.s.handoffs.active(conversationOf(ctx))) return true;
-  const ticket = sess.ticketId ? await desk.s.tickets.get(sess.ticketId) : undefined;
-  return ticket?.status === 'open';
+  return !!(await desk.openTicket(ctx));
 }

@@ -96,7 +96,7 @@ export interface Session {
   verified: string[];
   contact?: string;
   symptom?: string;
-  ticketId?: string;
+  // No ticket id is kept here: a ticket is per order, found by the order talked about (Desk.openTicket).
   handoffId?: string;
   /** The user-state profile has been read into this conversation once. */
   profileRead?: boolean;

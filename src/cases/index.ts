@@ -51,6 +51,15 @@ export class Cases {
     return ticket;
   }
 
+  /**
+   * The conversation's open ticket for this order (`undefined`: the ticket filed without an order
+   * number). A ticket is per order: another order's ticket is never this one's, however recent.
+   */
+  async openTicket(conversation: ConversationKey, orderNo: string | undefined): Promise<Ticket | undefined> {
+    const ticket = await this.s.tickets.openFor(conversation, orderNo);
+    return ticket?.status === 'open' ? ticket : undefined;
+  }
+
   /** Whether an agent can take a handoff now. */
   async availability(now: Date): Promise<Availability> {
     if (!inDailyWindow(now, this.s.config.agents.hours, this.s.config.timeZone)) return 'closed';

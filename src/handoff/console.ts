@@ -446,10 +446,16 @@ export function createAgentConsole(app: App): AgentConsole {
       );
       bus.publish('handoff.changed', { handoffId: h.id, state: 'ticket' });
     }
+    // 已补发: only when a re-issue is recorded on the order since the buyer asked, the buyer hears where it is.
+    const reissuedNo =
+      outcome === 'reissued' && h.orderNo && (await app.orderActions.forOrder(h.orderNo)).some((a) => a.action.kind === 'reissue_code' && a.at >= Date.parse(h.createdAt))
+        ? h.orderNo
+        : undefined;
     // The bot takes the conversation back and asks for a rating, on the buyer's own channel.
     const resolved = (await handoffs.get(h.id))!;
     await toBuyer(resolved, async (ctx) => {
       await ctx.sendActivity(statusEvent(resolved, 'completed'));
+      if (reissuedNo) await ctx.sendActivity(consoleSay.reissued(reissuedNo));
       if (ticket)
         await ctx.sendActivity(consoleSay.shopWillHandle(ticket.id, new Date(ticket.dueAt), { now: app.clock.now(), tz: app.config.timeZone, shopName: app.config.shopName }));
       await app.bot.handBack(ctx, resolved.id);

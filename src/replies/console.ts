@@ -79,6 +79,8 @@ export const consoleSay = {
   /** The agent passed the case to the shop: who handles it, and how the buyer hears (the ticket). */
   shopWillHandle: (ticketId: string, due: Date, ctx: ReplyContext) =>
     `你的问题需要店铺那边处理，客服已经转给店铺了，工单号 ${ticketId}。店铺会在 ${when(due, ctx.now, ctx.tz)} 前回复你，回复会发到这里。`,
+  /** The agent re-issued a code during the conversation (recorded on the order): where the buyer finds it. */
+  reissued: (orderNo: string) => `客服已经给订单 ${orderNo} 补发了新卡密。想看完整卡密，回复“卡密在哪看”，核对身份后我发给你。`,
 };
 
 /** Lines agents read in the console and on tickets. */

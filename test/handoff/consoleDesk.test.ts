@@ -77,7 +77,12 @@ const logs: string[] = [];
 const hub = new RecordingChannel();
 
 beforeAll(async () => {
-  app = await makeApp({ file: path.join(dir, 'desk.sqlite'), orders: [delivered, risky, noStock, justPaid, threeCards, topup], env: { LOG_LEVEL: 'debug' }, log: (l) => logs.push(l) });
+  app = await makeApp({
+    file: path.join(dir, 'desk.sqlite'),
+    orders: [delivered, risky, noStock, justPaid, threeCards, topup],
+    env: { LOG_LEVEL: 'debug' },
+    log: (l) => logs.push(l),
+  });
   await app.agents.create('xiaowang', '小王', PASSWORD);
   await app.agents.create('xiaoli', '小李', PASSWORD);
   await app.agents.create('laozhang', '老张', PASSWORD);
@@ -491,7 +496,12 @@ describe('agents’ actions on the order', () => {
       const note = await agent.call('POST', '/api/agent/orders/K8PL3MZ7Q2XV9TRB/actions', { kind: 'note', text: '新卡密已经补发到订单里了。' });
       expect(note.json).toMatchObject({ ok: true, action: { kind: 'note', description: '备注：新卡密已经补发到订单里了。' } });
 
+      const before = hub.texts().length;
       await agent.call('POST', `/handoffs/${id}/resolve`, { outcome: 'reissued' });
+      // 已补发 with a re-issue recorded: the buyer hears where the new code is (and no code itself).
+      const told = hub.texts().slice(before).join('\n');
+      expect(told).toContain('客服已经给订单 K8PL3MZ7Q2XV9TRB 补发了新卡密');
+      expect(told).not.toContain(NEW);
       const answer = (await buyerSays('act', 'K8PL3MZ7Q2XV9TRB 卡密呢', 'u-act')).map((a) => a.text ?? '').join('\n');
       expect(answer).toContain('QB9Z****3U2T');
       expect(answer).toContain('客服留言：新卡密已经补发到订单里了。');
