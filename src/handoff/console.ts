@@ -260,7 +260,10 @@ export function createAgentConsole(app: App): AgentConsole {
     const context = await handoffs.context(h.id);
     const transcript = await services.transcript.recent(h, 300);
     const now = app.clock.now();
-    const order = (context?.order ?? undefined) as UnifiedOrder | undefined;
+    // The order as it is now (an agent's re-issue or refund, the shop's own progress), masked as
+    // always; the packet's copy from the handoff when the shop does not answer.
+    const live = context?.orderNo ? await services.orders.findByOrderNo(context.orderNo).catch(() => null) : null;
+    const order = (live ?? context?.order ?? undefined) as UnifiedOrder | undefined;
     // The expected time only from a diagnosis that still says what the conversation was about.
     let diagnosis: Diagnosis | undefined;
     try {
@@ -282,11 +285,12 @@ export function createAgentConsole(app: App): AgentConsole {
         productLabel: context.productType ? PRODUCT_LABEL[context.productType as keyof typeof PRODUCT_LABEL] : undefined,
         ladder: ladderOnce(context.ladder).map((l) => ({ ...l, label: STEP_LABEL[l.step as keyof typeof STEP_LABEL] ?? l.step })),
         contact,
-        // The order as the buyer saw it: 已支付 → 单号生成 → 发货中 → 已完成, with times.
-        timeline: context.order ? timeline(context.order as UnifiedOrder, app.clock.now(), app.config.timeZone) : undefined,
-        statusLabel: (context.order as { status?: keyof typeof STATUS_LABEL } | undefined)?.status
-          ? STATUS_LABEL[(context.order as { status: keyof typeof STATUS_LABEL }).status]
-          : undefined,
+        order,
+        // Whether `order` was read just now (else it is the copy from when the buyer asked for a person).
+        orderLive: !!live,
+        // The order's progress: 已支付 → 单号生成 → 发货中 → 已完成, with times.
+        timeline: order ? timeline(order, now, app.config.timeZone) : undefined,
+        statusLabel: order?.status ? STATUS_LABEL[order.status as keyof typeof STATUS_LABEL] : undefined,
         transcript: undefined,
       },
       transcript,

@@ -490,6 +490,9 @@ describe('agents’ actions on the order', () => {
       // The conversation's record says what was done, masked.
       const d = (await agent.call('GET', `/handoffs/${id}`)).json;
       expect(d.notes.map((n: any) => n.text)).toContain('小王 对订单 K8PL3MZ7Q2XV9TRB 操作：补发 QB9Z****3U2T（原卡密已被使用）');
+      // The conversation's side panel reads the order again: the re-issued code, not the copy from the handoff.
+      expect(d.context.orderLive).toBe(true);
+      expect(d.context.order.delivery.items).toEqual([{ masked: 'QB9Z****3U2T' }]);
       expect(JSON.stringify(d)).not.toContain(NEW);
 
       // The contract's own path works the same (session, CSRF, origin).

@@ -185,6 +185,13 @@ describe('an agent’s day in the console', () => {
     expect(await agent.locator('[data-testid="reply-warn"]').isVisible()).toBe(false);
     await reply.press('Enter');
     await expect.poll(() => b2.chat.innerText(), { timeout: 15_000 }).toContain('客服 小王：你好，订单 K8PL3MZ7Q2XV9TRB 的卡密在订单页面可以查看');
+    // The agent's own line says who once, live and when the conversation is read again from the server.
+    const timeline = agent.locator('[data-testid="timeline"]');
+    await expect.poll(() => timeline.innerText(), { timeout: 10_000 }).toMatch(/客服 小王 · [^\n]*\n你好，订单 K8PL3MZ7Q2XV9TRB 的卡密/);
+    await agent.locator('.views button[data-view="mine"]').click();
+    await agent.locator('[data-testid="mine"] li').first().click();
+    await expect.poll(() => timeline.innerText(), { timeout: 10_000 }).toMatch(/客服 小王 · [^\n]*\n你好，订单 K8PL3MZ7Q2XV9TRB 的卡密/);
+    expect(await timeline.innerText()).not.toContain('客服 小王：');
 
     // 补发卡密 from the order section; the order shown is the one after the action.
     await expect.poll(() => agent.locator('#lookup-no').inputValue()).toBe('K8PL3MZ7Q2XV9TRB');

@@ -384,12 +384,16 @@
   function addLine(l, list = $('timeline')) {
     const cls = l.direction === 'in' ? 'in' : l.sender.startsWith('agent') ? 'agent' : 'bot';
     const li = el('li', cls);
-    li.append(el('span', 'who', `${l.direction === 'in' ? '买家' : l.sender.startsWith('agent') ? '客服' : '机器人'} · ${time(l.at)}`), document.createTextNode(l.text));
+    // An agent's line says who once: "客服 小王 · 14:05", then the text without the "客服 小王：" the buyer saw.
+    const agent = cls === 'agent' ? l.sender.slice('agent:'.length) : '';
+    const who = l.direction === 'in' ? '买家' : cls === 'agent' ? `客服${agent ? ` ${agent}` : ''}` : '机器人';
+    const text = agent && l.text.startsWith(`客服 ${agent}：`) ? l.text.slice(`客服 ${agent}：`.length) : l.text;
+    li.append(el('span', 'who', `${who} · ${time(l.at)}`), document.createTextNode(text));
     list.append(li);
     list.scrollTop = list.scrollHeight;
   }
   function addMessage(m) {
-    if (m.kind === 'agent') return addLine({ direction: 'out', sender: 'agent', text: m.text, at: m.at });
+    if (m.kind === 'agent') return addLine({ direction: 'out', sender: `agent:${m.agentName || ''}`, text: m.text, at: m.at });
     const li = el('li', m.kind === 'note' ? 'note' : 'system');
     if (m.kind === 'note') li.append(el('span', 'who', `内部备注 · ${m.agentName || ''} · ${time(m.at)}`));
     li.append(document.createTextNode(m.text));
@@ -473,13 +477,19 @@
       ['订单号', c.orderNo],
       ['付款时间', c.paymentTime && time(c.paymentTime)],
       ['商品类型', c.productLabel],
-      ['诊断', c.causeLabel],
+      ['转人工时诊断', c.causeLabel],
       ['阶段', c.stepLabel],
       ['工单', c.ticketId],
       ['联系方式', c.contact],
       ['买家', c.buyer?.id],
     ];
-    if (c.order) facts.push(['订单状态', c.statusLabel || c.order.status], ['商品', c.order.title], ['金额', c.order.amount && `¥${c.order.amount}`]);
+    // The status is read again whenever the conversation is shown; the diagnosis is from when the buyer asked.
+    if (c.order)
+      facts.push(
+        [c.orderLive ? '订单状态（刚查的）' : '订单状态（转人工时）', c.statusLabel || c.order.status],
+        ['商品', c.order.title],
+        ['金额', c.order.amount && `¥${c.order.amount}`],
+      );
     if (c.timeline) facts.push(['进度', c.timeline]);
     $('facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
     $('ladder').replaceChildren(...(c.ladder || []).map((l) => el('li', '', `${l.label} · ${time(l.at)}`)));
