@@ -127,6 +127,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const relay = new Relay(store, services.handoffs, services.transcript, agents, logger);
   const notifier = new Notifier({ repo: repos.watches, orders, relay, events, leader: store.leader, clock, config, logger, instance: store.instance });
   services.notifier = notifier;
+  services.oneWay = (channelId) => relay.isOneWay(channelId);
   // The bot is given its main dialog and the desk the dialogs work through (DESIGN §2).
   const conversationState = new KeyedConversationState(repos.botState);
   const desk = new Desk(services);

@@ -370,6 +370,14 @@ export class Desk {
       await this.send(ctx, say.handoffAlready());
       return;
     }
+    // A channel agents cannot write to: the case goes to people as a ticket, and the buyer is told so.
+    if (this.s.oneWay?.(conversation.channelId)) {
+      const ticket = (await this.openTicket(ctx)) ?? (await this.fileTicket(ctx, ticketNote.wantedAgent(reason)));
+      record(ctx, { ticketId: ticket.id });
+      if (sess.current) sess.current.step = 'escalate';
+      await this.send(ctx, say.oneWayTicket(ticket.id, new Date(ticket.dueAt), this.replyContext(t)));
+      return;
+    }
     // Nobody to take it now (outside working hours, or no agent online): a ticket with a promised
     // time, not a queue that nobody serves.
     const { hours } = this.s.config.agents;

@@ -37,6 +37,8 @@ export interface BotServices {
   llm?: LlmClient;
   /** "到了告诉我" (set once the app is built). */
   notifier?: import('../notify/index.js').Notifier;
+  /** Whether a channel only answers requests, so agents' replies can never reach it (set once the app is built). */
+  oneWay?: (channelId: string) => boolean;
 }
 
 /** DESIGN §5: the value of the `turnOutcome` trace. */

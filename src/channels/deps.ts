@@ -25,7 +25,7 @@ export interface ChannelDeps {
   /** Adds the shared middleware and error handler to the channel's adapter. */
   wire<A extends BotAdapter>(adapter: A): A;
   store: ChannelStore;
-  relay: Pick<Relay, 'register'>;
+  relay: Pick<Relay, 'register' | 'declareOneWay'>;
   files: AttachmentStore;
   tickets: TicketService;
 }

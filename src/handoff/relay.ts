@@ -25,6 +25,7 @@ export interface BuyerChannel {
 
 export class Relay {
   private readonly channels = new Map<string, BuyerChannel>();
+  private readonly oneWay = new Set<string>();
 
   constructor(
     private readonly store: Pick<Store, 'sql' | 'bus'>,
@@ -37,6 +38,15 @@ export class Relay {
   /** A channel by its key; "ns:*" serves every channel of a namespace ("bf:*": all Bot Framework channels). */
   register(channelId: string, channel: BuyerChannel): void {
     this.channels.set(channelId, channel);
+  }
+
+  /** A channel that only answers requests (a JSON API): nothing an agent writes later can reach its buyers. */
+  declareOneWay(channelId: string): void {
+    this.oneWay.add(channelId);
+  }
+
+  isOneWay(channelId: string): boolean {
+    return this.oneWay.has(channelId) && !this.channel(channelId);
   }
 
   private channel(channelId: string): BuyerChannel | undefined {

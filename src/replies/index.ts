@@ -191,6 +191,9 @@ export const say = {
   // Escalate rung: handoff.
   noAgentTicket: (why: 'closed' | 'offline', hours: string, id: string, due: Date, ctx: ReplyContext) =>
     `${why === 'closed' ? `人工客服的服务时间是每天 ${hours.replace('-', '–')}，现在不在线。` : '现在人工客服都不在线。'}我已经把你的问题提交成工单 ${id}（订单和聊天记录都附上了），客服会在 ${when(due, ctx.now, ctx.tz)} 前回复你，回复会发到这里。`,
+  /** 转人工 from a channel that only answers requests (a JSON API): no queue its buyer would never hear from. */
+  oneWayTicket: (id: string, due: Date, ctx: ReplyContext) =>
+    `这个窗口收不到人工客服的回复，所以没有帮你排队等人工。我已经把你的问题提交成工单 ${id}（订单和聊天记录都附上了），客服会在 ${when(due, ctx.now, ctx.tz)} 前处理。想直接和客服聊，请用店铺网页上的在线客服。`,
   handoffQueued: (ahead: number, waitMin: number) =>
     `已为你转接人工客服，${ahead > 0 ? `前面还有 ${ahead} 位，预计等 ${waitMin} 分钟左右` : '你排在第一位，客服马上接入'}。客服会直接在这里回复你，订单情况我已经转给客服，不用重复说明。你也可以先离开，回复不会丢；不想等了回复“不用了”。`,
   queueTimedOut: (id: string, due: Date, ctx: ReplyContext) =>

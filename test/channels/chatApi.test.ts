@@ -35,6 +35,24 @@ describe('HTTP chat API on a real port', () => {
     expect(JSON.stringify(body)).not.toContain('turnOutcome');
   });
 
+  it('never queues a buyer for an agent who could not write back: 转人工 here files a ticket and says why', async () => {
+    // An agent is online: on a channel that can receive, this would queue the buyer.
+    await app.store.presence.here('agent-on-duty');
+    try {
+      const start = (await (await post('/api/chat/start', '{}')).json()) as any;
+      const r = (await (await post('/api/chat', JSON.stringify({ conversationId: start.conversationId, text: '转人工' }))).json()) as any;
+      const text = r.replies.map((x: any) => x.text).join('\n');
+      expect(text).toContain('这个窗口收不到人工客服的回复');
+      const id = /工单 (T\d{10})/.exec(text)?.[1];
+      expect(id, text).toBeTruthy();
+      expect(await app.services.tickets.get(id!)).toMatchObject({ status: 'open', channelId: 'webjson' });
+      expect(text).not.toContain('客服会直接在这里回复你');
+      expect((await app.services.handoffs.open()).filter((h) => h.channelId === 'webjson')).toEqual([]);
+    } finally {
+      await app.store.presence.gone('agent-on-duty');
+    }
+  });
+
   it('rejects malformed JSON, wrong shapes and oversized bodies with clear errors', async () => {
     const bad = await post('/api/chat', '{"text": ');
     expect(bad.status).toBe(400);

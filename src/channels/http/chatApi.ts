@@ -22,7 +22,9 @@ const ChatRequest = z.object({
   text: z.string().max(10_000),
 });
 
-export async function chatRouter(app: Pick<ChannelDeps, 'store' | 'logic'>, adapter: InProcessAdapter): Promise<express.Router> {
+export async function chatRouter(app: Pick<ChannelDeps, 'store' | 'logic' | 'relay'>, adapter: InProcessAdapter): Promise<express.Router> {
+  // Request and answer only: an agent could never write to these buyers (the bot files a ticket instead of queueing them).
+  app.relay.declareOneWay(CHAT_API_CHANNEL);
   const key = Buffer.from(await app.store.setting('chatapi.key', () => randomBytes(32).toString('base64url')), 'base64url');
   const mac = (nonce: string) => createHmac('sha256', key).update(`chat.${nonce}`).digest('base64url').slice(0, 32);
   const issue = () => {
