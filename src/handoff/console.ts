@@ -296,6 +296,7 @@ export function createAgentConsole(app: App): AgentConsole {
       transcript,
       // For this conversation: quick replies for its cause (a time only when the diagnosis has one), canned responses filled.
       quickReplies: quickReplies(context?.cause as Cause | undefined, {
+        hasOrder: !!context?.orderNo,
         eta: eta?.eta ? variables.预计时间 : undefined,
         delivery: delivery === 'card_codes' || delivery === 'license_key' || delivery === 'topup_receipt' || delivery === 'tracking_number' ? delivery : undefined,
       }),

@@ -13,9 +13,12 @@ export interface QuickFacts {
   eta?: string;
   /** What the order delivers (or delivered): a code, a key, a top-up, a parcel. */
   delivery?: 'card_codes' | 'license_key' | 'topup_receipt' | 'tracking_number';
+  /** Whether the conversation names an order (no: the greeting asks for it instead of "checking this order"). */
+  hasOrder?: boolean;
 }
 
 const OPENER = '你好，我是人工客服，正在帮你查看这笔订单，请稍等。';
+const OPENER_NO_ORDER = '你好，我是人工客服。麻烦发一下订单号；找不到的话，说一下大概几点付的款、买的什么，我帮你查。';
 const CLOSER = '还有别的问题吗？没有的话我先结束这次服务，之后有问题随时找我。';
 const ASK_PROOF = '麻烦发一下付款记录里的交易单号（或付款截图），我帮你核对。';
 
@@ -69,7 +72,7 @@ function byCause(cause: Cause | undefined, f: QuickFacts): string[] {
 
 /** Quick replies for a conversation about `cause`: a greeting, what fits the cause, a closing line. */
 export function quickReplies(cause: Cause | undefined, facts: QuickFacts = {}): string[] {
-  return [OPENER, ...byCause(cause, facts), CLOSER];
+  return [facts.hasOrder === false ? OPENER_NO_ORDER : OPENER, ...byCause(cause, facts), CLOSER];
 }
 
 /** The quick replies offered before a conversation is opened (no cause known). */

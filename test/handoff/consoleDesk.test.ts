@@ -227,8 +227,14 @@ describe('the queue and the conversation', () => {
       const eta = sync.quickReplies.find((q: string) => q.includes('预计'));
       expect(eta).toMatch(/预计今天\d\d:\d\d前/);
       expect(sync.variables.预计时间).toMatch(/^今天\d\d:\d\d$/);
-      for (const d of [oos, sync]) for (const q of d.quickReplies) expect(q).not.toContain('您');
-      for (const h of [await handoffOf('oos'), await handoffOf('sync')]) await app.services.handoffs.cancel(h, new Date());
+      // No order named: the greeting asks for it, never "checking this order".
+      await buyerSays('no-order', '转人工');
+      const none = (await agent.call('GET', `/handoffs/${await handoffOf('no-order')}`)).json;
+      expect(none.quickReplies[0]).toContain('订单号');
+      expect(none.quickReplies[0]).not.toContain('这笔订单');
+      expect(oos.quickReplies[0]).toContain('这笔订单');
+      for (const d of [oos, sync, none]) for (const q of d.quickReplies) expect(q).not.toContain('您');
+      for (const h of [await handoffOf('oos'), await handoffOf('sync'), await handoffOf('no-order')]) await app.services.handoffs.cancel(h, new Date());
     } finally {
       agent.close();
     }

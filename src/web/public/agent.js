@@ -321,7 +321,7 @@
         if (kind === 'handoff') {
           const ended = h.state === 'resolved' || h.state === 'canceled';
           l1.append(
-            el('span', 'no', h.orderNo || '（无订单号）'),
+            el('span', 'no', h.orderNo || '未提供订单号'),
             ended || id === 'list-search'
               ? el('span', 'muted small', STATE[h.state] || h.state)
               : el('span', h.priority >= 3 ? 'prio' : 'muted small', h.priority >= 3 ? '加急' : CHANNEL[h.channelId] || h.channelId),
@@ -497,7 +497,7 @@
       ...(d.earlier || []).map((e) => {
         const li = el('li');
         const a = button(
-          `${time(e.createdAt)} · ${e.orderNo ? `订单 ${e.orderNo}` : '无订单号'} · ${e.outcomeLabel || STATE[e.state] || e.state}${e.rating ? ` · ${e.rating} 分` : ''}`,
+          `${time(e.createdAt)} · ${e.orderNo ? `订单 ${e.orderNo}` : '未提供订单号'} · ${e.outcomeLabel || STATE[e.state] || e.state}${e.rating ? ` · ${e.rating} 分` : ''}`,
           'link',
         );
         a.onclick = () => openHandoff(e.id);
