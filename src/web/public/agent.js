@@ -477,7 +477,7 @@
       ['订单号', c.orderNo],
       ['付款时间', c.paymentTime && time(c.paymentTime)],
       ['商品类型', c.productLabel],
-      ['转人工时诊断', c.causeLabel],
+      ['当时诊断', c.causeLabel],
       ['阶段', c.stepLabel],
       ['工单', c.ticketId],
       ['联系方式', c.contact],
@@ -486,7 +486,7 @@
     // The status is read again whenever the conversation is shown; the diagnosis is from when the buyer asked.
     if (c.order)
       facts.push(
-        [c.orderLive ? '订单状态（刚查的）' : '订单状态（转人工时）', c.statusLabel || c.order.status],
+        ['订单状态', `${c.statusLabel || c.order.status}${c.orderLive ? '（刚查的）' : '（转人工时）'}`],
         ['商品', c.order.title],
         ['金额', c.order.amount && `¥${c.order.amount}`],
       );
