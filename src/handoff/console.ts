@@ -664,20 +664,24 @@ export function createAgentConsole(app: App): AgentConsole {
     for (const h of await handoffs.queuedBefore(new Date(now.getTime() - maxMin * 60_000))) {
       if (!(await handoffs.expire(h.id, now))) continue; // claimed meanwhile (on any instance)
       const ctx = await handoffs.context(h.id);
-      const ticket = await services.tickets.create(
-        {
-          conversationId: h.conversationId,
-          channelId: h.channelId,
-          userId: h.userId,
-          conversationRef: h.conversationRef,
-          orderNo: ctx?.orderNo,
-          paymentTime: ctx?.paymentTime,
-          productType: ctx?.productType,
-          cause: ctx?.cause,
-          symptom: ticketNote.join([ticketNote.queueTimedOut(maxMin), ctx?.reason ? (REASON_LABEL[ctx.reason] ?? ctx.reason) : ''].filter(Boolean)),
-        },
-        now,
-      );
+      // The case's open ticket (same conversation, same order) if it has one: never a second.
+      const open = await services.tickets.openFor({ channelId: h.channelId, conversationId: h.conversationId }, ctx?.orderNo);
+      const ticket =
+        open ??
+        (await services.tickets.create(
+          {
+            conversationId: h.conversationId,
+            channelId: h.channelId,
+            userId: h.userId,
+            conversationRef: h.conversationRef,
+            orderNo: ctx?.orderNo,
+            paymentTime: ctx?.paymentTime,
+            productType: ctx?.productType,
+            cause: ctx?.cause,
+            symptom: ticketNote.join([ticketNote.queueTimedOut(maxMin), ctx?.reason ? (REASON_LABEL[ctx.reason] ?? ctx.reason) : ''].filter(Boolean)),
+          },
+          now,
+        ));
       await note({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', text: ticketNote.queueTimedOut(maxMin), delivered: true }, now);
       n++;
       await toBuyer(h, async (turn) => {

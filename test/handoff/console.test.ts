@@ -270,6 +270,15 @@ describe('a handoff from web chat to an agent and back', () => {
       expect(await run.app.services.tickets.get(ticketId)).toMatchObject({ status: 'open', conversationId: b.conversationId });
       expect((await run.app.services.tickets.get(ticketId))!.symptom).toContain('20 分钟没有客服接入');
       expect((await agent.call('GET', '/queue')).json.queued.some((q: any) => q.id === id)).toBe(false);
+      // Queued again and again nobody came: the same case keeps its open ticket, no second one.
+      const before = (await b.botTexts()).length;
+      await b.says('转人工');
+      await until(async () => (await b.botTexts()).length > before);
+      expect(await run.s.agentConsole.sweep(new Date(Date.parse(NOW) + 45 * 60_000))).toBe(1);
+      await until(async () => (await b.botTexts()).filter((t) => t.includes('抱歉让你久等了')).length === 2);
+      const again = (await b.botTexts()).filter((t) => t.includes('抱歉让你久等了'))[1]!.match(/T\d{10}/)![0];
+      expect(again).toBe(ticketId);
+      expect((await run.app.services.tickets.open()).filter((t) => t.conversationId === b.conversationId)).toHaveLength(1);
     } finally {
       agent.ws.close();
     }
