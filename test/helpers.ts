@@ -1,4 +1,4 @@
-import { TestAdapter } from 'botbuilder';
+import { type Activity, BotAdapter, type ConversationReference, type ResourceResponse, TestAdapter, TurnContext } from 'botbuilder';
 import { createApp, type App } from '../src/app.js';
 import { TranscriptMiddleware } from '../src/bot/transcript.js';
 import { loadConfig } from '../src/config.js';
@@ -70,4 +70,23 @@ export async function serve(server: import('node:http').Server): Promise<string>
 export async function shutdown(server: import('node:http').Server): Promise<void> {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
+}
+
+/** A buyer channel that records what reaches it (proactive turns included); its buyers keep their ids. */
+export class RecordingChannel extends BotAdapter {
+  sent: Partial<Activity>[] = [];
+  async sendActivities(_ctx: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    this.sent.push(...activities);
+    return activities.map(() => ({ id: String(this.sent.length) }));
+  }
+  async updateActivity(): Promise<void> {}
+  async deleteActivity(): Promise<void> {}
+  async continueConversation(ref: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
+    const activity = TurnContext.applyConversationReference({ type: 'event', name: 'ContinueConversation' }, ref, true);
+    await this.runMiddleware(new TurnContext(this, activity), logic);
+  }
+  /** The text of every message sent. */
+  texts(): string[] {
+    return this.sent.filter((a) => a.type === 'message').map((a) => a.text ?? '');
+  }
 }

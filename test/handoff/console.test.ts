@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Activity, BotAdapter, type ConversationReference, type ResourceResponse, TurnContext } from 'botbuilder';
 import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
 import { createServerWithChannels } from '../../src/server.js';
-import { NOW, makeApp, order, serve, shutdown, until } from '../helpers.js';
+import { NOW, RecordingChannel, makeApp, order, serve, shutdown, until } from '../helpers.js';
 
 const PASSWORD = 'correct horse battery';
 const delivered = order({
@@ -316,21 +315,6 @@ describe('a handoff from web chat to an agent and back', () => {
     }
   });
 });
-
-/** A channel that only records what reaches it (proactive turns included). */
-class RecordingChannel extends BotAdapter {
-  sent: Partial<Activity>[] = [];
-  async sendActivities(_ctx: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
-    this.sent.push(...activities);
-    return activities.map(() => ({ id: String(this.sent.length) }));
-  }
-  async updateActivity(): Promise<void> {}
-  async deleteActivity(): Promise<void> {}
-  async continueConversation(ref: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
-    const activity = TurnContext.applyConversationReference({ type: 'event', name: 'ContinueConversation' }, ref, true);
-    await this.runMiddleware(new TurnContext(this, activity), logic);
-  }
-}
 
 describe('the Bot Framework handoff protocol', () => {
   it('emits handoff.initiate when queued, handoff.status accepted on claim and completed on resolve', async () => {

@@ -3,17 +3,12 @@
  * a handoff (real Chromium). Everything in them is checked against the packet; a suggestion only
  * fills the reply box, and nothing is sent by itself.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { assistMaterial, checkAssist } from '../../src/llm/assist.js';
 import type { HandoffContext } from '../../src/handoff/index.js';
-import { createServer } from '../../src/server.js';
 import { fakeOpenAI, json } from '../llm/fakeOpenAI.js';
-import { makeApp, order, say, serve, shutdown } from '../helpers.js';
-import { AGENT_PASSWORD, launchChromium, signInAgent } from './chromium.js';
+import { order, say } from '../helpers.js';
+import { browserBed, signInAgent } from './chromium.js';
 
 const risky = order({
   orderNo: 'DJ20261123120055QWER',
@@ -56,34 +51,20 @@ describe('the check', () => {
   });
 });
 
-describe('in the console', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-assist-'));
-  let fake: Awaited<ReturnType<typeof fakeOpenAI>>;
-  let app: Awaited<ReturnType<typeof makeApp>>;
-  let server: Awaited<ReturnType<typeof createServer>>;
-  let base = '';
-  let browser: Browser;
-  beforeAll(async () => {
-    fake = await fakeOpenAI((r) =>
-      r.messages[0]!.content.includes('接手一段买家会话')
-        ? json({
-            summary: ['订单 DJ20261123120055QWER（网易一卡通300元）被风控冻结', '机器人已说明风控核验', '买家要求人工处理'],
-            suggestions: ['你好，我是人工客服，这笔订单在风控核验中，我帮你人工核实一下。', '订单已退款，请查收'],
-          })
-        : json({ intent: (JSON.parse(r.messages.at(-1)!.content) as { 买家这句话: string }).买家这句话.includes('转人工') ? 'human_agent' : 'order_status' }),
-    );
-    app = await makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [risky], env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' } });
-    await app.agents.create('xiaowang', '小王', AGENT_PASSWORD);
-    server = await createServer(app);
-    base = await serve(server);
-    browser = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await shutdown(server);
-    await app.close();
-    await fake.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+describe('in the console', async () => {
+  const fake = await fakeOpenAI((r) =>
+    r.messages[0]!.content.includes('接手一段买家会话')
+      ? json({
+          summary: ['订单 DJ20261123120055QWER（网易一卡通300元）被风控冻结', '机器人已说明风控核验', '买家要求人工处理'],
+          suggestions: ['你好，我是人工客服，这笔订单在风控核验中，我帮你人工核实一下。', '订单已退款，请查收'],
+        })
+      : json({ intent: (JSON.parse(r.messages.at(-1)!.content) as { 买家这句话: string }).买家这句话.includes('转人工') ? 'human_agent' : 'order_status' }),
+  );
+  afterAll(() => fake.close());
+  const { app, base, browser } = await browserBed('assist', {
+    orders: [risky],
+    agents: { xiaowang: '小王' },
+    env: { LLM_BASE_URL: fake.base, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' },
   });
 
   it('shows the summary and the checked suggestions; a click only fills the reply box', async () => {

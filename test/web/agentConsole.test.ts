@@ -3,34 +3,13 @@
  * asks for a human; the agent signs in, claims, reads the context, replies; the buyer answers; the
  * agent resolves; the buyer is asked for a rating.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from '../../src/server.js';
-import { makeApp, order, serve, shutdown } from '../helpers.js';
-import { AGENT_PASSWORD, launchChromium, openChat, signInAgent } from './chromium.js';
+import { describe, expect, it } from 'vitest';
+import { order } from '../helpers.js';
+import { browserBed, openChat, signInAgent } from './chromium.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-console-'));
-const app = await makeApp({
-  file: path.join(dir, 'bot.sqlite'),
+const { app, base, browser } = await browserBed('console', {
   orders: [order({ orderNo: 'DJ20261123120055QWER', status: 'on_hold', holdReasons: ['risk_control'], paidAt: '2026-11-23T12:01:00+08:00', title: '网易一卡通300元' })],
-});
-const server = await createServer(app);
-let base = '';
-let browser: Browser;
-
-beforeAll(async () => {
-  await app.agents.create('xiaowang', '小王', AGENT_PASSWORD);
-  base = await serve(server);
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await shutdown(server);
-  await app.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  agents: { xiaowang: '小王' },
 });
 
 describe('buyer in web chat, agent in the console', () => {

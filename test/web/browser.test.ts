@@ -2,31 +2,11 @@
  * The demo shop page in real headless Chromium (Debian's chromium, driven by playwright-core):
  * the official Web Chat bundle from our server, talking Direct Line 3.0 to our bot.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from '../../src/server.js';
-import { makeApp, order, serve, shutdown } from '../helpers.js';
-import { launchChromium, openChat } from './chromium.js';
+import { describe, expect, it } from 'vitest';
+import { order } from '../helpers.js';
+import { browserBed, openChat } from './chromium.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-web-'));
-const app = await makeApp({ file: path.join(dir, 'bot.sqlite'), orders: [order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' })] });
-const server = await createServer(app);
-let base = '';
-let browser: Browser;
-
-beforeAll(async () => {
-  base = await serve(server);
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await shutdown(server);
-  await app.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const { base, browser } = await browserBed('web', { orders: [order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' })] });
 
 describe('demo shop page with the official Web Chat', () => {
   it('answers a buyer, then resumes the conversation after a reload', async () => {

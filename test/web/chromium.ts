@@ -1,10 +1,17 @@
 /**
- * Debian's chromium, driven by playwright-core, headless (as .ci/run installs it), and the steps
- * every browser test takes: an agent signing in to the console, a buyer opening the chat and typing.
+ * Debian's chromium, driven by playwright-core, headless (as .ci/run installs it), and what every
+ * browser test needs: a bot on a real port with its browser, an agent signing in to the console,
+ * a buyer opening the chat and typing.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { DemoOrderRecord } from '../../src/orders/demo/demoOrderService.js';
+import { createServer } from '../../src/server.js';
+import { makeApp, serve, shutdown } from '../helpers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** The password the browser tests give their agents. */
@@ -13,6 +20,29 @@ export const AGENT_PASSWORD = 'correct horse battery';
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+/**
+ * A bot with `orders` (and `env`) on a throwaway SQLite file, serving on an ephemeral port, its agents
+ * (user name → display name, all with AGENT_PASSWORD), and Chromium; all of it closed after the file.
+ */
+export async function browserBed(
+  name: string,
+  opts: { orders?: DemoOrderRecord[]; agents?: Record<string, string>; env?: Record<string, string> } = {},
+): Promise<{ app: App; base: string; browser: Browser }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `kamen-${name}-`));
+  const app = await makeApp({ file: path.join(dir, 'bot.sqlite'), orders: opts.orders, env: opts.env });
+  for (const [username, displayName] of Object.entries(opts.agents ?? {})) await app.agents.create(username, displayName, AGENT_PASSWORD);
+  const server = await createServer(app);
+  const base = await serve(server);
+  const browser = await launchChromium();
+  afterAll(async () => {
+    await browser.close();
+    await shutdown(server);
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return { app, base, browser };
 }
 
 /**

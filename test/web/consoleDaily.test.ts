@@ -6,20 +6,14 @@
  * via "/" with its {订单号} filled, re-issuing a code with the 补发 form, and the buyer then seeing
  * the new code from the bot, masked, and in full after the phone number and query password.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from '../../src/server.js';
-import { makeApp, order, serve, shutdown } from '../helpers.js';
-import { AGENT_PASSWORD, directLineBuyer, launchChromium, openChat, signInAgent } from './chromium.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { order } from '../helpers.js';
+import { browserBed, directLineBuyer, openChat, signInAgent } from './chromium.js';
 
 const OLD_CODE = 'QB10-8842-5519-7Z3K';
 const NEW_CODE = 'QB9Z-7Y6X-5W4V-3U2T';
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-daily-'));
-const app = await makeApp({
-  file: path.join(dir, 'bot.sqlite'),
+const { app, base, browser } = await browserBed('daily', {
   orders: [
     order({ orderNo: 'DJ20261123120055QWER', status: 'on_hold', holdReasons: ['risk_control'], paidAt: '2026-11-23T12:01:00+08:00', title: '网易一卡通300元' }),
     order({
@@ -31,21 +25,7 @@ const app = await makeApp({
       delivery: { kind: 'card_codes', items: [{ plaintext: OLD_CODE }], expected: 1, deliveredAt: '2026-11-23T13:05:00+08:00' },
     }),
   ],
-});
-const server = await createServer(app);
-let base = '';
-let browser: Browser;
-
-beforeAll(async () => {
-  await app.agents.create('xiaowang', '小王', AGENT_PASSWORD);
-  base = await serve(server);
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await shutdown(server);
-  await app.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  agents: { xiaowang: '小王' },
 });
 
 /** A buyer on the demo shop's page with the chat open. */

@@ -8,13 +8,11 @@
  * and width go to test-results/screenshots/ (kept by CI as the run's record).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from '../../src/server.js';
-import { makeApp, order, serve, shutdown } from '../helpers.js';
-import { AGENT_PASSWORD, launchChromium, openChat, signInAgent } from './chromium.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { order } from '../helpers.js';
+import { browserBed, openChat, signInAgent } from './chromium.js';
 
 const SHOTS = path.join(process.cwd(), 'test-results', 'screenshots');
 const VIEWPORTS = [
@@ -23,9 +21,8 @@ const VIEWPORTS = [
   { name: 'laptop', width: 1280, height: 800 },
 ] as const;
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-layout-'));
-const app = await makeApp({
-  file: path.join(dir, 'bot.sqlite'),
+fs.mkdirSync(SHOTS, { recursive: true });
+const { app, base, browser } = await browserBed('layout', {
   orders: [
     order({
       orderNo: 'DJ20261123120055QWER',
@@ -36,22 +33,7 @@ const app = await makeApp({
     }),
     order({ orderNo: 'K7QX9ZP2M4RT8WNA', status: 'paid', paidAt: '2026-11-23T14:54:00+08:00' }),
   ],
-});
-const server = await createServer(app);
-let base = '';
-let browser: Browser;
-
-beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await app.agents.create('layout', '小李', AGENT_PASSWORD);
-  base = await serve(server);
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await shutdown(server);
-  await app.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  agents: { layout: '小李' },
 });
 
 /** How far the page is wider than the window (0 = it fits). */
