@@ -201,14 +201,13 @@ export class Desk {
   async shopDown(ctx: TurnContext, given: string, err: unknown): Promise<void> {
     const t = turnData(ctx);
     const sess = session(ctx);
+    record(ctx, { lookup: { found: false, unavailable: true } });
     // Only the shop's own system not answering is a case for a ticket; a hiccup of ours (a busy
     // database while an instance restarts) is a moment to try again.
     if (!isShopUnavailable(err)) {
-      record(ctx, { lookup: { found: false, unavailable: true } });
       await this.send(ctx, say.lookupFailed());
       return;
     }
-    record(ctx, { lookup: { found: false, unavailable: true } });
     // The number that could not be read is what the buyer asks about now: the order talked about
     // before (its state, its ticket) is not this one's.
     const before = this.caseOrderNo(sess);

@@ -95,6 +95,18 @@ export function createAgentConsole(app: App): AgentConsole {
   const addressLimiter = app.store.limiter('agent-login-address', 30, 60_000);
   const sockets = new Map<WebSocket, AgentSession>();
 
+  // The open conversation is fetched again with every buyer line and queue change: the shop is
+  // asked for its order at most every 30 s (wall-clock time: a cache, not the shop's clock).
+  const liveOrders = new Map<string, { at: number; order: UnifiedOrder | null }>();
+  const liveOrder = async (orderNo: string): Promise<UnifiedOrder | null> => {
+    const hit = liveOrders.get(orderNo);
+    if (hit && Date.now() - hit.at < 30_000) return hit.order;
+    const order = await services.orders.findByOrderNo(orderNo).catch(() => null);
+    if (liveOrders.size >= 1000) liveOrders.clear();
+    liveOrders.set(orderNo, { at: Date.now(), order });
+    return order;
+  };
+
   const broadcast = (event: Record<string, unknown>) => {
     if (sockets.size === 0) return;
     const data = JSON.stringify(event);
@@ -113,6 +125,8 @@ export function createAgentConsole(app: App): AgentConsole {
     bus.subscribe('handoff.buyer', (b) => broadcast({ type: 'buyer', ...b })),
     bus.subscribe('handoff.changed', (c) => broadcast({ type: 'changed', ...c })),
     bus.subscribe('ticket.changed', (t) => broadcast({ type: 'ticket', ...t })),
+    // An order that moved (an agent's action, the shop's webhook, a courier push) is read again.
+    app.events.on(({ orderNo }) => void liveOrders.delete(orderNo)),
     bus.subscribe('presence', () => {
       if (sockets.size === 0) return;
       void presence
@@ -262,7 +276,7 @@ export function createAgentConsole(app: App): AgentConsole {
     const now = app.clock.now();
     // The order as it is now (an agent's re-issue or refund, the shop's own progress), masked as
     // always; the packet's copy from the handoff when the shop does not answer.
-    const live = context?.orderNo ? await services.orders.findByOrderNo(context.orderNo).catch(() => null) : null;
+    const live = context?.orderNo ? await liveOrder(context.orderNo) : null;
     const order = (live ?? context?.order ?? undefined) as UnifiedOrder | undefined;
     // The expected time only from a diagnosis that still says what the conversation was about.
     let diagnosis: Diagnosis | undefined;
@@ -399,15 +413,17 @@ export function createAgentConsole(app: App): AgentConsole {
     res.json({ message: m });
   });
 
-  /** The open ticket of the conversation (its order), or a new one the shop answers through the console. */
-  const shopTicket = async (h: Handoff, agent: string): Promise<Ticket> => {
+  /**
+   * The case's open ticket (same conversation and order: never a second one), or a new one filed
+   * from the handoff's packet with `symptom`.
+   */
+  const caseTicket = async (h: Handoff, symptom: (ctx: HandoffContext | undefined) => Promise<string> | string, now: Date): Promise<Ticket> => {
     const ctx = await handoffs.context(h.id);
     const key = { channelId: h.channelId, conversationId: h.conversationId };
     const known = ctx?.ticketId ? await services.tickets.get(ctx.ticketId) : undefined;
     if (known?.status === 'open') return known;
     const open = await services.tickets.openFor(key, ctx?.orderNo);
     if (open) return open;
-    const said = [...(await services.transcript.recent(h, 50))].reverse().find((l) => l.direction === 'in' && l.text.trim())?.text;
     return services.tickets.create(
       {
         ...key,
@@ -418,11 +434,25 @@ export function createAgentConsole(app: App): AgentConsole {
         productType: ctx?.productType,
         cause: ctx?.cause,
         told: ctx?.told,
-        symptom: consoleLines.shopTicket(agent, said?.slice(0, 300)),
+        symptom: await symptom(ctx),
       },
-      app.clock.now(),
+      now,
     );
   };
+  /** Passed to the shop, which answers through the console: the buyer's last words go with it. */
+  const shopTicket = (h: Handoff, agent: string): Promise<Ticket> =>
+    caseTicket(
+      h,
+      async () =>
+        consoleLines.shopTicket(
+          agent,
+          [...(await services.transcript.recent(h, 50))]
+            .reverse()
+            .find((l) => l.direction === 'in' && l.text.trim())
+            ?.text.slice(0, 300),
+        ),
+      app.clock.now(),
+    );
 
   api.post('/handoffs/:id/resolve', auth, async (req, res) => {
     const h = await load(req, res);
@@ -663,25 +693,11 @@ export function createAgentConsole(app: App): AgentConsole {
     let n = 0;
     for (const h of await handoffs.queuedBefore(new Date(now.getTime() - maxMin * 60_000))) {
       if (!(await handoffs.expire(h.id, now))) continue; // claimed meanwhile (on any instance)
-      const ctx = await handoffs.context(h.id);
-      // The case's open ticket (same conversation, same order) if it has one: never a second.
-      const open = await services.tickets.openFor({ channelId: h.channelId, conversationId: h.conversationId }, ctx?.orderNo);
-      const ticket =
-        open ??
-        (await services.tickets.create(
-          {
-            conversationId: h.conversationId,
-            channelId: h.channelId,
-            userId: h.userId,
-            conversationRef: h.conversationRef,
-            orderNo: ctx?.orderNo,
-            paymentTime: ctx?.paymentTime,
-            productType: ctx?.productType,
-            cause: ctx?.cause,
-            symptom: ticketNote.join([ticketNote.queueTimedOut(maxMin), ctx?.reason ? (REASON_LABEL[ctx.reason] ?? ctx.reason) : ''].filter(Boolean)),
-          },
-          now,
-        ));
+      const ticket = await caseTicket(
+        h,
+        (ctx) => ticketNote.join([ticketNote.queueTimedOut(maxMin), ctx?.reason ? (REASON_LABEL[ctx.reason] ?? ctx.reason) : ''].filter(Boolean)),
+        now,
+      );
       await note({ handoffId: h.id, conversationId: h.conversationId, kind: 'system', text: ticketNote.queueTimedOut(maxMin), delivered: true }, now);
       n++;
       await toBuyer(h, async (turn) => {

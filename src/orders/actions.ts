@@ -79,7 +79,7 @@ export class OrderActions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The order as the agents' actions left it (plaintext codes when `plain`). */
+/** The order as the agents' actions left it (codes as the given order holds them: masked or plaintext). */
 export function overlay(order: UnifiedOrder, actions: StoredAction[]): UnifiedOrder {
   if (actions.length === 0) return order;
   let o: UnifiedOrder = { ...order, timeline: [...order.timeline], holdReasons: [...order.holdReasons] };

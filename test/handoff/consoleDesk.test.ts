@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Activity, BotAdapter, type ConversationReference, type ResourceResponse, TurnContext } from 'botbuilder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
@@ -18,7 +17,7 @@ import { CAUSES } from '../../src/diagnosis/index.js';
 import { fillVariables } from '../../src/handoff/canned.js';
 import { quickReplies } from '../../src/replies/console.js';
 import { createServerWithChannels } from '../../src/server.js';
-import { NOW, makeApp, order, serve, shutdown, until } from '../helpers.js';
+import { NOW, RecordingChannel, makeApp, order, serve, shutdown, until } from '../helpers.js';
 
 const PASSWORD = 'correct horse battery';
 const CODE = 'QB10-8842-5519-7Z3K';
@@ -50,24 +49,6 @@ const topup = order({
   title: '移动话费 100 元',
   delivery: { kind: 'topup_receipt', account: '13900002222', faceValue: '100', finishedAt: '2026-11-23T13:25:00+08:00' },
 });
-
-/** A channel that records what reaches the buyer (proactive turns included); its buyers keep their ids. */
-class RecordingChannel extends BotAdapter {
-  sent: Partial<Activity>[] = [];
-  async sendActivities(_ctx: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
-    this.sent.push(...activities);
-    return activities.map(() => ({ id: String(this.sent.length) }));
-  }
-  async updateActivity(): Promise<void> {}
-  async deleteActivity(): Promise<void> {}
-  async continueConversation(ref: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
-    const activity = TurnContext.applyConversationReference({ type: 'event', name: 'ContinueConversation' }, ref, true);
-    await this.runMiddleware(new TurnContext(this, activity), logic);
-  }
-  texts(): string[] {
-    return this.sent.filter((a) => a.type === 'message').map((a) => a.text ?? '');
-  }
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamen-desk-'));
 let app: App;
@@ -460,6 +441,8 @@ describe('agents’ actions on the order', () => {
       await buyerSays('act', 'K8PL3MZ7Q2XV9TRB 卡密用不了 转人工', 'u-act');
       const id = await handoffOf('act');
       await agent.call('POST', `/handoffs/${id}/claim`);
+      // Shown once before the action: the order read then must not linger after it.
+      expect((await agent.call('GET', `/handoffs/${id}`)).json.context.order.delivery.items).toEqual([{ masked: 'QB10****7Z3K' }]);
       const bad = async (body: unknown, want: RegExp, no = 'K8PL3MZ7Q2XV9TRB') => {
         const r = await agent.call('POST', `/orders/${no}/actions`, body);
         expect(r.status, JSON.stringify(body)).toBe(400);

@@ -381,6 +381,11 @@
 
   // ---- the conversation ----
 
+  /** A definition list of [label, value] pairs; pairs without a value are left out. */
+  function showFacts(id, facts) {
+    $(id).replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
+  }
+
   function addLine(l, list = $('timeline')) {
     const cls = l.direction === 'in' ? 'in' : l.sender.startsWith('agent') ? 'agent' : 'bot';
     const li = el('li', cls);
@@ -491,7 +496,7 @@
         ['金额', c.order.amount && `¥${c.order.amount}`],
       );
     if (c.timeline) facts.push(['进度', c.timeline]);
-    $('facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
+    showFacts('facts', facts);
     $('ladder').replaceChildren(...(c.ladder || []).map((l) => el('li', '', `${l.label} · ${time(l.at)}`)));
     $('earlier').replaceChildren(
       ...(d.earlier || []).map((e) => {
@@ -741,7 +746,7 @@
       ['能否送达', t.reachable ? '能' : '不能（请另行联系）'],
       ['答复', t.answer],
     ];
-    $('ticket-facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', String(v))]));
+    showFacts('ticket-facts', facts);
     const list = $('ticket-timeline');
     list.replaceChildren();
     for (const l of transcript) addLine(l, list);
